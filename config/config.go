@@ -1,0 +1,258 @@
+// Package config builds paymentctl's one typed Config from defaults, an
+// optional YAML file, the environment (plus a .env file in the working
+// directory) and explicitly set command-line flags, in that order of
+// precedence, and validates it before anything connects.
+//
+// Environment names are the original payment-backend's `.env` keys
+// (PAYMENT_MODE, PAYMENT_API_PORT, PAYMENT_*_ENCRYPTION_KEY, …), so an
+// existing `.env` works unchanged; settings paymentctl added have PAYMENT_
+// names too. Settings lists every key; the README's configuration table is
+// checked against it by a test.
+//
+// Nothing here reads the process environment or the file system by
+// itself: Load takes them as arguments, so tests and commands control them.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Mode is the deployment mode.
+type Mode string
+
+// The modes. Local runs on an embedded SQLite file with the fake PGs in
+// process; dev and real use PostgreSQL and real PGs.
+const (
+	ModeLocal Mode = "local"
+	ModeDev   Mode = "dev"
+	ModeReal  Mode = "real"
+)
+
+// Modes lists the valid modes.
+func Modes() []Mode { return []Mode{ModeLocal, ModeDev, ModeReal} }
+
+// ParseMode returns the mode named s, or an error naming the valid ones.
+func ParseMode(s string) (Mode, error) {
+	for _, m := range Modes() {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not a mode; use local, dev or real", s)
+}
+
+// Secret is a string that must never be printed or logged. Its String,
+// GoString, LogValue and MarshalText methods all return a mask; Reveal
+// returns the value for the code that uses it.
+type Secret string
+
+// mask is what a non-empty secret prints as.
+const mask = "******"
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns a mask, or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return mask
+}
+
+// GoString masks the secret in %#v too.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// MarshalText masks the secret in JSON, YAML and text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Encryption is a key and IV pair as the original configured them.
+type Encryption struct {
+	Key Secret `mapstructure:"key"`
+	IV  Secret `mapstructure:"iv"`
+}
+
+// Encrypted wraps an Encryption under the `encryption` key, as the
+// original's PAYMENT_<THING>_ENCRYPTION_KEY / _IV names nest.
+type Encrypted struct {
+	Encryption Encryption `mapstructure:"encryption"`
+}
+
+// Postgres holds the original's PostgreSQL settings.
+type Postgres struct {
+	Host             string `mapstructure:"host"`
+	Port             int    `mapstructure:"port"`
+	Database         string `mapstructure:"database"`
+	Schema           string `mapstructure:"schema"`
+	Username         string `mapstructure:"username"`
+	UsernameReadonly string `mapstructure:"username_readonly"`
+	Password         Secret `mapstructure:"password"`
+	URL              Secret `mapstructure:"url"`
+}
+
+// Remote holds the addresses of a dev or real deployment.
+type Remote struct {
+	APIURL string `mapstructure:"api_url"`
+	Master string `mapstructure:"master"`
+}
+
+// Config is paymentctl's whole configuration. Build it with Load; the
+// zero value is not valid.
+type Config struct {
+	Mode Mode `mapstructure:"mode"`
+	API  struct {
+		Host string `mapstructure:"host"`
+		Port int    `mapstructure:"port"`
+	} `mapstructure:"api"`
+	Updator struct {
+		Port int `mapstructure:"port"`
+	} `mapstructure:"updator"`
+	System struct {
+		Password Secret `mapstructure:"password"`
+	} `mapstructure:"system"`
+	Database struct {
+		URL Secret `mapstructure:"url"`
+	} `mapstructure:"database"`
+	Postgres      Postgres  `mapstructure:"postgres"`
+	Connection    Encrypted `mapstructure:"connection"`
+	History       Encrypted `mapstructure:"history"`
+	Reservation   Encrypted `mapstructure:"reservation"`
+	CancelHistory Encrypted `mapstructure:"cancel_history"`
+	Password      struct {
+		Secret Secret `mapstructure:"secret"`
+	} `mapstructure:"password"`
+	Webhook struct {
+		Secret Secret `mapstructure:"secret"`
+	} `mapstructure:"webhook"`
+	Iamport struct {
+		Key    Secret `mapstructure:"key"`
+		Secret Secret `mapstructure:"secret"`
+		URL    string `mapstructure:"url"`
+	} `mapstructure:"iamport"`
+	TossPayments struct {
+		Secret Secret `mapstructure:"secret"`
+		URL    string `mapstructure:"url"`
+	} `mapstructure:"toss_payments"`
+	Fake struct {
+		IamportPort int `mapstructure:"iamport_port"`
+		TossPort    int `mapstructure:"toss_port"`
+	} `mapstructure:"fake"`
+	Dev  Remote `mapstructure:"dev"`
+	Real Remote `mapstructure:"real"`
+	Log  struct {
+		Format string `mapstructure:"format"`
+		Level  string `mapstructure:"level"`
+	} `mapstructure:"log"`
+
+	// values and sources record each key's effective raw value and where it
+	// came from, for Print.
+	values  map[string]string
+	sources map[string]Source
+}
+
+// Endpoint is where a mode's servers are.
+type Endpoint struct {
+	APIURL string // base URL of the payment API
+	Master string // host:port of the updater master
+}
+
+// Endpoint returns the API and updater master addresses of mode: loopback
+// and the configured ports for local, the PAYMENT_DEV_* / PAYMENT_REAL_*
+// settings otherwise.
+func (c *Config) Endpoint(mode Mode) (Endpoint, error) {
+	switch mode {
+	case ModeLocal:
+		return Endpoint{
+			APIURL: "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(c.API.Port)),
+			Master: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Updator.Port)),
+		}, nil
+	case ModeDev, ModeReal:
+		r, prefix := c.Dev, "PAYMENT_DEV_"
+		if mode == ModeReal {
+			r, prefix = c.Real, "PAYMENT_REAL_"
+		}
+		if r.APIURL == "" || r.Master == "" {
+			return Endpoint{}, fmt.Errorf("the %s servers' addresses are not configured: set %sAPI_URL (e.g. https://payments.example.com) and %sMASTER (e.g. 10.0.0.5:37820)", mode, prefix, prefix)
+		}
+		return Endpoint{APIURL: r.APIURL, Master: r.Master}, nil
+	}
+	return Endpoint{}, fmt.Errorf("%q is not a mode; use local, dev or real", mode)
+}
+
+// DatabaseURL returns the DSN the server connects to: PAYMENT_DATABASE_URL
+// when set; in local mode the embedded SQLite file; otherwise the
+// original's PAYMENT_POSTGRES_URL (its Prisma `schema` parameter turned
+// into a search_path) or a URL built from the PAYMENT_POSTGRES_* parts.
+func (c *Config) DatabaseURL() string {
+	if u := c.Database.URL.Reveal(); u != "" {
+		return u
+	}
+	if c.Mode == ModeLocal {
+		return "sqlite:paymentctl.db"
+	}
+	if u := c.Postgres.URL.Reveal(); u != "" {
+		return prismaToPostgres(u)
+	}
+	u := url.URL{
+		Scheme: "postgres",
+		User:   url.UserPassword(c.Postgres.Username, c.Postgres.Password.Reveal()),
+		Host:   net.JoinHostPort(c.Postgres.Host, strconv.Itoa(c.Postgres.Port)),
+		Path:   "/" + c.Postgres.Database,
+	}
+	if c.Postgres.Schema != "" {
+		u.RawQuery = url.Values{"search_path": {c.Postgres.Schema}}.Encode()
+	}
+	return u.String()
+}
+
+// prismaToPostgres rewrites Prisma's `?schema=x` parameter, which libpq and
+// pgx do not know, into `search_path=x`.
+func prismaToPostgres(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	if s := q.Get("schema"); s != "" {
+		q.Del("schema")
+		q.Set("search_path", s)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Value returns the effective raw value of a key as loaded (secrets
+// unmasked), and whether the key exists.
+func (c *Config) Value(key string) (string, bool) {
+	v, ok := c.values[key]
+	return v, ok
+}
+
+// SourceOf returns where a key's effective value came from.
+func (c *Config) SourceOf(key string) Source { return c.sources[key] }
+
+// Source says which layer supplied a value.
+type Source string
+
+// The layers, from lowest to highest precedence.
+const (
+	SourceDefault Source = "default"
+	SourceFile    Source = "file"
+	SourceDotEnv  Source = ".env"
+	SourceEnv     Source = "env"
+	SourceFlag    Source = "flag"
+)
+
+// FlagName returns the command-line flag that may override key: the key
+// with dots and underscores turned into dashes ("api.port" → "api-port").
+func FlagName(key string) string {
+	return strings.NewReplacer(".", "-", "_", "-").Replace(key)
+}
+
+// LogValue masks the secret in log/slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -1,0 +1,154 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/joho/godotenv"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// LoadOptions are the inputs of Load. Every field is optional.
+type LoadOptions struct {
+	// File is a YAML configuration file (--config). Empty: none.
+	File string
+	// LookupEnv reads the process environment; nil means an empty one.
+	LookupEnv func(key string) (string, bool)
+	// DotEnv is the path of a .env file whose values apply below the
+	// process environment; a missing file is not an error.
+	DotEnv string
+	// Flags, when set, override keys whose flag (FlagName) was explicitly
+	// set on the command line.
+	Flags *pflag.FlagSet
+	// ReadFile reads File and DotEnv; nil means os.ReadFile.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// Load builds the Config from defaults < file < .env < environment <
+// flags and validates it. A validation failure is a *ValidationError.
+func Load(opts LoadOptions) (*Config, error) {
+	readFile := opts.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	settings := Settings()
+	v := viper.New()
+	for _, s := range settings {
+		v.SetDefault(s.Key, s.Default)
+	}
+
+	sources := make(map[string]Source, len(settings))
+	for _, s := range settings {
+		sources[s.Key] = SourceDefault
+	}
+
+	if opts.File != "" {
+		data, err := readFile(opts.File)
+		if err != nil {
+			return nil, fmt.Errorf("read config file: %w", err)
+		}
+		v.SetConfigType(configType(opts.File))
+		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("parse config file %s: %w", opts.File, err)
+		}
+		known := make(map[string]bool, len(settings))
+		for _, s := range settings {
+			known[s.Key] = true
+			if v.InConfig(s.Key) {
+				sources[s.Key] = SourceFile
+			}
+		}
+		if unknown := unknownKeys(v.AllKeys(), known); len(unknown) > 0 {
+			return nil, &ValidationError{Problems: []Problem{{
+				Key: unknown[0], Problem: fmt.Sprintf("%s: unknown key %q", opts.File, unknown[0]),
+				Fix: "remove it or correct its spelling; `paymentctl config print` lists the keys",
+			}}}
+		}
+	}
+
+	var dotenv map[string]string
+	if opts.DotEnv != "" {
+		data, err := readFile(opts.DotEnv)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", opts.DotEnv, err)
+		default:
+			dotenv, err = godotenv.UnmarshalBytes(data)
+			if err != nil {
+				return nil, fmt.Errorf("parse %s: %w", opts.DotEnv, err)
+			}
+		}
+	}
+	for _, s := range settings {
+		// An empty variable counts as unset, as viper and most twelve-factor
+		// tools treat it; an empty value can still be set in the file.
+		if val := dotenv[s.Env]; val != "" {
+			v.Set(s.Key, val)
+			sources[s.Key] = SourceDotEnv
+		}
+		if opts.LookupEnv != nil {
+			if val, ok := opts.LookupEnv(s.Env); ok && val != "" {
+				v.Set(s.Key, val)
+				sources[s.Key] = SourceEnv
+			}
+		}
+		if opts.Flags != nil {
+			if f := opts.Flags.Lookup(FlagName(s.Key)); f != nil && f.Changed {
+				v.Set(s.Key, f.Value.String())
+				sources[s.Key] = SourceFlag
+			}
+		}
+	}
+
+	values := make(map[string]string, len(settings))
+	for _, s := range settings {
+		values[s.Key] = v.GetString(s.Key)
+	}
+	// Check kinds before decoding, so a bad number is reported with its key
+	// and environment name rather than as a decoder error.
+	if problems := checkKinds(settings, values, sources); len(problems) > 0 {
+		return nil, &ValidationError{Problems: problems}
+	}
+
+	cfg := &Config{values: values, sources: sources}
+	if err := v.Unmarshal(cfg); err != nil {
+		return nil, fmt.Errorf("decode configuration: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// configType picks viper's parser from the file extension; YAML unless it
+// says otherwise.
+func configType(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json":
+		return "json"
+	case ".toml":
+		return "toml"
+	default:
+		return "yaml"
+	}
+}
+
+// unknownKeys returns the file's keys that are no setting, sorted.
+func unknownKeys(keys []string, known map[string]bool) []string {
+	var out []string
+	for _, k := range keys {
+		if !known[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

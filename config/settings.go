@@ -1,0 +1,145 @@
+package config
+
+// Kind is the type of a setting's value, used to check it before it is
+// decoded into Config.
+type Kind int
+
+// The kinds of settings.
+const (
+	KindString Kind = iota
+	KindInt
+	KindSecret
+)
+
+// Setting describes one configuration key: its name in the YAML file
+// (dotted), its environment variable, its default, whether it is a secret,
+// and what it means. The table returned by Settings is the single source
+// of defaults, environment names, masking and the README's table.
+type Setting struct {
+	Key     string // dotted key in the config file, e.g. "api.port"
+	Env     string // environment variable, e.g. "PAYMENT_API_PORT"
+	Default string
+	Kind    Kind
+	Help    string
+}
+
+// Secret reports whether the setting's value must never be printed.
+func (s Setting) Secret() bool { return s.Kind == KindSecret }
+
+// The original's committed .env values (payments-backend.md §8.1). They
+// are fine for local and dev, and refused in real mode.
+const (
+	defaultSystemPassword = "samchon"
+
+	defaultConnectionKey  = "MCKOxv9B23r7EatArCFcBP03nfaS03T8"
+	defaultConnectionIV   = "9haeYD1tIf4v8xs7"
+	defaultHistoryKey     = "MTlsOESZ6geZTjeaubOdR71tobe0KqE7"
+	defaultHistoryIV      = "7BqAGp1HPY9Ox66w"
+	defaultReservationKey = "0OrB5XVgkYpoybWeGIUkattMb4lTLQgz"
+	defaultReservationIV  = "ESgYCYV10Iy6qd1y"
+	defaultCancelKey      = "aU3y0PTXraB2SEYj1ACwtTYKxiYBvH4g"
+	defaultCancelIV       = "fro2JXImhmbDtDNx"
+	defaultIamportKey     = "aaaaaa"
+	defaultIamportSecret  = "bbbbb"
+	defaultTossSecret     = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy"
+
+	// Defaults of settings the original did not have; also refused in real mode.
+	defaultWebhookSecret  = "paymentctl-local-webhook-secret"
+	defaultPasswordSecret = "paymentctl-local-password-secret"
+)
+
+// wellKnownSecrets are values published in the original's repository or in
+// ours; a real deployment that still uses one is refused.
+func wellKnownSecrets() map[string]bool {
+	return map[string]bool{
+		defaultSystemPassword: true,
+		defaultConnectionKey:  true, defaultConnectionIV: true,
+		defaultHistoryKey: true, defaultHistoryIV: true,
+		defaultReservationKey: true, defaultReservationIV: true,
+		defaultCancelKey: true, defaultCancelIV: true,
+		defaultIamportKey: true, defaultIamportSecret: true,
+		defaultTossSecret:     true,
+		defaultWebhookSecret:  true,
+		defaultPasswordSecret: true,
+	}
+}
+
+// Settings returns every configuration key in display order.
+func Settings() []Setting {
+	return []Setting{
+		{Key: "mode", Env: "PAYMENT_MODE", Default: "local", Kind: KindString,
+			Help: "Deployment mode: `local` (embedded SQLite, in-process fake PGs), `dev` or `real`."},
+		{Key: "api.host", Env: "PAYMENT_API_HOST", Default: "", Kind: KindString,
+			Help: "Interface the API listens on; empty means all interfaces."},
+		{Key: "api.port", Env: "PAYMENT_API_PORT", Default: "37821", Kind: KindInt,
+			Help: "Port of the payment API."},
+		{Key: "updator.port", Env: "PAYMENT_UPDATOR_PORT", Default: "37820", Kind: KindInt,
+			Help: "Port of the updater agent (the master listens here for its slaves and for `paymentctl update`)."},
+		{Key: "system.password", Env: "PAYMENT_SYSTEM_PASSWORD", Default: defaultSystemPassword, Kind: KindSecret,
+			Help: "Shared secret of the updater channel (HMAC-signed requests)."},
+		{Key: "database.url", Env: "PAYMENT_DATABASE_URL", Default: "", Kind: KindSecret,
+			Help: "Database DSN: `postgres://…` or `sqlite:path`. Empty: `sqlite:paymentctl.db` in local mode, built from `PAYMENT_POSTGRES_*` otherwise."},
+		{Key: "postgres.host", Env: "PAYMENT_POSTGRES_HOST", Default: "127.0.0.1", Kind: KindString,
+			Help: "PostgreSQL host (dev and real, and `paymentctl schema`)."},
+		{Key: "postgres.port", Env: "PAYMENT_POSTGRES_PORT", Default: "5432", Kind: KindInt,
+			Help: "PostgreSQL port."},
+		{Key: "postgres.database", Env: "PAYMENT_POSTGRES_DATABASE", Default: "payments", Kind: KindString,
+			Help: "PostgreSQL database."},
+		{Key: "postgres.schema", Env: "PAYMENT_POSTGRES_SCHEMA", Default: "payments", Kind: KindString,
+			Help: "PostgreSQL schema holding the tables."},
+		{Key: "postgres.username", Env: "PAYMENT_POSTGRES_USERNAME", Default: "samchon", Kind: KindString,
+			Help: "Writer account."},
+		{Key: "postgres.username_readonly", Env: "PAYMENT_POSTGRES_USERNAME_READONLY", Default: "samchon_r", Kind: KindString,
+			Help: "Read-only account created by `paymentctl schema`."},
+		{Key: "postgres.password", Env: "PAYMENT_POSTGRES_PASSWORD", Default: "samchon", Kind: KindSecret,
+			Help: "Password of both accounts."},
+		{Key: "postgres.url", Env: "PAYMENT_POSTGRES_URL", Default: "", Kind: KindSecret,
+			Help: "The original's Prisma URL (`postgresql://…?schema=…`); used when set and `PAYMENT_DATABASE_URL` is not."},
+		{Key: "connection.encryption.key", Env: "PAYMENT_CONNECTION_ENCRYPTION_KEY", Default: defaultConnectionKey, Kind: KindSecret,
+			Help: "AES key of request/response bodies and forwarded webhooks (16, 24 or 32 characters)."},
+		{Key: "connection.encryption.iv", Env: "PAYMENT_CONNECTION_ENCRYPTION_IV", Default: defaultConnectionIV, Kind: KindSecret,
+			Help: "AES-CBC IV of the bodies (16 characters)."},
+		{Key: "history.encryption.key", Env: "PAYMENT_HISTORY_ENCRYPTION_KEY", Default: defaultHistoryKey, Kind: KindSecret,
+			Help: "Key material for payment histories at rest (AES-256-GCM key derived with HKDF; at least 16 characters)."},
+		{Key: "history.encryption.iv", Env: "PAYMENT_HISTORY_ENCRYPTION_IV", Default: defaultHistoryIV, Kind: KindSecret,
+			Help: "Accepted for compatibility with the original's `.env`; GCM uses a random nonce per value instead."},
+		{Key: "reservation.encryption.key", Env: "PAYMENT_RESERVATION_ENCRYPTION_KEY", Default: defaultReservationKey, Kind: KindSecret,
+			Help: "Key material for reservations (saved cards) at rest."},
+		{Key: "reservation.encryption.iv", Env: "PAYMENT_RESERVATION_ENCRYPTION_IV", Default: defaultReservationIV, Kind: KindSecret,
+			Help: "Accepted for compatibility; unused (see the history IV)."},
+		{Key: "cancel_history.encryption.key", Env: "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY", Default: defaultCancelKey, Kind: KindSecret,
+			Help: "Key material for cancel histories and webhook logs at rest."},
+		{Key: "cancel_history.encryption.iv", Env: "PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV", Default: defaultCancelIV, Kind: KindSecret,
+			Help: "Accepted for compatibility; unused (see the history IV)."},
+		{Key: "password.secret", Env: "PAYMENT_PASSWORD_SECRET", Default: defaultPasswordSecret, Kind: KindSecret,
+			Help: "Server secret of the keyed hash (HMAC-SHA256) of per-record passwords."},
+		{Key: "webhook.secret", Env: "PAYMENT_WEBHOOK_SECRET", Default: defaultWebhookSecret, Kind: KindSecret,
+			Help: "Signing secret of forwarded webhooks (Standard Webhooks `webhook-signature`)."},
+		{Key: "iamport.key", Env: "PAYMENT_IAMPORT_KEY", Default: defaultIamportKey, Kind: KindSecret,
+			Help: "Iamport (PortOne v1) REST API key."},
+		{Key: "iamport.secret", Env: "PAYMENT_IAMPORT_SECRET", Default: defaultIamportSecret, Kind: KindSecret,
+			Help: "Iamport REST API secret."},
+		{Key: "iamport.url", Env: "PAYMENT_IAMPORT_URL", Default: "", Kind: KindString,
+			Help: "Iamport API base URL. Empty: the in-process fake in local mode, `https://api.iamport.kr` otherwise."},
+		{Key: "toss_payments.secret", Env: "PAYMENT_TOSS_PAYMENTS_SECRET", Default: defaultTossSecret, Kind: KindSecret,
+			Help: "Toss Payments secret key."},
+		{Key: "toss_payments.url", Env: "PAYMENT_TOSS_PAYMENTS_URL", Default: "", Kind: KindString,
+			Help: "Toss Payments API base URL. Empty: the in-process fake in local mode, `https://api.tosspayments.com` otherwise."},
+		{Key: "fake.iamport_port", Env: "PAYMENT_FAKE_IAMPORT_PORT", Default: "10851", Kind: KindInt,
+			Help: "Port of the fake Iamport server (`paymentctl fake`, local mode)."},
+		{Key: "fake.toss_port", Env: "PAYMENT_FAKE_TOSS_PORT", Default: "30771", Kind: KindInt,
+			Help: "Port of the fake Toss Payments server."},
+		{Key: "dev.api_url", Env: "PAYMENT_DEV_API_URL", Default: "", Kind: KindString,
+			Help: "Base URL of the dev API (used by `monitor dev`)."},
+		{Key: "dev.master", Env: "PAYMENT_DEV_MASTER", Default: "", Kind: KindString,
+			Help: "`host:port` of the dev updater master (used by `update dev`, `monitor dev`)."},
+		{Key: "real.api_url", Env: "PAYMENT_REAL_API_URL", Default: "", Kind: KindString,
+			Help: "Base URL of the real API."},
+		{Key: "real.master", Env: "PAYMENT_REAL_MASTER", Default: "", Kind: KindString,
+			Help: "`host:port` of the real updater master."},
+		{Key: "log.format", Env: "PAYMENT_LOG_FORMAT", Default: "text", Kind: KindString,
+			Help: "Log format: `text` or `json`."},
+		{Key: "log.level", Env: "PAYMENT_LOG_LEVEL", Default: "info", Kind: KindString,
+			Help: "Log level: `debug`, `info`, `warn` or `error`."},
+	}
+}

@@ -1,0 +1,221 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Problem is one invalid setting: which key, what is wrong with its value
+// and how to fix it.
+type Problem struct {
+	Key     string // dotted key
+	Env     string // its environment variable
+	Problem string
+	Fix     string
+}
+
+// String renders the problem on one line, naming the environment variable.
+func (p Problem) String() string {
+	name := p.Env
+	if name == "" {
+		name = p.Key
+	}
+	s := name + ": " + p.Problem
+	if p.Fix != "" {
+		s += "; " + p.Fix
+	}
+	return s
+}
+
+// ValidationError lists every problem found in a configuration.
+type ValidationError struct {
+	Problems []Problem
+}
+
+// Error lists the problems, one a line.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// envOf returns the environment name of key.
+func envOf(key string) string {
+	for _, s := range Settings() {
+		if s.Key == key {
+			return s.Env
+		}
+	}
+	return ""
+}
+
+// describe shows a value in a problem, masked when it is a secret.
+func describe(s Setting, value string) string {
+	if s.Secret() {
+		return fmt.Sprintf("the value (%d characters)", len(value))
+	}
+	return strconv.Quote(value)
+}
+
+// checkKinds reports values that cannot be decoded into their kind.
+func checkKinds(settings []Setting, values map[string]string, sources map[string]Source) []Problem {
+	var problems []Problem
+	for _, s := range settings {
+		if s.Kind != KindInt {
+			continue
+		}
+		if _, err := strconv.Atoi(strings.TrimSpace(values[s.Key])); err != nil {
+			problems = append(problems, Problem{
+				Key: s.Key, Env: s.Env,
+				Problem: fmt.Sprintf("%s (from %s) is not a whole number", describe(s, values[s.Key]), sources[s.Key]),
+				Fix:     "set a number such as " + s.Default,
+			})
+		}
+	}
+	return problems
+}
+
+// Validate checks the whole configuration and returns a *ValidationError
+// listing every problem, or nil. In real mode it also refuses empty
+// secrets and the well-known defaults published with the original.
+func (c *Config) Validate() error {
+	var ps []Problem
+	add := func(key, problem, fix string) {
+		ps = append(ps, Problem{Key: key, Env: envOf(key), Problem: problem, Fix: fix})
+	}
+
+	if _, err := ParseMode(string(c.Mode)); err != nil {
+		add("mode", err.Error(), "")
+	}
+	for key, port := range map[string]int{
+		"api.port": c.API.Port, "updator.port": c.Updator.Port, "postgres.port": c.Postgres.Port,
+		"fake.iamport_port": c.Fake.IamportPort, "fake.toss_port": c.Fake.TossPort,
+	} {
+		if port < 1 || port > 65535 {
+			add(key, fmt.Sprintf("port %d is out of range", port), "use a port between 1 and 65535")
+		}
+	}
+
+	if n := len(c.Connection.Encryption.Key); n != 16 && n != 24 && n != 32 {
+		add("connection.encryption.key", fmt.Sprintf("the key has %d characters", n),
+			"AES needs 16, 24 or 32; `paymentctl config generate` makes one")
+	}
+	if n := len(c.Connection.Encryption.IV); n != 16 {
+		add("connection.encryption.iv", fmt.Sprintf("the IV has %d characters", n),
+			"AES-CBC needs 16; `paymentctl config generate` makes one")
+	}
+	for key, v := range map[string]Secret{
+		"history.encryption.key":        c.History.Encryption.Key,
+		"reservation.encryption.key":    c.Reservation.Encryption.Key,
+		"cancel_history.encryption.key": c.CancelHistory.Encryption.Key,
+		"password.secret":               c.Password.Secret,
+		"webhook.secret":                c.Webhook.Secret,
+	} {
+		if n := len(v); n < 16 {
+			add(key, fmt.Sprintf("the secret has %d characters", n),
+				"use at least 16 random characters; `paymentctl config generate` makes one")
+		}
+	}
+
+	if u := c.Database.URL.Reveal(); u != "" && !validDatabaseURL(u) {
+		add("database.url", "the DSN is neither postgres://… nor sqlite:…",
+			"use e.g. postgres://user:pass@127.0.0.1:5432/payments or sqlite:paymentctl.db")
+	}
+	for key, u := range map[string]string{
+		"iamport.url": c.Iamport.URL, "toss_payments.url": c.TossPayments.URL,
+		"dev.api_url": c.Dev.APIURL, "real.api_url": c.Real.APIURL,
+	} {
+		if u != "" && !validHTTPURL(u) {
+			add(key, fmt.Sprintf("%q is not an http(s) URL", u), "use e.g. https://host:port")
+		}
+	}
+	for key, addr := range map[string]string{"dev.master": c.Dev.Master, "real.master": c.Real.Master} {
+		if addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			add(key, fmt.Sprintf("%q is not host:port", addr), "use e.g. 10.0.0.5:37820")
+		}
+	}
+
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", fmt.Sprintf("%q is not a log format", c.Log.Format), "use text or json")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", fmt.Sprintf("%q is not a log level", c.Log.Level), "use debug, info, warn or error")
+	}
+
+	if c.Mode == ModeReal {
+		ps = append(ps, c.realModeProblems()...)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	sortProblems(ps)
+	return &ValidationError{Problems: ps}
+}
+
+// realModeProblems refuses empty secrets and published defaults among the
+// secrets a real deployment depends on. The at-rest IVs are unused (GCM
+// draws a nonce per value) and so not required.
+func (c *Config) realModeProblems() []Problem {
+	required := []string{
+		"system.password", "connection.encryption.key", "connection.encryption.iv",
+		"history.encryption.key", "reservation.encryption.key", "cancel_history.encryption.key",
+		"password.secret", "webhook.secret", "iamport.key", "iamport.secret", "toss_payments.secret",
+	}
+	if c.Database.URL == "" && c.Postgres.URL == "" {
+		required = append(required, "postgres.password")
+	}
+	known := wellKnownSecrets()
+	var ps []Problem
+	for _, key := range required {
+		v := c.values[key]
+		switch {
+		case v == "":
+			ps = append(ps, Problem{Key: key, Env: envOf(key), Problem: "is empty in real mode",
+				Fix: "set a secret value"})
+		case known[v]:
+			ps = append(ps, Problem{Key: key, Env: envOf(key),
+				Problem: "is a well-known default published with the original project, refused in real mode",
+				Fix:     "set a fresh value (`paymentctl config generate` prints a set)"})
+		}
+	}
+	return ps
+}
+
+// sortProblems orders problems as the settings table does, so output is
+// stable.
+func sortProblems(ps []Problem) {
+	order := make(map[string]int)
+	for i, s := range Settings() {
+		order[s.Key] = i
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return order[ps[i].Key] < order[ps[j].Key] })
+}
+
+func validDatabaseURL(u string) bool {
+	for _, p := range []string{"postgres://", "postgresql://", "sqlite:", "file:"} {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func validHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

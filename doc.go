@@ -1,0 +1,25 @@
+// Package paymentctl is the root of the paymentctl module: an integrated
+// payment server for micro-service backends, shipped as one binary that is
+// also its own operations tool. This package holds no code; it documents
+// the layout and hosts the repository-wide tests (every package and
+// exported name documented).
+//
+// The packages, each importing only those below it:
+//
+//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, fake, config, version)
+//	config                  the typed Config: defaults < file < .env < environment < flags; validation; masking
+//	buildinfo               version, commit and date stamped by the linker
+//	server                  the gin HTTP API, its AES body middleware and handlers
+//	server/store            gorm storage on PostgreSQL and SQLite
+//	server/seal             at-rest encryption (AES-256-GCM with key ids) and record-password hashing
+//	server/gateway/iamport  wire types and Go client of the Iamport (PortOne v1) API
+//	server/gateway/toss     wire types and Go client of the Toss Payments API
+//	fakepg/...              fake Iamport and Toss servers as plain http.Handlers
+//	wirecrypt               the original's AES-CBC body format, shared by server, SDK and ops
+//	ops/...                 socket handoff, updater, monitor, schema bootstrap, reset
+//	migrations              versioned SQL for both databases
+//	sdk                     the Go client of the payment API
+//
+// Design decisions are recorded in the package documentation of the
+// package they concern and in docs/.
+package paymentctl

@@ -1,0 +1,421 @@
+package fakepg
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/fakepg/iamport"
+	"github.com/paymentctl/paymentctl/fakepg/toss"
+)
+
+const loopbackAny = "127.0.0.1:0"
+
+func start(t *testing.T, opts Options) *Fakes {
+	t.Helper()
+	if opts.IamportAddr == "" {
+		opts.IamportAddr = loopbackAny
+	}
+	if opts.TossAddr == "" {
+		opts.TossAddr = loopbackAny
+	}
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	f, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return f
+}
+
+// post sends a JSON body and decodes the JSON answer into out (if non-nil).
+func post(t *testing.T, url string, header http.Header, body, out any) int {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("POST %s: decode %s: %v", url, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type iamportToken struct {
+	Code     int `json:"code"`
+	Response struct {
+		AccessToken string `json:"access_token"`
+	} `json:"response"`
+}
+
+// iamportGetToken asks f's Iamport fake for a token and returns the status.
+func iamportGetToken(t *testing.T, f *Fakes, key, secret string) (int, string) {
+	t.Helper()
+	var tok iamportToken
+	status := post(t, f.IamportURL+"/users/getToken", nil, map[string]string{"imp_key": key, "imp_secret": secret}, &tok)
+	return status, tok.Response.AccessToken
+}
+
+func tossAuth(secretKey string) http.Header {
+	req, _ := http.NewRequest(http.MethodGet, "/", nil)
+	req.SetBasicAuth(secretKey, "")
+	return req.Header
+}
+
+type tossBilling struct {
+	BillingKey  string `json:"billingKey"`
+	CustomerKey string `json:"customerKey"`
+}
+
+// tossIssueBillingKey asks f's Toss fake for a billing key (Toss's
+// equivalent of a reusable token) and returns the status.
+func tossIssueBillingKey(t *testing.T, f *Fakes, secretKey string) (int, tossBilling) {
+	t.Helper()
+	var b tossBilling
+	status := post(t, f.TossURL+"/v1/billing/authorizations/card", tossAuth(secretKey), map[string]string{
+		"customerKey":         "customer-1",
+		"cardNumber":          "1111222233334444",
+		"cardExpirationYear":  "30",
+		"cardExpirationMonth": "12",
+		"cardPassword":        "00",
+		"customerBirthday":    "900101",
+	}, &b)
+	return status, b
+}
+
+// webhookSink records the bodies it receives.
+type webhookSink struct {
+	mu     sync.Mutex
+	bodies []string
+	srv    *httptest.Server
+}
+
+func newSink(t *testing.T) *webhookSink {
+	s := &webhookSink{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, string(b))
+		s.mu.Unlock()
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *webhookSink) received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
+func TestStartBoth(t *testing.T) {
+	sink := newSink(t)
+	f := start(t, Options{WebhookURL: sink.srv.URL})
+	for name, u := range map[string]string{"iamport": f.IamportURL, "toss": f.TossURL} {
+		if !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Errorf("%s URL = %q, want http://127.0.0.1:port", name, u)
+		}
+	}
+	if f.IamportURL == f.TossURL {
+		t.Errorf("both fakes at %s", f.IamportURL)
+	}
+
+	status, token := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret)
+	if status != http.StatusOK || token == "" {
+		t.Errorf("iamport getToken: status %d, token %q", status, token)
+	}
+
+	status, billing := tossIssueBillingKey(t, f, toss.DefaultSecretKey)
+	if status != http.StatusOK || billing.BillingKey == "" || billing.CustomerKey != "customer-1" {
+		t.Errorf("toss billing key: status %d, %+v", status, billing)
+	}
+
+	// A payment makes the Toss fake send a webhook to the shared target.
+	var payment struct {
+		PaymentKey string `json:"paymentKey"`
+		Status     string `json:"status"`
+	}
+	status = post(t, f.TossURL+"/v1/payments/key-in", tossAuth(toss.DefaultSecretKey), map[string]any{
+		"method": "card", "cardNumber": "1111222233334444", "cardExpirationYear": "30", "cardExpirationMonth": "12",
+		"amount": 1000, "orderId": "order-start-1", "orderName": "start test",
+	}, &payment)
+	if status != http.StatusOK || payment.Status != "DONE" {
+		t.Fatalf("toss key-in: status %d, %+v", status, payment)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Toss.Webhooks().Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, b := range sink.received() {
+		found = found || strings.Contains(b, payment.PaymentKey) && strings.Contains(b, "PAYMENT_STATUS_CHANGED")
+	}
+	if !found {
+		t.Errorf("webhook target got %q, want a PAYMENT_STATUS_CHANGED for %s", sink.received(), payment.PaymentKey)
+	}
+}
+
+func TestCloseStopsServing(t *testing.T) {
+	f, err := Start(context.Background(), Options{IamportAddr: loopbackAny, TossAddr: loopbackAny, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := f.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	for _, u := range []string{f.IamportURL, f.TossURL} {
+		if resp, err := http.Get(u + "/"); err == nil {
+			resp.Body.Close()
+			t.Errorf("GET %s after Close answered %d", u, resp.StatusCode)
+		}
+	}
+	// Both webhook senders are closed: a delivery is canceled at once.
+	id := f.Toss.Webhooks().Send("http://127.0.0.1:1/", nil, nil)
+	if d, _ := f.Toss.Webhooks().Delivery(id); !d.Canceled {
+		t.Errorf("toss delivery after Close: %+v, want canceled", d)
+	}
+	id = f.Iamport.Webhooks().Send("http://127.0.0.1:1/", nil, nil)
+	if d, _ := f.Iamport.Webhooks().Delivery(id); !d.Canceled {
+		t.Errorf("iamport delivery after Close: %+v, want canceled", d)
+	}
+}
+
+func TestOnly(t *testing.T) {
+	tests := []struct {
+		only        string
+		wantIamport bool
+		wantToss    bool
+	}{
+		{only: "", wantIamport: true, wantToss: true},
+		{only: OnlyIamport, wantIamport: true},
+		{only: OnlyToss, wantToss: true},
+	}
+	for _, tt := range tests {
+		t.Run("only="+tt.only, func(t *testing.T) {
+			f := start(t, Options{Only: tt.only})
+			got := [4]bool{f.Iamport != nil, f.IamportURL != "", f.Toss != nil, f.TossURL != ""}
+			want := [4]bool{tt.wantIamport, tt.wantIamport, tt.wantToss, tt.wantToss}
+			if got != want {
+				t.Errorf("started [iamport, url, toss, url] = %v, want %v", got, want)
+			}
+			if tt.wantIamport {
+				if status, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); status != http.StatusOK {
+					t.Errorf("iamport getToken: %d", status)
+				}
+			}
+			if tt.wantToss {
+				if status, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); status != http.StatusOK {
+					t.Errorf("toss billing key: %d", status)
+				}
+			}
+		})
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", loopbackAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+
+	// An address that was free a moment ago, to see it released again.
+	free, err := net.Listen("tcp", loopbackAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeAddr := free.Addr().String()
+	free.Close()
+
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{name: "unknown fake", opts: Options{Only: "kakaopay"}, want: `unknown fake "kakaopay"`},
+		{name: "iamport address busy", opts: Options{IamportAddr: busy.Addr().String(), TossAddr: loopbackAny}, want: "start fake iamport"},
+		{name: "toss address busy", opts: Options{IamportAddr: freeAddr, TossAddr: busy.Addr().String()}, want: "start fake toss"},
+		{name: "bad address", opts: Options{Only: OnlyToss, TossAddr: "127.0.0.1:notaport"}, want: "start fake toss"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Start(context.Background(), tt.opts)
+			if err == nil {
+				f.Close(context.Background())
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	// The iamport listener opened before toss failed was closed.
+	ln, err := net.Listen("tcp", freeAddr)
+	if err != nil {
+		t.Errorf("iamport address still held after a failed Start: %v", err)
+	} else {
+		ln.Close()
+	}
+}
+
+func TestCredentialOverrides(t *testing.T) {
+	f := start(t, Options{IamportKey: "my_key", IamportSecret: "my_secret", TossSecretKey: "test_sk_mine"})
+	tests := []struct {
+		name   string
+		call   func() int
+		status int
+	}{
+		{"iamport default credentials refused", func() int { s, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); return s }, http.StatusUnauthorized},
+		{"iamport given credentials accepted", func() int { s, _ := iamportGetToken(t, f, "my_key", "my_secret"); return s }, http.StatusOK},
+		{"toss default key refused", func() int { s, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); return s }, http.StatusUnauthorized},
+		{"toss given key accepted", func() int { s, _ := tossIssueBillingKey(t, f, "test_sk_mine"); return s }, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.call(); got != tt.status {
+				t.Errorf("status %d, want %d", got, tt.status)
+			}
+		})
+	}
+}
+
+func TestFaultsPerFake(t *testing.T) {
+	f := start(t, Options{Faults: fault.Faults{ErrorRate: 1}})
+	if status, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); status != http.StatusInternalServerError {
+		t.Errorf("iamport with ErrorRate 1: %d, want 500", status)
+	}
+	if status, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); status != http.StatusInternalServerError {
+		t.Errorf("toss with ErrorRate 1: %d, want 500", status)
+	}
+	// Each fake has its own injector.
+	f.Iamport.Faults().Set(fault.Faults{})
+	if status, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); status != http.StatusOK {
+		t.Errorf("iamport after clearing its faults: %d, want 200", status)
+	}
+	if status, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); status != http.StatusInternalServerError {
+		t.Errorf("toss after clearing iamport's faults: %d, want 500", status)
+	}
+}
+
+func TestWebhookTargets(t *testing.T) {
+	shared, own := newSink(t), newSink(t)
+	tests := []struct {
+		name       string
+		opts       Options
+		wantTarget string
+	}{
+		{name: "shared target", opts: Options{WebhookURL: shared.srv.URL}, wantTarget: shared.srv.URL},
+		{name: "per-fake override", opts: Options{WebhookURL: shared.srv.URL, TossWebhookURL: own.srv.URL}, wantTarget: own.srv.URL},
+		{name: "none: recorded only", opts: Options{}, wantTarget: ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Only = OnlyToss
+			f := start(t, tt.opts)
+			status := post(t, f.TossURL+"/v1/payments/key-in", tossAuth(toss.DefaultSecretKey), map[string]any{
+				"method": "card", "cardNumber": "1111222233334444", "cardExpirationYear": "30", "cardExpirationMonth": "12",
+				"amount": 500, "orderId": "order-target-" + strconv.Itoa(i),
+			}, nil)
+			if status != http.StatusOK {
+				t.Fatalf("key-in: %d", status)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := f.Toss.Webhooks().Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var targets []string
+			for _, d := range f.Toss.Webhooks().Deliveries() {
+				targets = append(targets, d.URL)
+			}
+			if len(targets) == 0 {
+				t.Fatal("no webhook recorded")
+			}
+			for _, got := range targets {
+				if got != tt.wantTarget {
+					t.Errorf("delivered to %q, want %q", got, tt.wantTarget)
+				}
+			}
+		})
+	}
+}
+
+type addr string
+
+func (a addr) Network() string { return "tcp" }
+func (a addr) String() string  { return string(a) }
+
+func TestBaseURL(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:10851", "http://127.0.0.1:10851"},
+		{"[::]:30771", "http://127.0.0.1:30771"},
+		{"0.0.0.0:4000", "http://127.0.0.1:4000"},
+		{":4000", "http://127.0.0.1:4000"},
+		{"[::1]:4000", "http://[::1]:4000"},
+		{"localhost:4000", "http://localhost:4000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			if got := baseURL(addr(tt.addr)); got != tt.want {
+				t.Errorf("baseURL(%q) = %q, want %q", tt.addr, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDefaultAddrs(t *testing.T) {
+	got := []string{DefaultIamportAddr, DefaultTossAddr}
+	want := []string{
+		net.JoinHostPort("127.0.0.1", strconv.Itoa(iamport.DefaultPort)),
+		net.JoinHostPort("127.0.0.1", strconv.Itoa(toss.DefaultPort)),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("default addresses (-want +got):\n%s", diff)
+	}
+}

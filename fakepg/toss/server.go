@@ -1,0 +1,349 @@
+package toss
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/fakepg/hook"
+	"github.com/paymentctl/paymentctl/fakepg/memstore"
+	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+)
+
+// Defaults used when Options leaves a field zero.
+const (
+	// DefaultPort is where `paymentctl fake` listens for Toss, as the
+	// original fake did.
+	DefaultPort = 30771
+	// DefaultSecretKey is the test secret key the original fake and
+	// payment-backend's default configuration use.
+	DefaultSecretKey = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy"
+	// DefaultTTL is how long a record lives after it was last written.
+	DefaultTTL = 3 * time.Hour
+	// DefaultCapacity bounds each kind of record (payments, billing keys,
+	// cash receipts); the oldest is evicted first.
+	DefaultCapacity = 10000
+)
+
+// maxBody bounds a request body.
+const maxBody = 1 << 20
+
+// Options configures a Server. The zero value is a working fake with the
+// default secret key, no webhook target and no faults.
+type Options struct {
+	// SecretKey is the accepted secret key; "" means DefaultSecretKey.
+	SecretKey string
+	// Authorize, if set, replaces the SecretKey comparison: it receives
+	// the decoded secret key of each call and says whether to accept it.
+	Authorize func(secretKey string) bool
+	// WebhookURL receives every webhook; "" records them in Webhooks
+	// without sending. SetWebhookURL changes it later.
+	WebhookURL string
+	// TTL is how long a record lives after its last write; 0 means
+	// DefaultTTL, negative means forever.
+	TTL time.Duration
+	// Capacity bounds each record kind; 0 means DefaultCapacity, negative
+	// means unbounded.
+	Capacity int
+	// Backoff is the webhook retry schedule; nil means Toss's real one
+	// (hook.TossBackoff), an empty non-nil slice means no retries.
+	Backoff []time.Duration
+	// Faults are the fault knobs; nil means a fresh Injector with none
+	// set, reachable through Server.Faults.
+	Faults *fault.Injector
+	// Logf receives one line per failed call and per received self-sink
+	// webhook; nil discards. Secrets and card numbers are never logged.
+	Logf func(format string, args ...any)
+	// Now is the clock of records and timestamps; nil means time.Now.
+	Now func() time.Time
+	// HTTPClient delivers webhooks; nil means hook's default client.
+	HTTPClient *http.Client
+}
+
+// Server is the fake Toss Payments API. It is an http.Handler; create it with
+// New and stop its webhook deliveries with Close.
+type Server struct {
+	authorize func(string) bool
+	now       func() time.Time
+	logf      func(format string, args ...any)
+	faults    *fault.Injector
+	hooks     *hook.Sender
+	mux       *http.ServeMux
+	handler   http.Handler
+
+	mu         sync.Mutex // guards webhookURL
+	webhookURL string
+
+	createMu    sync.Mutex // makes the orderId uniqueness check and the insert one step
+	payments    *memstore.Map[string, tossapi.Payment]
+	orders      *memstore.Map[string, string] // orderId → paymentKey
+	billings    *memstore.Map[string, billingRecord]
+	receipts    *memstore.Map[string, receiptRecord]
+	idempotency *memstore.Map[string, tossapi.Payment] // Idempotency-Key of a cancel → its answer
+}
+
+// New returns a Server configured by opts.
+func New(opts Options) *Server {
+	s := &Server{
+		authorize:  opts.Authorize,
+		now:        opts.Now,
+		logf:       opts.Logf,
+		faults:     opts.Faults,
+		webhookURL: opts.WebhookURL,
+	}
+	if s.authorize == nil {
+		key := opts.SecretKey
+		if key == "" {
+			key = DefaultSecretKey
+		}
+		s.authorize = func(got string) bool {
+			return subtle.ConstantTimeCompare([]byte(got), []byte(key)) == 1
+		}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
+	}
+	if s.faults == nil {
+		s.faults = fault.NewInjector(fault.Faults{}, nil)
+	}
+	backoff := opts.Backoff
+	if backoff == nil {
+		backoff = hook.TossBackoff()
+	}
+	s.hooks = hook.NewSender(hook.Options{
+		Client:  opts.HTTPClient,
+		Backoff: backoff,
+		Faults:  s.faults,
+		Logf:    s.logf,
+		Now:     s.now,
+	})
+
+	store := memstore.Options{TTL: opts.TTL, Capacity: opts.Capacity, Now: s.now}
+	if store.TTL == 0 {
+		store.TTL = DefaultTTL
+	}
+	if store.Capacity == 0 {
+		store.Capacity = DefaultCapacity
+	}
+	s.payments = memstore.New[string, tossapi.Payment](store)
+	s.orders = memstore.New[string, string](store)
+	s.billings = memstore.New[string, billingRecord](store)
+	s.receipts = memstore.New[string, receiptRecord](store)
+	s.idempotency = memstore.New[string, tossapi.Payment](store)
+
+	s.mux = http.NewServeMux()
+	s.routes()
+	s.handler = s.faults.Middleware(http.HandlerFunc(s.route), func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, &apiError{http.StatusInternalServerError, tossapi.CodeFailedInternalSystemProcessing,
+			"내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요. (injected fault)"})
+	})
+	return s
+}
+
+// routes is the route table.
+func (s *Server) routes() {
+	s.mux.Handle("GET /v1/payments/{paymentKey}", s.api(s.getPayment))
+	s.mux.Handle("GET /v1/payments/orders/{orderId}", s.api(s.getPaymentByOrder))
+	s.mux.Handle("POST /v1/payments/key-in", s.api(s.keyIn))
+	s.mux.Handle("POST /v1/payments/confirm", s.api(s.confirm))
+	s.mux.Handle("POST /v1/payments/{paymentKey}", s.api(s.approve))
+	s.mux.Handle("POST /v1/payments/{paymentKey}/cancel", s.api(s.cancel))
+	s.mux.Handle("POST /v1/virtual-accounts", s.api(s.createVirtualAccount))
+
+	s.mux.Handle("POST /v1/billing/authorizations/card", s.api(s.issueBilling))
+	s.mux.Handle("POST /v1/billing/authorizations/issue", s.api(s.issueBillingByAuthKey))
+	s.mux.Handle("POST /v1/billing/authorizations/{billingKey}", s.api(s.getBilling))
+	s.mux.Handle("POST /v1/billing/{billingKey}", s.api(s.payBilling))
+
+	s.mux.Handle("POST /v1/cash-receipts", s.api(s.issueCashReceipt))
+	s.mux.Handle("POST /v1/cash-receipts/{receiptKey}/cancel", s.api(s.cancelCashReceipt))
+
+	s.mux.Handle("PUT /internal/{paymentKey}/deposit", s.api(s.deposit))
+	s.mux.Handle("DELETE /internal/{paymentKey}/deposit", s.api(s.cancelDeposit))
+	s.mux.HandleFunc("POST /internal/webhook", s.webhookSink)
+}
+
+// ServeHTTP answers one API call.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// SetWebhookURL changes where later webhooks go; "" stops sending them
+// (they are still recorded).
+func (s *Server) SetWebhookURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webhookURL = url
+}
+
+// WebhookURL returns the current webhook target.
+func (s *Server) WebhookURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.webhookURL
+}
+
+// Faults returns the fault knobs; never nil.
+func (s *Server) Faults() *fault.Injector { return s.faults }
+
+// Webhooks returns the webhook sender, whose Deliveries lists what was sent.
+func (s *Server) Webhooks() *hook.Sender { return s.hooks }
+
+// Payment returns the stored payment with the given key, as GET
+// /v1/payments/{paymentKey} would, without going through HTTP.
+func (s *Server) Payment(paymentKey string) (tossapi.Payment, bool) {
+	p, ok := s.payments.Get(paymentKey)
+	if !ok {
+		return tossapi.Payment{}, false
+	}
+	return p.Clone(), true
+}
+
+// Close stops webhook deliveries and retries and waits for them.
+func (s *Server) Close() { s.hooks.Close() }
+
+// route serves a call through the mux, answering unknown paths and wrong
+// methods in Toss's error shape instead of the mux's plain text.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		writeError(w, &apiError{http.StatusMethodNotAllowed, tossapi.CodeInvalidRequest,
+			fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)})
+		return
+	}
+	writeError(w, &apiError{http.StatusNotFound, tossapi.CodeNotFound,
+		"존재하지 않는 정보 입니다. (no route " + r.Method + " " + r.URL.Path + ")"})
+}
+
+// statusProbe records the status the mux's own 404/405 handler would write.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+// Header returns the header the mux's handler sets (Allow on a 405).
+func (p *statusProbe) Header() http.Header { return p.header }
+
+// WriteHeader keeps the first status.
+func (p *statusProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+
+// Write discards the plain-text body.
+func (p *statusProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// apiHandler answers an authenticated call with a value to write as JSON
+// (HTTP 200) or an error.
+type apiHandler func(r *http.Request) (any, error)
+
+// api wraps h with Basic authentication and the JSON answer.
+func (s *Server) api(h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authenticate(r); err != nil {
+			writeError(w, err)
+			return
+		}
+		v, err := h(r)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status >= 500 {
+				s.logf("toss fake: %s %s: %v", r.Method, r.URL.Path, err)
+			}
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+// authenticate checks the Basic credentials: the secret key is the user
+// name, the password is empty. Every failure is 401 UNAUTHORIZED_KEY.
+func (s *Server) authenticate(r *http.Request) error {
+	user, _, ok := r.BasicAuth()
+	if !ok || !s.authorize(user) {
+		return &apiError{http.StatusUnauthorized, tossapi.CodeUnauthorizedKey,
+			"인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다."}
+	}
+	return nil
+}
+
+// apiError is a failure answered in Toss's {code, message} shape.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+// Error formats the status, code and message.
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.message) }
+
+// invalid returns a 400 INVALID_REQUEST.
+func invalid(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, tossapi.CodeInvalidRequest, "잘못된 요청입니다. " + fmt.Sprintf(format, args...)}
+}
+
+func notFoundPayment() *apiError {
+	return &apiError{http.StatusNotFound, tossapi.CodeNotFoundPayment, "존재하지 않는 결제 정보 입니다."}
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{http.StatusInternalServerError, tossapi.CodeFailedInternalSystemProcessing, err.Error()}
+	}
+	writeJSON(w, ae.status, tossapi.ErrorBody{Code: ae.code, Message: ae.message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(tossapi.ErrorBody{Code: tossapi.CodeFailedInternalSystemProcessing, Message: err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decode reads a JSON request body into v; unknown fields are tolerated, as
+// the original fake and the real API do.
+func decode(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return invalid("cannot read the body: %v", err)
+	}
+	if len(b) > maxBody {
+		return invalid("body over %d bytes", maxBody)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		b = []byte("{}") // an empty body is an empty object; validation names what is missing
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return invalid("body is not the expected JSON: %v", err)
+	}
+	return nil
+}

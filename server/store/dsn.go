@@ -1,0 +1,148 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+
+	"github.com/paymentctl/paymentctl/migrations"
+)
+
+// sqliteBusyTimeout is how long a SQLite writer waits for the write lock
+// before failing with SQLITE_BUSY. Transactions that hold the lock across a
+// PG call (a cancel) must finish well within it.
+const sqliteBusyTimeout = 15 * time.Second
+
+// sqlitePragmas returns the pragmas set on every SQLite connection unless
+// the DSN sets the same pragma itself.
+func sqlitePragmas() [][2]string {
+	return [][2]string{
+		// Readers never block the single writer and vice versa.
+		{"journal_mode", "WAL"},
+		// SQLite leaves REFERENCES unenforced unless asked, per connection.
+		{"foreign_keys", "1"},
+		{"busy_timeout", fmt.Sprint(sqliteBusyTimeout.Milliseconds())},
+		// Safe with WAL: a power loss may drop the last commits, never
+		// corrupt the file.
+		{"synchronous", "NORMAL"},
+	}
+}
+
+// target is a parsed DSN: which dialect, and the driver's own DSN.
+type target struct {
+	dialect string
+	dsn     string
+	// memory marks an in-memory SQLite database, which exists once per
+	// connection and so must be used through a single one.
+	memory bool
+}
+
+// parseDSN recognises the DSN forms documented on Open. Errors never repeat
+// the DSN, which may hold a password.
+func parseDSN(dsn string) (target, error) {
+	switch {
+	case dsn == "":
+		return target{}, errors.New("empty database dsn")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return parsePostgres(dsn)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		return parseSQLite(path)
+	case strings.HasPrefix(dsn, "file:"):
+		return parseSQLite(dsn)
+	}
+	base, _, _ := strings.Cut(dsn, "?")
+	for _, ext := range []string{".db", ".sqlite", ".sqlite3"} {
+		if strings.HasSuffix(base, ext) {
+			return parseSQLite(dsn)
+		}
+	}
+	return target{}, errors.New("unsupported database dsn: want postgres://..., postgresql://..., sqlite:PATH, file:PATH or a PATH ending in .db")
+}
+
+func parsePostgres(dsn string) (target, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return target{}, errors.New("invalid postgres dsn: not a url")
+	}
+	q := u.Query()
+	// Prisma's ?schema= (the original's PAYMENT_POSTGRES_URL) is not a
+	// PostgreSQL parameter; it means the search_path.
+	if schema := q.Get("schema"); schema != "" {
+		if q.Get("search_path") == "" {
+			q.Set("search_path", schema)
+		}
+		q.Del("schema")
+		u.RawQuery = q.Encode()
+	}
+	return target{dialect: migrations.Postgres, dsn: u.String()}, nil
+}
+
+func parseSQLite(dsn string) (target, error) {
+	path, rawQuery, _ := strings.Cut(dsn, "?")
+	if path == "" || path == "file:" {
+		return target{}, errors.New("invalid sqlite dsn: no path")
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return target{}, errors.New("invalid sqlite dsn: bad query")
+	}
+	// The driver stops reading parameters after _time_format, which would
+	// silently drop _txlock; the store picks the time format itself.
+	if q.Has("_time_format") {
+		return target{}, errors.New("invalid sqlite dsn: _time_format is not supported")
+	}
+	set := map[string]bool{}
+	for _, p := range q["_pragma"] {
+		name, _, _ := strings.Cut(strings.ToLower(p), "(")
+		name, _, _ = strings.Cut(name, "=")
+		set[strings.TrimSpace(name)] = true
+	}
+	for _, p := range sqlitePragmas() {
+		if !set[p[0]] {
+			q.Add("_pragma", p[0]+"("+p[1]+")")
+		}
+	}
+	if !q.Has("_txlock") {
+		// Read-write transactions take the write lock at BEGIN, where the
+		// busy timeout applies, rather than at their first write, where a
+		// WAL snapshot conflict fails at once with SQLITE_BUSY.
+		q.Set("_txlock", "immediate")
+	}
+	memory := strings.Contains(path, ":memory:") || q.Get("mode") == "memory"
+	return target{dialect: migrations.SQLite, dsn: path + "?" + q.Encode(), memory: memory}, nil
+}
+
+func (t target) dialector() gorm.Dialector {
+	if t.dialect == migrations.Postgres {
+		return postgres.Open(t.dsn)
+	}
+	return sqlite.Open(t.dsn)
+}
+
+// tunePool sizes the connection pool for the dialect.
+func (t target) tunePool(db *sql.DB) {
+	switch {
+	case t.memory:
+		db.SetMaxOpenConns(1)
+	case t.dialect == migrations.SQLite:
+		// One writer at a time anyway; a few connections let reads run
+		// beside it under WAL.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	default:
+		// Bounded so several instances stay below PostgreSQL's default
+		// max_connections of 100; idle connections are kept for bursts
+		// (database/sql's default of 2 would reconnect on each one).
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+}

@@ -1,0 +1,352 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Vendor identifies a payment or saved card at its PG.
+type Vendor struct {
+	// Code is the PG: "iamport" or "toss.payments".
+	Code string
+	// StoreID is the merchant id registered at the PG.
+	StoreID string
+	// UID is the PG's id: imp_uid / customer_uid, paymentKey / billingKey.
+	UID string
+}
+
+// Source identifies the client service's record a payment belongs to.
+type Source struct {
+	Schema string
+	Table  string
+	ID     string
+}
+
+// History is a payment registered by a client service (payment_histories).
+type History struct {
+	// ID is a UUID; CreateHistory generates one when it is empty.
+	ID     string
+	Vendor Vendor
+	Source Source
+	// ReservationID is the saved card the payment was made with, or empty.
+	ReservationID string
+	Currency      string
+	// Price is the paid amount in the currency's smallest unit (KRW: won).
+	Price int64
+	// Refund is the total refunded so far; 0 when nothing was.
+	Refund     int64
+	WebhookURL string
+	// Data is the PG's payment object, sealed.
+	Data string
+	// Password is the record password's hash.
+	Password  string
+	CreatedAt time.Time
+	PaidAt    *time.Time
+	// CancelledAt is the time of the first cancel; once set it never changes.
+	CancelledAt *time.Time
+	// Cancels are the cancel events, oldest first. Look-ups fill them;
+	// CreateHistory ignores them.
+	Cancels []Cancel
+}
+
+// Cancel is one cancel (refund) event of a history
+// (payment_history_cancels). A history, amount, reason and time identify it:
+// adding the same event again is a no-op.
+type Cancel struct {
+	// ID is a UUID; AddCancels generates one when it is empty.
+	ID        string
+	HistoryID string
+	Amount    int64
+	Reason    string
+	// Data is the PG's cancel object, sealed.
+	Data string
+	// CreatedAt is when the PG cancelled; the store's now when zero.
+	CreatedAt time.Time
+}
+
+// HistoryUpdate is the PG-derived state of a history, written by
+// UpdateHistory after a PG call or webhook.
+type HistoryUpdate struct {
+	Currency string
+	Price    int64
+	Refund   int64
+	PaidAt   *time.Time
+	// CancelledAt is recorded only if the history has no cancel time yet,
+	// so it keeps the first one (the original overwrote it on every update).
+	CancelledAt *time.Time
+	// Data is the PG's payment object, sealed.
+	Data string
+}
+
+type historyRow struct {
+	ID                   string     `gorm:"column:id;primaryKey"`
+	SourceSchema         string     `gorm:"column:source_schema"`
+	SourceTable          string     `gorm:"column:source_table"`
+	SourceID             string     `gorm:"column:source_id"`
+	VendorCode           string     `gorm:"column:vendor_code"`
+	VendorUID            string     `gorm:"column:vendor_uid"`
+	VendorStoreID        string     `gorm:"column:vendor_store_id"`
+	PaymentReservationID *string    `gorm:"column:payment_reservation_id"`
+	Currency             string     `gorm:"column:currency"`
+	Price                int64      `gorm:"column:price"`
+	Refund               *int64     `gorm:"column:refund"`
+	WebhookURL           string     `gorm:"column:webhook_url"`
+	Data                 string     `gorm:"column:data"`
+	Password             string     `gorm:"column:password"`
+	CreatedAt            time.Time  `gorm:"column:created_at"`
+	PaidAt               *time.Time `gorm:"column:paid_at"`
+	CancelledAt          *time.Time `gorm:"column:cancelled_at"`
+}
+
+// TableName tells gorm the table.
+func (historyRow) TableName() string { return "payment_histories" }
+
+func (r *historyRow) domain() *History {
+	h := &History{
+		ID:          r.ID,
+		Vendor:      Vendor{Code: r.VendorCode, StoreID: r.VendorStoreID, UID: r.VendorUID},
+		Source:      Source{Schema: r.SourceSchema, Table: r.SourceTable, ID: r.SourceID},
+		Currency:    r.Currency,
+		Price:       r.Price,
+		WebhookURL:  r.WebhookURL,
+		Data:        r.Data,
+		Password:    r.Password,
+		CreatedAt:   r.CreatedAt.UTC(),
+		PaidAt:      utcPtr(r.PaidAt),
+		CancelledAt: utcPtr(r.CancelledAt),
+	}
+	if r.PaymentReservationID != nil {
+		h.ReservationID = *r.PaymentReservationID
+	}
+	if r.Refund != nil {
+		h.Refund = *r.Refund
+	}
+	return h
+}
+
+type cancelRow struct {
+	ID               string    `gorm:"column:id;primaryKey"`
+	PaymentHistoryID string    `gorm:"column:payment_history_id"`
+	Amount           int64     `gorm:"column:amount"`
+	Reason           string    `gorm:"column:reason"`
+	Data             string    `gorm:"column:data"`
+	CreatedAt        time.Time `gorm:"column:created_at"`
+}
+
+// TableName tells gorm the table.
+func (cancelRow) TableName() string { return "payment_history_cancels" }
+
+func (r *cancelRow) domain() Cancel {
+	return Cancel{
+		ID:        r.ID,
+		HistoryID: r.PaymentHistoryID,
+		Amount:    r.Amount,
+		Reason:    r.Reason,
+		Data:      r.Data,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+}
+
+// CreateHistory stores a new history. It fills in h.ID and h.CreatedAt when
+// they are empty and normalises the times to what is stored (UTC,
+// microseconds). A taken vendor (code, uid) or source triple is ErrConflict;
+// an unknown ReservationID is ErrNotFound.
+func (q *queries) CreateHistory(ctx context.Context, h *History) error {
+	id, err := newID(h.ID)
+	if err != nil {
+		return fmt.Errorf("create history: %w", err)
+	}
+	row := historyRow{
+		ID:            id,
+		SourceSchema:  h.Source.Schema,
+		SourceTable:   h.Source.Table,
+		SourceID:      h.Source.ID,
+		VendorCode:    h.Vendor.Code,
+		VendorUID:     h.Vendor.UID,
+		VendorStoreID: h.Vendor.StoreID,
+		Currency:      h.Currency,
+		Price:         h.Price,
+		Refund:        &h.Refund,
+		WebhookURL:    h.WebhookURL,
+		Data:          h.Data,
+		Password:      h.Password,
+		CreatedAt:     q.stampOrNow(h.CreatedAt),
+		PaidAt:        stampPtr(h.PaidAt),
+		CancelledAt:   stampPtr(h.CancelledAt),
+	}
+	if h.ReservationID != "" {
+		if !validID(h.ReservationID) {
+			return fmt.Errorf("create history: reservation %q: %w", h.ReservationID, ErrNotFound)
+		}
+		row.PaymentReservationID = &h.ReservationID
+	}
+	if err := q.conn(ctx).Create(&row).Error; err != nil {
+		return translate(err, "create history")
+	}
+	h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = row.ID, row.CreatedAt, row.PaidAt, row.CancelledAt
+	return nil
+}
+
+// History returns the history with the given id, with its cancels.
+func (q *queries) History(ctx context.Context, id string) (*History, error) {
+	op := "find history " + id
+	if !validID(id) {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return q.findHistory(ctx, op, q.conn(ctx).Where("id = ?", id))
+}
+
+// HistoryByVendor returns the history the PG knows as (code, uid), with its
+// cancels.
+func (q *queries) HistoryByVendor(ctx context.Context, code, uid string) (*History, error) {
+	return q.findHistory(ctx, "find history "+code+" "+uid,
+		q.conn(ctx).Where("vendor_code = ? AND vendor_uid = ?", code, uid))
+}
+
+// HistoryBySource returns the history of the client's record src, with its
+// cancels.
+func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, error) {
+	return q.findHistory(ctx, "find history of "+src.Schema+"."+src.Table+" "+src.ID,
+		q.conn(ctx).Where("source_schema = ? AND source_table = ? AND source_id = ?", src.Schema, src.Table, src.ID))
+}
+
+// LockHistory returns the history with the given id and, on PostgreSQL,
+// locks its row (SELECT ... FOR UPDATE) until the transaction ends. On
+// SQLite the transaction already holds the database's write lock.
+func (tx *Tx) LockHistory(ctx context.Context, id string) (*History, error) {
+	op := "lock history " + id
+	if !validID(id) {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return tx.findHistory(ctx, op,
+		tx.conn(ctx).Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", id))
+}
+
+// WithHistoryLocked runs fn in a transaction holding the lock on the history
+// with the given id (see LockHistory), so that concurrent cancels of one
+// payment run one after the other and each sees the refund the previous one
+// committed. fn's error rolls the transaction back and is returned.
+func (s *Store) WithHistoryLocked(ctx context.Context, id string, fn func(tx *Tx, h *History) error) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		h, err := tx.LockHistory(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, h)
+	})
+}
+
+func (q *queries) findHistory(ctx context.Context, op string, db *gorm.DB) (*History, error) {
+	var row historyRow
+	if err := db.Take(&row).Error; err != nil {
+		return nil, translate(err, op)
+	}
+	h := row.domain()
+	cancels, err := q.Cancels(ctx, h.ID)
+	if err != nil {
+		return nil, err
+	}
+	h.Cancels = cancels
+	return h, nil
+}
+
+// UpdateHistory writes the PG-derived state of the history with the given
+// id. CancelledAt is kept if already set. A refund above the price is
+// ErrConflict; an unknown id is ErrNotFound.
+func (q *queries) UpdateHistory(ctx context.Context, id string, u HistoryUpdate) error {
+	op := "update history " + id
+	if !validID(id) {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	values := map[string]any{
+		"currency": u.Currency,
+		"price":    u.Price,
+		"refund":   u.Refund,
+		"paid_at":  stampPtr(u.PaidAt),
+		"data":     u.Data,
+	}
+	if u.CancelledAt != nil {
+		values["cancelled_at"] = gorm.Expr("COALESCE(cancelled_at, ?)", stamp(*u.CancelledAt))
+	}
+	res := q.conn(ctx).Model(&historyRow{}).Where("id = ?", id).Updates(values)
+	if res.Error != nil {
+		return translate(res.Error, op)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return nil
+}
+
+// AddCancels stores cancel events of the history with the given id and
+// returns how many were new: events already stored (same amount, reason and
+// time) are skipped, so a full re-sync from the PG can be added as is. An
+// unknown history is ErrNotFound.
+func (q *queries) AddCancels(ctx context.Context, historyID string, cancels []Cancel) (int64, error) {
+	op := "add cancels to history " + historyID
+	if !validID(historyID) {
+		return 0, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	if len(cancels) == 0 {
+		return 0, nil
+	}
+	rows := make([]cancelRow, len(cancels))
+	for i, c := range cancels {
+		id, err := newID(c.ID)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", op, err)
+		}
+		rows[i] = cancelRow{
+			ID:               id,
+			PaymentHistoryID: historyID,
+			Amount:           c.Amount,
+			Reason:           c.Reason,
+			Data:             c.Data,
+			CreatedAt:        q.stampOrNow(c.CreatedAt),
+		}
+	}
+	res := q.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
+	if res.Error != nil {
+		return 0, translate(res.Error, op)
+	}
+	return res.RowsAffected, nil
+}
+
+// Cancels returns the cancel events of a history, oldest first.
+func (q *queries) Cancels(ctx context.Context, historyID string) ([]Cancel, error) {
+	op := "list cancels of history " + historyID
+	if !validID(historyID) {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	var rows []cancelRow
+	err := q.conn(ctx).Where("payment_history_id = ?", historyID).
+		Order("created_at, id").Find(&rows).Error
+	if err != nil {
+		return nil, translate(err, op)
+	}
+	out := make([]Cancel, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func stampPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	s := stamp(*t)
+	return &s
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

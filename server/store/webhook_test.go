@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+)
+
+func TestWebhookAttempts(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		h := createHistory(t, s, 19900)
+		w := &Webhook{
+			HistoryID: h.ID,
+			Previous:  `{"paid_at":null}`,
+			Current:   `{"paid_at":"2026-11-24T09:30:00Z"}`,
+			Data:      `{"eventType":"PAYMENT_STATUS_CHANGED"}`,
+		}
+		if err := s.CreateWebhook(ctx, w); err != nil {
+			t.Fatalf("CreateWebhook: %v", err)
+		}
+		got, err := s.Webhook(ctx, w.ID)
+		if err != nil {
+			t.Fatalf("Webhook: %v", err)
+		}
+		if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("webhook mismatch (-want +got):\n%s", diff)
+		}
+
+		// Three delivery attempts: a network failure, a 500, then a 200.
+		attempts := []WebhookResponse{
+			{Error: "dial tcp 127.0.0.1:1: connection refused"},
+			{Status: 500, Body: "oops"},
+			{Status: 200, Body: ""},
+		}
+		for i := range attempts {
+			clock.Advance(time.Second)
+			attempts[i].WebhookID = w.ID
+			if err := s.AddWebhookResponse(ctx, &attempts[i]); err != nil {
+				t.Fatalf("AddWebhookResponse %d: %v", i, err)
+			}
+		}
+		responses, err := s.WebhookResponses(ctx, w.ID)
+		if err != nil {
+			t.Fatalf("WebhookResponses: %v", err)
+		}
+		if diff := cmp.Diff(attempts, responses); diff != "" {
+			t.Errorf("attempts, oldest first (-want +got):\n%s", diff)
+		}
+
+		// A failed attempt stores neither status nor body.
+		var status, body *string
+		err = s.SQLDB().QueryRowContext(ctx,
+			"SELECT CAST(status AS TEXT), body FROM payment_history_webhook_responses WHERE id = "+placeholder(s),
+			attempts[0].ID).Scan(&status, &body)
+		if err != nil || status != nil || body != nil {
+			t.Errorf("network failure row: status %v body %v err %v; want NULL, NULL", status, body, err)
+		}
+
+		second := &Webhook{HistoryID: h.ID, Previous: "{}", Current: "{}", Data: "{}"}
+		if err := s.CreateWebhook(ctx, second); err != nil {
+			t.Fatalf("CreateWebhook: %v", err)
+		}
+		list, err := s.HistoryWebhooks(ctx, h.ID)
+		if err != nil {
+			t.Fatalf("HistoryWebhooks: %v", err)
+		}
+		if diff := cmp.Diff([]Webhook{*w, *second}, list); diff != "" {
+			t.Errorf("HistoryWebhooks (-want +got):\n%s", diff)
+		}
+
+		wantErr(t, "webhook of unknown history",
+			s.CreateWebhook(ctx, &Webhook{HistoryID: uuid.NewString()}), ErrNotFound)
+		wantErr(t, "response to unknown webhook",
+			s.AddWebhookResponse(ctx, &WebhookResponse{WebhookID: uuid.NewString(), Status: 200}), ErrNotFound)
+		_, err = s.Webhook(ctx, uuid.NewString())
+		wantErr(t, "unknown webhook", err, ErrNotFound)
+	})
+}
+
+func TestPendingWebhooks(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		add := func(uid, data string) *PendingWebhook {
+			t.Helper()
+			clock.Advance(time.Second)
+			p := &PendingWebhook{VendorCode: "iamport", VendorUID: uid, Data: data}
+			if err := s.AddPendingWebhook(ctx, p); err != nil {
+				t.Fatalf("AddPendingWebhook: %v", err)
+			}
+			return p
+		}
+		a1 := add("imp_a", "v1.k1.a1")
+		add("imp_b", "v1.k1.b1")
+		a2 := add("imp_a", "v1.k1.a2")
+
+		list := func(code, uid string) []PendingWebhook {
+			t.Helper()
+			got, err := s.PendingWebhooks(ctx, code, uid)
+			if err != nil {
+				t.Fatalf("PendingWebhooks: %v", err)
+			}
+			return got
+		}
+		if diff := cmp.Diff([]PendingWebhook{*a1, *a2}, list("iamport", "imp_a")); diff != "" {
+			t.Errorf("pending for imp_a, oldest first (-want +got):\n%s", diff)
+		}
+		if got := list("toss.payments", "imp_a"); len(got) != 0 {
+			t.Errorf("pending for another vendor code = %v, want none", got)
+		}
+
+		if err := s.MarkPendingWebhookApplied(ctx, a1.ID); err != nil {
+			t.Fatalf("MarkPendingWebhookApplied: %v", err)
+		}
+		if diff := cmp.Diff([]PendingWebhook{*a2}, list("iamport", "imp_a")); diff != "" {
+			t.Errorf("pending after applying a1 (-want +got):\n%s", diff)
+		}
+		wantErr(t, "applying twice", s.MarkPendingWebhookApplied(ctx, a1.ID), ErrConflict)
+		wantErr(t, "unknown id", s.MarkPendingWebhookApplied(ctx, uuid.NewString()), ErrNotFound)
+	})
+}
+
+// placeholder returns the first bind parameter in the store's dialect.
+func placeholder(s *Store) string {
+	if s.Dialect() == "postgres" {
+		return "$1"
+	}
+	return "?"
+}

@@ -1,0 +1,392 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/paymentctl/paymentctl/wirecrypt"
+)
+
+// DefaultTimeout bounds a call when Options.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultUserAgent is sent when Options.UserAgent is empty.
+const DefaultUserAgent = "paymentctl-sdk-go"
+
+// IdempotencyKeyHeader is the request header that makes a POST or PUT
+// safe to retry: the server answers a repeat with the same key and body
+// with the first answer instead of acting twice.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// Response bodies are a few kilobytes (a history with its PG payment);
+// the limits only stop a misbehaving peer from exhausting memory.
+const (
+	maxResponseBody = 16 << 20
+	maxErrorBody    = 64 << 10
+)
+
+// Options configures a Client.
+type Options struct {
+	// BaseURL is the server's address, e.g. http://127.0.0.1:37821. A path
+	// prefix is kept (for a server behind a reverse proxy).
+	BaseURL string
+	// Key and IV are the connection encryption strings the server was
+	// configured with (PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV).
+	Key, IV string
+	// HTTPClient sends the requests; nil means a new http.Client of its
+	// own (never http.DefaultClient).
+	HTTPClient *http.Client
+	// Timeout bounds each call, from sending the request to reading the
+	// whole response, whichever HTTPClient is used: it is applied as a
+	// context deadline, so a call that runs out of time fails with an
+	// error that matches context.DeadlineExceeded. Zero means
+	// DefaultTimeout, a negative value no bound beyond the caller's
+	// context.
+	Timeout time.Duration
+	// UserAgent is sent with every request; empty means DefaultUserAgent.
+	UserAgent string
+}
+
+// Client calls the paymentctl API. Request and response bodies of the
+// encrypted routes are encrypted and decrypted transparently. A Client is
+// safe for concurrent use.
+type Client struct {
+	base      *url.URL
+	cipher    *wirecrypt.Cipher
+	http      *http.Client
+	timeout   time.Duration
+	userAgent string
+}
+
+// New returns a Client for opts. It fails when the base URL is not an
+// absolute http(s) URL or the key and IV do not make an AES cipher.
+func New(opts Options) (*Client, error) {
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse base url: %w", err)
+	}
+	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("base url %q is not an absolute http or https url", opts.BaseURL)
+	}
+	if base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("base url %q has a query or fragment", opts.BaseURL)
+	}
+	base.Path = strings.TrimRight(base.Path, "/")
+	base.RawPath = ""
+	c, err := wirecrypt.New(opts.Key, opts.IV)
+	if err != nil {
+		return nil, fmt.Errorf("connection encryption: %w", err)
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	ua := opts.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	return &Client{base: base, cipher: c, http: hc, timeout: timeout, userAgent: ua}, nil
+}
+
+// CallOption adjusts one call of a creating or cancelling method.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	idempotencyKey string
+}
+
+// WithIdempotencyKey sends key in the Idempotency-Key header, so that the
+// call can be retried after a timeout or a dropped connection without
+// creating or cancelling twice: the server replays the first answer to a
+// repeat with the same key (Stripe's semantics, where reusing a key with a
+// different body is refused). Use a fresh random key, such as a UUID, per
+// logical operation and reuse it only for its retries. An empty key sends
+// no header.
+func WithIdempotencyKey(key string) CallOption {
+	return func(o *callOptions) { o.idempotencyKey = key }
+}
+
+// Error is a non-2xx answer of the server. Message is the "message" of the
+// server's JSON error body ({"statusCode", "message", "error"}), or the
+// body's text when it is not such JSON; Body is the body as received (at
+// most 64 KiB).
+type Error struct {
+	Status  int
+	Message string
+	Body    []byte
+}
+
+// Error returns the status and the message, e.g.
+// "403 Forbidden: Wrong password.".
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Health calls GET /monitors/health; it returns nil when the server
+// answers 2xx.
+func (c *Client) Health(ctx context.Context) error {
+	return c.do(ctx, call{method: http.MethodGet, path: "/monitors/health"})
+}
+
+// Performance calls GET /monitors/performance: the process's resource use.
+func (c *Client) Performance(ctx context.Context) (*Performance, error) {
+	var out Performance
+	err := c.do(ctx, call{method: http.MethodGet, path: "/monitors/performance", out: &out, encrypted: true})
+	return result(&out, err)
+}
+
+// System calls GET /monitors/system: what binary runs and since when.
+func (c *Client) System(ctx context.Context) (*System, error) {
+	var out System
+	err := c.do(ctx, call{method: http.MethodGet, path: "/monitors/system", out: &out, encrypted: true})
+	return result(&out, err)
+}
+
+// CreateHistory calls POST /payments/histories: it registers a payment
+// made in a PG's checkout window after the server confirmed it with the
+// PG. A price other than the one paid is refused with 422, a source or PG
+// id registered before with 409.
+func (c *Client) CreateHistory(ctx context.Context, in HistoryCreate, opts ...CallOption) (*History, error) {
+	var out History
+	err := c.do(ctx, call{method: http.MethodPost, path: "/payments/histories", in: in, out: &out, encrypted: true, opts: opts})
+	return result(&out, err)
+}
+
+// History calls PATCH /payments/histories/{id}: the payment with that id,
+// which must be a UUID. A wrong password is refused with 403, an unknown id
+// with 404.
+func (c *Client) History(ctx context.Context, id, password string) (*History, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	var out History
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/histories/" + id, in: Password{Password: password}, out: &out, encrypted: true})
+	return result(&out, err)
+}
+
+// HistoryBySource calls PATCH /payments/histories/get: the payment of the
+// service's record in.Source.
+func (c *Client) HistoryBySource(ctx context.Context, in Accessor) (*History, error) {
+	var out History
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/histories/get", in: in, out: &out, encrypted: true})
+	return result(&out, err)
+}
+
+// CancelHistory calls PUT /payments/histories/cancel: a full or partial
+// refund at the PG. It returns the payment as updated from the PG's answer;
+// the webhook that the PG sends for the cancel follows separately.
+func (c *Client) CancelHistory(ctx context.Context, in CancelCreate, opts ...CallOption) (*History, error) {
+	var out History
+	err := c.do(ctx, call{method: http.MethodPut, path: "/payments/histories/cancel", in: in, out: &out, encrypted: true, opts: opts})
+	return result(&out, err)
+}
+
+// CreateReservation calls POST /payments/reservations: it registers a
+// saved card (billing key) after the server fetched it from the PG.
+func (c *Client) CreateReservation(ctx context.Context, in ReservationCreate, opts ...CallOption) (*Reservation, error) {
+	var out Reservation
+	err := c.do(ctx, call{method: http.MethodPost, path: "/payments/reservations", in: in, out: &out, encrypted: true, opts: opts})
+	return result(&out, err)
+}
+
+// Reservation calls PATCH /payments/reservations/{id}: the saved card with
+// that id, which must be a UUID.
+func (c *Client) Reservation(ctx context.Context, id, password string) (*Reservation, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	var out Reservation
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/reservations/" + id, in: Password{Password: password}, out: &out, encrypted: true})
+	return result(&out, err)
+}
+
+// ReservationBySource calls PATCH /payments/reservations/get: the saved
+// card of the service's record in.Source.
+func (c *Client) ReservationBySource(ctx context.Context, in Accessor) (*Reservation, error) {
+	var out Reservation
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/reservations/get", in: in, out: &out, encrypted: true})
+	return result(&out, err)
+}
+
+// result returns out, or nil and err when the call failed.
+func result[T any](out *T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkID refuses what is not a UUID in canonical form before it reaches
+// a path: the server would refuse it too, except "get", which would be
+// routed to the look-up by source instead.
+func checkID(id string) error {
+	if len(id) != 36 {
+		return fmt.Errorf("id %q is not a uuid", id)
+	}
+	for i := range len(id) {
+		ch := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return fmt.Errorf("id %q is not a uuid", id)
+			}
+		default:
+			if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F') {
+				return fmt.Errorf("id %q is not a uuid", id)
+			}
+		}
+	}
+	return nil
+}
+
+// call describes one request.
+type call struct {
+	method, path string
+	// in is the request body (JSON, encrypted when encrypted is set); nil
+	// sends none.
+	in any
+	// out receives the decrypted response body; nil discards it.
+	out       any
+	encrypted bool
+	opts      []CallOption
+}
+
+// do sends one request and decodes its answer. Errors are prefixed with
+// the method and path; a non-2xx answer is a wrapped *Error.
+func (c *Client) do(ctx context.Context, cl call) error {
+	if err := c.roundTrip(ctx, cl); err != nil {
+		return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+	}
+	return nil
+}
+
+func (c *Client) roundTrip(ctx context.Context, cl call) error {
+	var o callOptions
+	for _, opt := range cl.opts {
+		opt(&o)
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+
+	var body io.Reader
+	if cl.in != nil {
+		plain, err := json.Marshal(cl.in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		if cl.encrypted {
+			plain = c.cipher.Encrypt(plain)
+		}
+		body = bytes.NewReader(plain)
+	}
+	u := *c.base
+	u.Path += cl.path
+	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		if cl.encrypted {
+			req.Header.Set("Content-Type", wirecrypt.ContentType)
+		} else {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	}
+	if o.idempotencyKey != "" {
+		req.Header.Set(IdempotencyKeyHeader, o.idempotencyKey)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		if err != nil {
+			return fmt.Errorf("%d %s: read error body: %w", resp.StatusCode, http.StatusText(resp.StatusCode), err)
+		}
+		return &Error{Status: resp.StatusCode, Message: errorMessage(raw), Body: raw}
+	}
+
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return fmt.Errorf("read response: %w", err)
+	}
+	if len(raw) > maxResponseBody {
+		return fmt.Errorf("response body is larger than %d bytes", maxResponseBody)
+	}
+	if cl.out == nil {
+		return nil
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return errors.New("empty response body")
+	}
+	if cl.encrypted {
+		if raw, err = c.cipher.Decrypt(raw); err != nil {
+			return fmt.Errorf("decrypt response: %w", err)
+		}
+	}
+	if err := json.Unmarshal(raw, cl.out); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	return nil
+}
+
+// errorMessage extracts the message of an error body. The server sends
+// {"statusCode", "message", "error"}; validation errors of the original
+// carry a list of messages, which are joined. A body that is not such JSON
+// is returned as text, shortened.
+func errorMessage(raw []byte) string {
+	var body struct {
+		Message json.RawMessage `json:"message"`
+	}
+	if json.Unmarshal(raw, &body) == nil && len(body.Message) > 0 {
+		var s string
+		if json.Unmarshal(body.Message, &s) == nil {
+			return s
+		}
+		var list []string
+		if json.Unmarshal(body.Message, &list) == nil {
+			return strings.Join(list, "; ")
+		}
+		return shorten(string(body.Message))
+	}
+	return shorten(strings.TrimSpace(string(raw)))
+}
+
+// shorten cuts s to a length fit for an error string, on a rune boundary.
+func shorten(s string) string {
+	const limit = 200
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

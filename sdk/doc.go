@@ -1,0 +1,67 @@
+// Package sdk is the Go client of the paymentctl API and the home of its
+// wire types (the original's `payment-api` package): History,
+// Reservation, CancelHistory, WebhookHistory and the request bodies, with
+// the same JSON field names as the original TypeScript SDK, so both
+// clients talk to the same server.
+//
+// The server imports these types too, so the contract has one
+// definition. Amounts are int64 whole units of the currency (KRW has no
+// minor unit): money is never a float.
+//
+// # Client
+//
+// New returns a Client with one method per route of the API; each takes a
+// context first and returns the typed body. The encrypted routes speak the
+// original's wire protocol (see package wirecrypt): the request is the
+// JSON body encrypted with the connection key and IV, sent as text/plain,
+// and a 2xx answer is decrypted the same way. Error answers stay plain
+// JSON, {"statusCode", "message", "error"}, and are returned as a wrapped
+// *Error:
+//
+//	h, err := c.HistoryBySource(ctx, sdk.Accessor{Source: src, Password: pw})
+//	var apiErr *sdk.Error
+//	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+//		// no payment for src
+//	}
+//
+// CreateHistory, CancelHistory and CreateReservation take
+// WithIdempotencyKey, which makes a retry after a timeout safe.
+//
+// History.Data and Reservation.Data hold the PG's own object; decode them
+// with IamportPayment, TossPayment, IamportBillingKey or TossBilling.
+//
+// # Webhooks
+//
+// paymentctl POSTs a WebhookHistory, encrypted like an API body, to a
+// history's webhook_url whenever the PG reports a change. The delivery is
+// signed as the Standard Webhooks specification (1.0.0, symmetric scheme)
+// prescribes, so any of its verifier libraries can check it too:
+//
+//   - The request carries webhook-id (the event's id, the same on every
+//     retry, so receivers can drop duplicates), webhook-timestamp (Unix
+//     seconds of this attempt) and webhook-signature.
+//   - The signed content is the id, the timestamp and the raw body joined
+//     by full stops: "{id}.{timestamp}.{body}". For paymentctl the body is
+//     the encrypted text as sent, so a receiver verifies the bytes as
+//     received, before decrypting them.
+//   - A signature is "v1," followed by the standard base64 of the
+//     HMAC-SHA256 of the signed content under the endpoint's secret. The
+//     header holds one or more signatures separated by spaces (several
+//     while a secret is rotated); one match is enough. Signatures of other
+//     schemes (v1a, ed25519) are skipped.
+//   - A secret is shown to people as "whsec_" followed by the base64 of 24
+//     to 64 random key bytes; ParseWebhookSecret and FormatWebhookSecret
+//     convert between that text and the key.
+//
+// A receiver therefore does:
+//
+//	body, _ := io.ReadAll(r.Body)
+//	if err := sdk.VerifyWebhook(key, r.Header, body, 0, time.Time{}); err != nil {
+//		http.Error(w, "bad signature", http.StatusUnauthorized)
+//		return
+//	}
+//	event, err := c.DecodeWebhook(body)
+//
+// and answers 2xx once the event is handled; anything else is retried.
+// SignWebhook is the sender's half, used by the server.
+package sdk

@@ -1,0 +1,96 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paymentctl/paymentctl/sdk"
+)
+
+const (
+	// maxRecordedBody is how much of a reply's body an attempt record
+	// keeps.
+	maxRecordedBody = 4 << 10
+	// maxDrainedBody is how much more of a reply is read, unrecorded, so
+	// that the connection can be reused.
+	maxDrainedBody = 64 << 10
+	// recordTimeout bounds RecordAttempt, which outlives a cancelled
+	// attempt.
+	recordTimeout = 5 * time.Second
+	// userAgent identifies deliveries to the receiving service.
+	userAgent = "paymentctl-webhook/1"
+)
+
+// deliver makes one delivery attempt of the webhook event id and records
+// it. It returns nil when the service answered 2xx.
+func (q *Queue) deliver(ctx context.Context, id string) error {
+	url, body, err := q.payloads.Delivery(ctx, id)
+	if err != nil {
+		return fmt.Errorf("load webhook %s: %w", id, err)
+	}
+	at := q.now()
+	status, reply, sendErr := q.post(ctx, url, id, at, body)
+	var errText string
+	if sendErr != nil {
+		errText = sendErr.Error()
+	}
+	// Recorded even when a shutdown cancelled the attempt.
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	recordErr := q.payloads.RecordAttempt(recordCtx, id, status, reply, errText, at)
+	if recordErr != nil {
+		recordErr = fmt.Errorf("record attempt of webhook %s: %w", id, recordErr)
+	}
+	if sendErr == nil && status >= 200 && status < 300 {
+		if recordErr != nil {
+			// The service has the event; sending it again only because
+			// the bookkeeping failed would be a needless duplicate.
+			q.log.Error("webhook delivered but its attempt was not recorded", "webhook", id, "err", recordErr)
+		}
+		return nil
+	}
+	if sendErr == nil {
+		sendErr = fmt.Errorf("deliver webhook %s: service answered %d", id, status)
+	}
+	return errors.Join(sendErr, recordErr)
+}
+
+// post sends body to url, signed for the event id at time at, and returns
+// the reply's status and the start of its body.
+func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", fmt.Errorf("deliver webhook %s: bad url: %w", id, errors.Join(err, ErrPermanent))
+	}
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("User-Agent", userAgent)
+	// Standard Webhooks: the receiver verifies with sdk.VerifyWebhook.
+	req.Header.Set(sdk.WebhookIDHeader, id)
+	req.Header.Set(sdk.WebhookTimestampHeader, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(sdk.WebhookSignatureHeader, sdk.SignWebhook(q.secret, id, at, body))
+	resp, err := q.http.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("deliver webhook %s: %w", id, err)
+	}
+	defer resp.Body.Close()
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordedBody))
+	if err != nil && len(reply) == 0 {
+		q.log.Info("webhook reply body unreadable", "webhook", id, "err", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainedBody))
+	return resp.StatusCode, recordable(reply), nil
+}
+
+// recordable makes a reply body storable as text on both databases:
+// PostgreSQL refuses invalid UTF-8 (a cut multi-byte rune included) and NUL.
+func recordable(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}

@@ -1,0 +1,60 @@
+// Package webhook runs paymentctl's webhook traffic as durable jobs on River
+// (riverqueue), on PostgreSQL or SQLite, in the same database as the
+// payments.
+//
+// Two kinds of job flow through a Queue:
+//
+//   - inbound: a PG's webhook as received (Inbound). The HTTP handler stores
+//     it with EnqueueInboundTx and answers the PG; a worker later hands it to
+//     the Processor, which re-fetches the payment from the PG, updates the
+//     history, snapshots previous/current and calls EnqueueDeliveryTx in that
+//     same transaction.
+//   - delivery: one webhook event (a payment_history_webhooks row) to POST to
+//     the client service. A worker asks Payloads for the URL and the body
+//     (already AES-encrypted for the wire), POSTs it as text/plain with
+//     Standard Webhooks headers (webhook-id, webhook-timestamp, and
+//     webhook-signature from sdk.SignWebhook, which services check with
+//     sdk.VerifyWebhook), and reports every attempt to
+//     Payloads.RecordAttempt. A 2xx answer completes the job; anything else
+//     is retried.
+//
+// # Contract with the payment service
+//
+// The payment service implements Processor and Payloads and opens its
+// transactions with store.InTx; it enqueues with the *sql.Tx under the store
+// transaction (store.Tx.SQLTx), so a job exists exactly when the transaction
+// that created it commits: a rollback leaves nothing to run, and a crash or
+// restart after the commit loses nothing. Jobs are at-least-once: a receiver
+// deduplicates on webhook-id, which stays the same across retries. Return an
+// error wrapping ErrPermanent from Process or Delivery to fail a job without
+// retrying it.
+//
+// # Retries
+//
+// Deliveries retry with exponential backoff and equal jitter (DeliveryRetry:
+// 5 s doubling, at most 6 h apart, for 3 days after the event was enqueued);
+// inbound events retry on a shorter schedule (InboundRetry). A job whose
+// next attempt would start after its budget gives up: it ends as a cancelled
+// River job carrying the last error.
+//
+// # Several instances and latency
+//
+// Any number of Queues may work one database; River locks each job for the
+// one worker that fetched it. Every enqueue also sends a notification that
+// the database delivers at commit, which wakes the workers of every
+// instance. On PostgreSQL a Queue whose pool is pgx's database/sql driver
+// (the store's) receives it by LISTENing on one connection of its own;
+// otherwise it falls back to polling. On SQLite, where River emulates
+// notifications with a table it polls every 50 ms, a Queue polls that table
+// every 2 ms for two seconds after each of its own enqueues. Either way a
+// job committed in process starts within a few milliseconds
+// (BenchmarkDeliveryLatency). Retries, and jobs whose notification was
+// missed, are picked up by the fetch poll (Options.PollInterval).
+//
+// River records a job's outcome in batches, up to 250 ms after the attempt;
+// a crash within that window leaves the job running until River rescues it
+// (after 10 minutes), and it is then attempted again.
+//
+// River's tables are created by Migrate, after the application's migrations
+// (paymentctl schema), never by New or Start.
+package webhook

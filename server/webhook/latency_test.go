@@ -1,0 +1,120 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/paymentctl/paymentctl/migrations"
+	"github.com/paymentctl/paymentctl/server/store"
+)
+
+// benchEachStore runs fn as one sub-benchmark per database, like
+// forEachStore.
+func benchEachStore(b *testing.B, fn func(b *testing.B, s *store.Store)) {
+	b.Run(migrations.SQLite, func(b *testing.B) {
+		fn(b, sqliteStore(b))
+	})
+	if base := os.Getenv(postgresDSNEnv); base != "" {
+		b.Run(migrations.Postgres, func(b *testing.B) {
+			fn(b, openStore(b, postgresSchemaDSN(b, base)))
+		})
+	}
+}
+
+// arrivals is an endpoint that reports when each delivery arrives.
+func arrivals(b *testing.B) (url string, got <-chan time.Time) {
+	ch := make(chan time.Time, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		w.WriteHeader(http.StatusOK)
+		ch <- at
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL, ch
+}
+
+// benchOptions are the tests' options with the production fetch poll, so
+// that only the wake-up paths are measured.
+func benchOptions(s *store.Store, proc Processor, payloads Payloads) Options {
+	opts := queueOptions(s, proc, payloads)
+	opts.PollInterval = 0
+	return opts
+}
+
+// reportLatency reports the median and 99th percentile of the samples.
+func reportLatency(b *testing.B, samples []time.Duration) {
+	if len(samples) == 0 {
+		return
+	}
+	slices.Sort(samples)
+	p := func(q float64) float64 {
+		return float64(samples[int(q*float64(len(samples)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(p(0.5), "p50-ms")
+	b.ReportMetric(p(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkDeliveryLatency measures from the commit of the transaction
+// that enqueues a delivery to its arrival at the service, one at a time.
+func BenchmarkDeliveryLatency(b *testing.B) {
+	benchEachStore(b, func(b *testing.B, s *store.Store) {
+		url, got := arrivals(b)
+		payloads := newFakePayloads()
+		q := startQueue(b, benchOptions(s, noProcessor(b), payloads))
+		ctx := context.Background()
+		samples := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			id := payloads.add(url, []byte("body"))
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				return q.EnqueueDeliveryTx(ctx, tx.SQLTx(), id)
+			})
+			committed := time.Now()
+			if err != nil {
+				b.Fatal(err)
+			}
+			samples = append(samples, (<-got).Sub(committed))
+		}
+		b.StopTimer()
+		reportLatency(b, samples)
+	})
+}
+
+// BenchmarkInboundToDeliveryLatency measures the deposit path without the
+// PG: from the commit of an inbound event to the arrival of the delivery
+// that its processing enqueues in a second transaction.
+func BenchmarkInboundToDeliveryLatency(b *testing.B) {
+	benchEachStore(b, func(b *testing.B, s *store.Store) {
+		url, got := arrivals(b)
+		payloads := newFakePayloads()
+		var q *Queue
+		proc := processorFunc(func(ctx context.Context, ev Inbound) error {
+			id := payloads.add(url, []byte(ev.SealedBody))
+			return s.InTx(ctx, func(tx *store.Tx) error {
+				return q.EnqueueDeliveryTx(ctx, tx.SQLTx(), id)
+			})
+		})
+		q = startQueue(b, benchOptions(s, proc, payloads))
+		ctx := context.Background()
+		samples := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				return q.EnqueueInboundTx(ctx, tx.SQLTx(), Inbound{Vendor: "toss.payments", SealedBody: "sealed"})
+			})
+			committed := time.Now()
+			if err != nil {
+				b.Fatal(err)
+			}
+			samples = append(samples, (<-got).Sub(committed))
+		}
+		b.StopTimer()
+		reportLatency(b, samples)
+	})
+}

@@ -1,0 +1,451 @@
+package webhook
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/paymentctl/paymentctl/migrations"
+)
+
+// River queue names, one per job kind so that a flood of deliveries to a
+// slow service never delays inbound processing.
+const (
+	inboundQueue  = "webhook_inbound"
+	deliveryQueue = "webhook_delivery"
+)
+
+// riverInsertTopic is the notification topic on which River's producers
+// learn of new jobs (its internal notifier.NotificationTopicInsert), with
+// payload {"queue": name}. TestCommitWakesWorkers fails if a River upgrade
+// changes it.
+const riverInsertTopic = "river_insert"
+
+const (
+	// defaultWorkers is the concurrency per queue when Options.Workers is 0.
+	defaultWorkers = 10
+	// defaultPollInterval is how often workers look for due jobs that no
+	// notification announced (retries, other instances' jobs when LISTEN is
+	// unavailable).
+	defaultPollInterval = time.Second
+	// fetchCooldown is the least time between two fetches of one queue; a
+	// notification right after a fetch waits this long.
+	fetchCooldown = 2 * time.Millisecond
+	// jobTimeout bounds one attempt of either kind; a PG re-fetch or a
+	// delivery (10 s HTTP timeout) ends well within it.
+	jobTimeout = 2 * time.Minute
+	// rescueAfter is when a job left running by a crashed instance is
+	// retried by another one. It must exceed jobTimeout.
+	rescueAfter = 10 * time.Minute
+	// defaultHTTPTimeout bounds one delivery when Options.HTTPClient is nil.
+	defaultHTTPTimeout = 10 * time.Second
+	// hardStopTimeout is how long Stop waits for cancelled jobs to return
+	// once its own deadline has passed.
+	hardStopTimeout = 5 * time.Second
+)
+
+// ErrPermanent marks a failure that retrying cannot fix. Wrap it in an
+// error returned by Processor.Process or Payloads.Delivery to end the job
+// at once instead of retrying it.
+var ErrPermanent = errors.New("permanent failure")
+
+// Inbound is a PG webhook as received: which PG sent it, and its raw body
+// sealed by the caller, so the queue never stores plaintext card data.
+type Inbound struct {
+	// Vendor is the PG's code, e.g. "toss.payments" or "iamport".
+	Vendor string `json:"vendor"`
+	// SealedBody is the PG's raw body, sealed (server/seal).
+	SealedBody string `json:"sealed_body"`
+	// ReceivedAt is when paymentctl received it.
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Processor applies inbound PG events; the payment service implements it.
+type Processor interface {
+	// Process applies one inbound PG event: re-fetch the payment from the
+	// PG, update the history, snapshot previous and current, and enqueue
+	// the delivery with Queue.EnqueueDeliveryTx in the same transaction. An
+	// error retries the event later (see InboundRetry) unless it wraps
+	// ErrPermanent. The event may be processed more than once.
+	Process(ctx context.Context, ev Inbound) error
+}
+
+// Payloads gives the deliveries their content and keeps their outcome; the
+// payment service implements it.
+type Payloads interface {
+	// Delivery returns where and what to POST for a stored webhook event:
+	// the service's webhook URL and the body, already encrypted for the
+	// wire. An error retries the delivery later unless it wraps
+	// ErrPermanent.
+	Delivery(ctx context.Context, webhookID string) (url string, body []byte, err error)
+	// RecordAttempt stores one delivery attempt: the HTTP status and the
+	// start of the reply's body, or status 0 and errText when no reply
+	// arrived. at is the attempt's start, as signed in webhook-timestamp.
+	RecordAttempt(ctx context.Context, webhookID string, status int, body, errText string, at time.Time) error
+}
+
+// Options configures New.
+type Options struct {
+	// DB is the store's connection pool (store.Store.SQLDB); the jobs live
+	// in the same database as the payments.
+	DB *sql.DB
+	// Dialect is migrations.Postgres or migrations.SQLite
+	// (store.Store.Dialect).
+	Dialect string
+	// Processor applies inbound events. Required.
+	Processor Processor
+	// Payloads supplies and records deliveries. Required.
+	Payloads Payloads
+	// Secret is the Standard Webhooks signing key (config webhook.secret,
+	// decoded from its whsec_ form by sdk.ParseWebhookSecret), used as the
+	// HMAC-SHA256 key of sdk.SignWebhook. Required.
+	Secret []byte
+	// HTTPClient sends deliveries. Nil means a client with a 10 s timeout
+	// that does not follow redirects.
+	HTTPClient *http.Client
+	// Retry is the delivery retry policy; the zero value means
+	// DeliveryRetry().
+	Retry RetryPolicy
+	// InboundRetry is the retry policy of inbound events; the zero value
+	// means InboundRetry().
+	InboundRetry RetryPolicy
+	// Workers is how many jobs of each kind run at once (default 10).
+	Workers int
+	// PollInterval is how often workers look for due jobs that no
+	// notification announced, such as retries (default 1 s).
+	PollInterval time.Duration
+	// Logger receives delivery failures and give-ups, and River's warnings.
+	// Nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for webhook-timestamp, attempt records and retry
+	// budgets (default time.Now). River schedules retries on the wall
+	// clock, so it must stay close to it.
+	Now func() time.Time
+}
+
+// Queue enqueues and works webhook jobs. It is safe for concurrent use. A
+// Queue can be started once; after Stop, open a new one.
+type Queue struct {
+	client    *river.Client[*sql.Tx]
+	processor Processor
+	payloads  Payloads
+	secret    []byte
+	http      *http.Client
+	delivery  RetryPolicy
+	inbound   RetryPolicy
+	log       *slog.Logger
+	now       func() time.Time
+
+	// wake shortens SQLite's notification polling after an enqueue; nil on
+	// PostgreSQL.
+	wake *sqliteWake
+	// listenPool holds the LISTEN connection on PostgreSQL, or is nil.
+	listenPool *pgxpool.Pool
+	stopped    atomic.Bool
+}
+
+// New builds a Queue over the store's pool. It does not touch the
+// database; River's tables must exist (see Migrate) before Start or an
+// enqueue.
+func New(opts Options) (*Queue, error) {
+	q, err := fromOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = defaultWorkers
+	}
+	poll := opts.PollInterval
+	if poll <= 0 {
+		poll = defaultPollInterval
+	}
+	ws := river.NewWorkers()
+	if err := river.AddWorkerSafely(ws, &inboundWorker{q: q}); err != nil {
+		return nil, fmt.Errorf("new webhook queue: %w", err)
+	}
+	if err := river.AddWorkerSafely(ws, &deliveryWorker{q: q}); err != nil {
+		return nil, fmt.Errorf("new webhook queue: %w", err)
+	}
+	driver, err := q.driver(opts.DB, opts.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(driver, &river.Config{
+		Logger: slog.New(minLevel{Handler: q.log.Handler(), level: slog.LevelWarn}),
+		Queues: map[string]river.QueueConfig{
+			inboundQueue:  {MaxWorkers: workers},
+			deliveryQueue: {MaxWorkers: workers},
+		},
+		Workers:              ws,
+		FetchCooldown:        min(fetchCooldown, poll),
+		FetchPollInterval:    poll,
+		JobTimeout:           jobTimeout,
+		RescueStuckJobsAfter: rescueAfter,
+	})
+	if err != nil {
+		q.closePool()
+		return nil, fmt.Errorf("new webhook queue: %w", err)
+	}
+	q.client = client
+	return q, nil
+}
+
+// fromOptions checks opts and fills in the defaults, short of River's client.
+func fromOptions(opts Options) (*Queue, error) {
+	switch {
+	case opts.DB == nil:
+		return nil, errors.New("new webhook queue: no database")
+	case opts.Processor == nil || opts.Payloads == nil:
+		return nil, errors.New("new webhook queue: processor and payloads are required")
+	case len(opts.Secret) == 0:
+		return nil, errors.New("new webhook queue: empty signing secret")
+	}
+	q := &Queue{
+		processor: opts.Processor,
+		payloads:  opts.Payloads,
+		secret:    append([]byte(nil), opts.Secret...),
+		http:      opts.HTTPClient,
+		delivery:  cmp.Or(opts.Retry, DeliveryRetry()),
+		inbound:   cmp.Or(opts.InboundRetry, InboundRetry()),
+		log:       opts.Logger,
+		now:       opts.Now,
+	}
+	if err := q.delivery.Validate(); err != nil {
+		return nil, fmt.Errorf("new webhook queue: delivery: %w", err)
+	}
+	if err := q.inbound.Validate(); err != nil {
+		return nil, fmt.Errorf("new webhook queue: inbound: %w", err)
+	}
+	if q.http == nil {
+		q.http = &http.Client{
+			Timeout: defaultHTTPTimeout,
+			// A redirect is the service's misconfiguration; it is recorded
+			// and retried like any other non-2xx answer.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if q.log == nil {
+		q.log = slog.New(slog.DiscardHandler)
+	}
+	if q.now == nil {
+		q.now = time.Now
+	}
+	return q, nil
+}
+
+// driver picks River's driver for the dialect. On PostgreSQL it adds a
+// LISTEN connection when the pool is pgx's, so commits wake the workers.
+func (q *Queue) driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx], error) {
+	switch dialect {
+	case migrations.Postgres:
+		pool, err := listenPool(db)
+		if err != nil {
+			q.log.Warn("webhook queue without LISTEN; new jobs wait for the fetch poll", "err", err)
+			return riverdatabasesql.New(db), nil
+		}
+		q.listenPool = pool
+		return riverdatabasesql.NewWithPgxListener(db, pool), nil
+	case migrations.SQLite:
+		q.wake = &sqliteWake{}
+		return &sqliteDriver{Driver: riversqlite.New(db), wake: q.wake}, nil
+	default:
+		return nil, fmt.Errorf("new webhook queue: unknown database dialect %q (want %q or %q)", dialect, migrations.Postgres, migrations.SQLite)
+	}
+}
+
+// Migrate creates or upgrades River's own tables (river_job and friends) in
+// the database, next to paymentctl's; on PostgreSQL in the first schema of
+// the search_path. It is idempotent. Run it after the application's
+// migrations.
+func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	var m interface {
+		Migrate(ctx context.Context, direction rivermigrate.Direction, opts *rivermigrate.MigrateOpts) (*rivermigrate.MigrateResult, error)
+	}
+	var err error
+	cfg := &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)}
+	switch dialect {
+	case migrations.Postgres:
+		m, err = rivermigrate.New(riverdatabasesql.New(db), cfg)
+	case migrations.SQLite:
+		m, err = rivermigrate.New(riversqlite.New(db), cfg)
+	default:
+		return fmt.Errorf("migrate job queue: unknown database dialect %q", dialect)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	return nil
+}
+
+// Start starts working jobs in the background and returns. The workers run
+// until Stop; cancelling ctx does not stop them, so that a shutdown signal
+// can still be followed by a graceful Stop.
+func (q *Queue) Start(ctx context.Context) error {
+	if q.stopped.Load() {
+		return errors.New("start webhook queue: already stopped")
+	}
+	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start webhook queue: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for the running ones to finish. If ctx
+// ends first, the running jobs are cancelled (they are retried later, by
+// this database's next Queue) and Stop returns ctx's error. Jobs not yet
+// started stay stored for the next Queue.
+func (q *Queue) Stop(ctx context.Context) error {
+	q.stopped.Store(true)
+	defer q.closePool()
+	err := q.client.Stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		if err != nil {
+			return fmt.Errorf("stop webhook queue: %w", err)
+		}
+		return nil
+	}
+	hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopTimeout)
+	defer cancel()
+	if hardErr := q.client.StopAndCancel(hardCtx); hardErr != nil {
+		q.log.Error("webhook jobs did not return after cancellation", "err", hardErr)
+	}
+	return fmt.Errorf("stop webhook queue: running jobs cancelled: %w", err)
+}
+
+func (q *Queue) closePool() {
+	if q.listenPool != nil {
+		q.listenPool.Close()
+	}
+}
+
+// EnqueueInboundTx stores an inbound PG event in tx; it is processed once tx
+// commits, and never if tx rolls back.
+func (q *Queue) EnqueueInboundTx(ctx context.Context, tx *sql.Tx, ev Inbound) error {
+	if tx == nil {
+		return errors.New("enqueue inbound webhook: no transaction")
+	}
+	if ev.Vendor == "" {
+		return errors.New("enqueue inbound webhook: no vendor")
+	}
+	if ev.ReceivedAt.IsZero() {
+		ev.ReceivedAt = q.now()
+	}
+	_, err := q.client.InsertTx(ctx, tx, inboundArgs(ev), &river.InsertOpts{
+		Queue:       inboundQueue,
+		MaxAttempts: q.inbound.MaxAttempts(),
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue inbound %s webhook: %w", ev.Vendor, err)
+	}
+	if err := q.notifyTx(ctx, tx, inboundQueue); err != nil {
+		return fmt.Errorf("enqueue inbound %s webhook: %w", ev.Vendor, err)
+	}
+	return nil
+}
+
+// EnqueueDeliveryTx schedules the delivery of the stored webhook event
+// webhookID in tx; it is sent once tx commits, and never if tx rolls back.
+// While a delivery of the event is pending or retrying, enqueueing it again
+// does nothing.
+func (q *Queue) EnqueueDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID string) error {
+	if tx == nil {
+		return errors.New("enqueue webhook delivery: no transaction")
+	}
+	if webhookID == "" {
+		return errors.New("enqueue webhook delivery: no webhook id")
+	}
+	_, err := q.client.InsertTx(ctx, tx, deliveryArgs{WebhookID: webhookID}, &river.InsertOpts{
+		Queue:       deliveryQueue,
+		MaxAttempts: q.delivery.MaxAttempts(),
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			// Live states only: a delivered or abandoned event may be
+			// delivered again on purpose.
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable,
+				rivertype.JobStatePending,
+				rivertype.JobStateRetryable,
+				rivertype.JobStateRunning,
+				rivertype.JobStateScheduled,
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue delivery of webhook %s: %w", webhookID, err)
+	}
+	if err := q.notifyTx(ctx, tx, deliveryQueue); err != nil {
+		return fmt.Errorf("enqueue delivery of webhook %s: %w", webhookID, err)
+	}
+	return nil
+}
+
+// notifyTx announces a job inserted in tx to the workers of every instance,
+// delivered when tx commits. InsertTx announces jobs too, but at most once
+// per queue every FetchCooldown: a job enqueued right after the previous
+// one (the usual case when one event follows another) would wait for the
+// fetch poll, up to a second.
+func (q *Queue) notifyTx(ctx context.Context, tx *sql.Tx, queue string) error {
+	err := q.client.Driver().UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
+		Payload: []string{`{"queue":"` + queue + `"}`},
+		Topic:   riverInsertTopic,
+	})
+	if err != nil {
+		return fmt.Errorf("notify workers: %w", err)
+	}
+	q.wake.kick()
+	return nil
+}
+
+// fail turns a failed attempt into River's outcome: a cancelled job for
+// ErrPermanent or an exhausted budget, otherwise the error itself, which
+// River retries at the worker's NextRetry.
+func (q *Queue) fail(job *rivertype.JobRow, policy RetryPolicy, err error) error {
+	attrs := []any{"job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", err}
+	if errors.Is(err, ErrPermanent) {
+		q.log.Error("webhook job failed permanently", attrs...)
+		return river.JobCancel(err)
+	}
+	if job.Attempt >= job.MaxAttempts || policy.giveUp(job.CreatedAt, q.now(), job.Attempt) {
+		q.log.Error("webhook job given up", attrs...)
+		return river.JobCancel(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err))
+	}
+	q.log.Info("webhook job failed; will retry", attrs...)
+	return err
+}
+
+// minLevel drops records below level; River reports every retry at info
+// level, which the queue already logs in its own words.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), level: h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), level: h.level}
+}

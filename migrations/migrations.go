@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"sort"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -107,6 +108,40 @@ func Reset(ctx context.Context, db *sql.DB, dialect string) error {
 		return fmt.Errorf("reset migrations: %w", err)
 	}
 	return nil
+}
+
+// File is one embedded migration file.
+type File struct {
+	Version int64  // the number the file name starts with
+	Name    string // base name, e.g. "00001_payments.sql"
+	SQL     string // the whole file, goose annotations included
+}
+
+// Files returns the dialect's migration files in version order, so that
+// `paymentctl schema --dry-run` can show what Apply would run without a
+// database.
+func Files(dialect string) ([]File, error) {
+	if dialect != Postgres && dialect != SQLite {
+		return nil, fmt.Errorf("unknown database dialect %q (want %q or %q)", dialect, Postgres, SQLite)
+	}
+	entries, err := fs.ReadDir(files, dialect)
+	if err != nil {
+		return nil, fmt.Errorf("migrations for %s: %w", dialect, err)
+	}
+	var out []File
+	for _, e := range entries {
+		version, err := goose.NumericComponent(e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("migration %s/%s: %w", dialect, e.Name(), err)
+		}
+		b, err := fs.ReadFile(files, dialect+"/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("migration %s/%s: %w", dialect, e.Name(), err)
+		}
+		out = append(out, File{Version: version, Name: e.Name(), SQL: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
 }
 
 // newProvider builds a goose provider over the dialect's embedded files.

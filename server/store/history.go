@@ -66,6 +66,10 @@ type Cancel struct {
 	Data string
 	// CreatedAt is when the PG cancelled; the store's now when zero.
 	CreatedAt time.Time
+	// Sequence is the cancel's position in the PG's list of cancels of
+	// the payment (0 first); a history and a sequence identify a cancel.
+	// Nil for rows imported from the original.
+	Sequence *int
 }
 
 // HistoryUpdate is the PG-derived state of a history, written by
@@ -135,6 +139,7 @@ type cancelRow struct {
 	Reason           string    `gorm:"column:reason"`
 	Data             string    `gorm:"column:data"`
 	CreatedAt        time.Time `gorm:"column:created_at"`
+	Sequence         *int      `gorm:"column:sequence"`
 }
 
 // TableName tells gorm the table.
@@ -148,6 +153,7 @@ func (r *cancelRow) domain() Cancel {
 		Reason:    r.Reason,
 		Data:      r.Data,
 		CreatedAt: r.CreatedAt.UTC(),
+		Sequence:  r.Sequence,
 	}
 }
 
@@ -283,8 +289,8 @@ func (q *queries) UpdateHistory(ctx context.Context, id string, u HistoryUpdate)
 }
 
 // AddCancels stores cancel events of the history with the given id and
-// returns how many were new: events already stored (same amount, reason and
-// time) are skipped, so a full re-sync from the PG can be added as is. An
+// returns how many were new: events already stored (same history and
+// Sequence) are skipped, so a full re-sync from the PG can be added as is. An
 // unknown history is ErrNotFound.
 func (q *queries) AddCancels(ctx context.Context, historyID string, cancels []Cancel) (int64, error) {
 	op := "add cancels to history " + historyID
@@ -307,6 +313,7 @@ func (q *queries) AddCancels(ctx context.Context, historyID string, cancels []Ca
 			Reason:           c.Reason,
 			Data:             c.Data,
 			CreatedAt:        q.stampOrNow(c.CreatedAt),
+			Sequence:         c.Sequence,
 		}
 	}
 	res := q.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
@@ -324,7 +331,7 @@ func (q *queries) Cancels(ctx context.Context, historyID string) ([]Cancel, erro
 	}
 	var rows []cancelRow
 	err := q.conn(ctx).Where("payment_history_id = ?", historyID).
-		Order("created_at, id").Find(&rows).Error
+		Order("created_at, sequence, id").Find(&rows).Error
 	if err != nil {
 		return nil, translate(err, op)
 	}

@@ -214,9 +214,10 @@ func TestAddCancels(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
 		h := createHistory(t, s, 10000)
 		t0 := stamp(clock.Now())
-		a := Cancel{Amount: 2000, Reason: "customer", Data: "v1.k1.a", CreatedAt: t0.Add(2 * time.Minute)}
-		b := Cancel{Amount: 3000, Reason: "customer", Data: "v1.k1.b", CreatedAt: t0.Add(time.Minute)}
-		c := Cancel{Amount: 2000, Reason: "customer", Data: "v1.k1.c", CreatedAt: t0.Add(3 * time.Minute)}
+		seq := func(i int) *int { return &i }
+		a := Cancel{Amount: 2000, Reason: "customer", Data: "v1.k1.a", CreatedAt: t0.Add(2 * time.Minute), Sequence: seq(1)}
+		b := Cancel{Amount: 3000, Reason: "customer", Data: "v1.k1.b", CreatedAt: t0.Add(time.Minute), Sequence: seq(0)}
+		c := Cancel{Amount: 2000, Reason: "customer", Data: "v1.k1.c", CreatedAt: t0.Add(3 * time.Minute), Sequence: seq(2)}
 
 		n, err := s.AddCancels(ctx, h.ID, []Cancel{a, b})
 		if err != nil || n != 2 {
@@ -242,7 +243,21 @@ func TestAddCancels(t *testing.T) {
 			}
 			summary = append(summary, fmt.Sprintf("%s %d %s", c.CreatedAt.Sub(t0), c.Amount, c.Data))
 		}
-		want := []string{"1m0s 3000 v1.k1.b", "2m0s 2000 v1.k1.a", "3m0s 2000 v1.k1.c"}
+		// Equal cancels in the same second are distinct events when their
+		// positions differ (PGs report times to the second).
+		d := Cancel{Amount: 2000, Reason: "customer", Data: "v1.k1.d", CreatedAt: c.CreatedAt, Sequence: seq(3)}
+		if n, err := s.AddCancels(ctx, h.ID, []Cancel{a, b, c, d}); err != nil || n != 1 {
+			t.Fatalf("AddCancels(a, b, c, d) = %d, %v; want 1, nil", n, err)
+		}
+		got, err = s.History(ctx, h.ID)
+		if err != nil {
+			t.Fatalf("History: %v", err)
+		}
+		summary = summary[:0]
+		for _, c := range got.Cancels {
+			summary = append(summary, fmt.Sprintf("%s %d %s", c.CreatedAt.Sub(t0), c.Amount, c.Data))
+		}
+		want := []string{"1m0s 3000 v1.k1.b", "2m0s 2000 v1.k1.a", "3m0s 2000 v1.k1.c", "3m0s 2000 v1.k1.d"}
 		if diff := cmp.Diff(want, summary); diff != "" {
 			t.Errorf("cancels, oldest first (-want +got):\n%s", diff)
 		}

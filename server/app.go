@@ -1,0 +1,333 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/fakepg"
+	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
+	"github.com/paymentctl/paymentctl/migrations"
+	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/server/monitor"
+	"github.com/paymentctl/paymentctl/server/payment"
+	"github.com/paymentctl/paymentctl/server/seal"
+	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/webhook"
+	"github.com/paymentctl/paymentctl/wirecrypt"
+)
+
+// Options configure an App.
+type Options struct {
+	// Config is the validated configuration. Required.
+	Config *config.Config
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// FakeIamportAddr and FakeTossAddr are where local mode starts the
+	// fake PGs; empty means the configured fake ports on 127.0.0.1. Tests
+	// use "127.0.0.1:0".
+	FakeIamportAddr, FakeTossAddr string
+	// Inbox mounts the test receiver POST /payments/internal/webhook even
+	// outside local mode (tests).
+	Inbox bool
+	// DeliveryRetry and InboundRetry override the webhook retry policies
+	// (tests shrink them); zero values keep the production policies.
+	DeliveryRetry, InboundRetry webhook.RetryPolicy
+	// PollInterval is how often the webhook workers look for due retries;
+	// zero keeps the queue's default. Tests shorten it.
+	PollInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// App is one paymentctl server instance without its listener: the store,
+// the PG clients (and, in local mode, the fake PGs), the payment service,
+// the webhook queue and the HTTP handler. `paymentctl serve` puts it
+// behind the zero-downtime listener; Start (embed.go) serves it on a
+// loopback port for tests.
+type App struct {
+	// Handler is the HTTP API.
+	Handler http.Handler
+	// Store is the database.
+	Store *store.Store
+	// Inbox holds what the test receiver got; nil when not mounted.
+	Inbox *Inbox
+	// Fakes are the in-process fake PGs of local mode; nil otherwise.
+	Fakes *fakepg.Fakes
+	// Monitor samples the process.
+	Monitor *monitor.Monitor
+
+	queue *webhook.Queue
+	log   *slog.Logger
+}
+
+// NewApp opens the database and assembles the server. On SQLite it
+// applies the migrations (the zero-setup default); on PostgreSQL it
+// refuses an outdated schema, which only `paymentctl schema` changes.
+func NewApp(ctx context.Context, opts Options) (app *App, err error) {
+	cfg := opts.Config
+	if cfg == nil {
+		return nil, errors.New("server: a configuration is required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{log: log}
+	defer func() {
+		if err != nil {
+			_ = a.Close(context.WithoutCancel(ctx))
+		}
+	}()
+
+	wire, err := wirecrypt.New(cfg.Connection.Encryption.Key.Reveal(), cfg.Connection.Encryption.IV.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("connection encryption: %w", err)
+	}
+	keys, err := keysFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	a.Store, err = store.Open(ctx, cfg.DatabaseURL(), store.WithClock(now), store.WithLogf(func(f string, args ...any) {
+		log.Warn(fmt.Sprintf(f, args...))
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := prepareSchema(ctx, a.Store); err != nil {
+		return nil, err
+	}
+
+	iamportAPI, tossAPI, err := a.gateways(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := payment.New(payment.Options{
+		Store: a.Store, Iamport: iamportAPI, Toss: tossAPI, Keys: keys,
+		Wire: wire, Logger: log, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.queue, err = webhook.New(webhook.Options{
+		DB: a.Store.SQLDB(), Dialect: a.Store.Dialect(),
+		Processor: svc, Payloads: svc,
+		Secret:       webhookSecret(cfg.Webhook.Secret.Reveal()),
+		Retry:        opts.DeliveryRetry,
+		InboundRetry: opts.InboundRetry,
+		PollInterval: opts.PollInterval,
+		Logger:       log,
+		Now:          now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook queue: %w", err)
+	}
+	svc.SetQueue(a.queue)
+
+	if opts.Inbox || cfg.Mode == config.ModeLocal {
+		a.Inbox = NewInbox()
+	}
+	a.Monitor = monitor.New(monitor.Options{Now: now})
+	a.Handler = newRouter(routerOptions{
+		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
+		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
+		Wire:        wire,
+		Idempotency: a.Store, Sealer: keys.Webhook,
+		Inbox:      a.Inbox,
+		Middleware: []gin.HandlerFunc{a.Monitor.Middleware()},
+		Logger:     log,
+	})
+	return a, nil
+}
+
+// Start starts the webhook workers and the periodic clean-up of expired
+// idempotency keys; it returns at once. Stop them with Close.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.queue.Start(ctx); err != nil {
+		return fmt.Errorf("start webhook queue: %w", err)
+	}
+	go a.expireIdempotencyKeys(ctx)
+	return nil
+}
+
+// expireIdempotencyKeys forgets keys older than 24 hours, hourly, until
+// ctx ends.
+func (a *App) expireIdempotencyKeys(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.Store.ExpireIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("expire idempotency keys", "err", err)
+		} else if n > 0 {
+			a.log.Debug("expired idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// WireWebhooks points the in-process fake PGs' webhooks at this server's
+// receivers once its address is known (local mode).
+func (a *App) WireWebhooks(apiURL string) {
+	if a.Fakes == nil {
+		return
+	}
+	apiURL = strings.TrimRight(apiURL, "/")
+	if a.Fakes.Iamport != nil {
+		a.Fakes.Iamport.SetWebhookURL(apiURL + "/payments/webhooks/iamport")
+	}
+	if a.Fakes.Toss != nil {
+		a.Fakes.Toss.SetWebhookURL(apiURL + "/payments/webhooks/toss")
+	}
+}
+
+// Close stops the webhook workers (letting running jobs finish within
+// ctx), the fake PGs and the database.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.queue != nil {
+		errs = append(errs, a.queue.Stop(ctx))
+	}
+	if a.Fakes != nil {
+		errs = append(errs, a.Fakes.Close(ctx))
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// prepareSchema migrates an embedded SQLite database and checks a
+// PostgreSQL one.
+func prepareSchema(ctx context.Context, st *store.Store) error {
+	if st.Dialect() == migrations.SQLite {
+		if err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate the embedded database: %w", err)
+		}
+		if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
+			return fmt.Errorf("migrate the job queue: %w", err)
+		}
+		return nil
+	}
+	ok, err := st.SchemaUpToDate(ctx)
+	if err != nil {
+		return fmt.Errorf("check the database schema: %w", err)
+	}
+	if !ok {
+		return errors.New("the database schema is not up to date: run `paymentctl schema` (this binary needs a newer schema than the database has)")
+	}
+	return nil
+}
+
+// gateways returns the PG clients: the configured PGs, or in local mode
+// with no PG URL configured, fakes started in process.
+func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (payment.IamportAPI, payment.TossAPI, error) {
+	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
+	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
+	tossSecret := cfg.TossPayments.Secret.Reveal()
+	if cfg.Mode == config.ModeLocal && (iamportURL == "" || tossURL == "") {
+		fakes, err := fakepg.Start(ctx, fakepg.Options{
+			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),
+			TossAddr:    orAddr(opts.FakeTossAddr, cfg.Fake.TossPort),
+			Logf:        func(f string, args ...any) { a.log.Debug(fmt.Sprintf(f, args...)) },
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT if the ports are taken): %w", err)
+		}
+		a.Fakes = fakes
+		if iamportURL == "" {
+			iamportURL, iamportKey, iamportSecret = fakes.IamportURL, fakeiamport.DefaultKey, fakeiamport.DefaultSecret
+		}
+		if tossURL == "" {
+			tossURL, tossSecret = fakes.TossURL, faketoss.DefaultSecretKey
+		}
+	}
+	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret})
+	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret})
+	return ic, tc, nil
+}
+
+// orAddr returns addr, or 127.0.0.1 on the configured port.
+func orAddr(addr string, port int) string {
+	if addr != "" {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
+
+// keysFrom derives the at-rest keyrings and the password hasher from the
+// configured key material. Values written by the original (AES-CBC under
+// the same key and IV) still open, so an imported database reads.
+func keysFrom(cfg *config.Config) (payment.Keys, error) {
+	ring := func(enc config.Encryption, purpose string) (*seal.Keyring, error) {
+		key, err := seal.DeriveKey([]byte(enc.Key.Reveal()), purpose)
+		if err != nil {
+			return nil, fmt.Errorf("%s key: %w", purpose, err)
+		}
+		kr, err := seal.NewKeyring(purpose, key)
+		if err != nil {
+			return nil, err
+		}
+		if legacy, err := wirecrypt.New(enc.Key.Reveal(), enc.IV.Reveal()); err == nil {
+			kr = kr.WithLegacy(legacy)
+		}
+		return kr, nil
+	}
+	var k payment.Keys
+	var err error
+	if k.History, err = ring(cfg.History.Encryption, seal.PurposeHistory); err != nil {
+		return k, err
+	}
+	if k.Reservation, err = ring(cfg.Reservation.Encryption, seal.PurposeReservation); err != nil {
+		return k, err
+	}
+	if k.Cancel, err = ring(cfg.CancelHistory.Encryption, seal.PurposeCancel); err != nil {
+		return k, err
+	}
+	// The webhook log had no key of its own in the original; it gets one
+	// derived from the cancel-history material for another purpose.
+	webhookKey, err := seal.DeriveKey([]byte(cfg.CancelHistory.Encryption.Key.Reveal()), seal.PurposeWebhook)
+	if err != nil {
+		return k, err
+	}
+	if k.Webhook, err = seal.NewKeyring(seal.PurposeWebhook, webhookKey); err != nil {
+		return k, err
+	}
+	pwKey, err := seal.DeriveKey([]byte(cfg.Password.Secret.Reveal()), seal.PurposePassword)
+	if err != nil {
+		return k, err
+	}
+	k.Passwords, err = seal.NewHasher(pwKey)
+	return k, err
+}
+
+// webhookSecret reads the signing secret: Standard Webhooks' whsec_
+// form, or else the configured string's bytes.
+func webhookSecret(s string) []byte {
+	if strings.HasPrefix(s, sdk.WebhookSecretPrefix) {
+		if b, err := sdk.ParseWebhookSecret(s); err == nil {
+			return b
+		}
+	}
+	return []byte(s)
+}

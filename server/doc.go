@@ -1,0 +1,32 @@
+// Package server is paymentctl's HTTP API: the original payment-backend's
+// 13 routes on gin, wire-compatible with its published TypeScript SDK,
+// plus what assembles a running instance (App) from the configuration.
+//
+// The route table is router.go. Around the handlers, in order: the
+// monitor's request counter, the one error mapper (errors.go: every
+// domain, storage and PG error becomes a status there, with a plain JSON
+// body shaped like NestJS's), panic recovery, the AES body middleware
+// (body.go: requests and successful responses of the encrypted routes are
+// AES-CBC text/plain; errors stay plain JSON, as the original's SDK
+// expects), and Idempotency-Key handling on POST and PUT (idempotency.go,
+// Stripe's semantics; replies are stored sealed for 24 hours).
+//
+// Handlers decode and validate (decode.go, typia-style messages; extra
+// fields tolerated) and call the payment service (server/payment) through
+// the small interfaces they declare. The PG webhook receivers store the
+// event as a job before answering, so a webhook is never lost
+// (server/webhook).
+//
+// NewApp builds an instance: store (SQLite is migrated automatically, a
+// PostgreSQL schema must be current), PG clients (in local mode the fake
+// PGs run in process and their webhooks are wired back to this server),
+// payment service, webhook queue, monitor and router. Start serves one on
+// a loopback port: that is how paymentctl's own end-to-end tests run, and
+// how a client service's Go tests can embed paymentctl:
+//
+//	cfg, _ := config.Load(config.LoadOptions{})            // local mode defaults
+//	srv, _ := server.Start(ctx, server.Options{Config: cfg,
+//		FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+//	defer srv.Close(ctx)
+//	client, _ := sdk.New(sdk.Options{BaseURL: srv.URL, Key: …, IV: …})
+package server

@@ -1,0 +1,282 @@
+package server_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/webhook"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode)
+	os.Exit(m.Run())
+}
+
+// The original test suite's constants (payments-backend.md §11).
+const (
+	testPassword     = "some-password"
+	iamportStoreID   = "test-iamport-create-id"
+	tossStoreID      = "test-toss-payments-create-id"
+	connectionKey    = "MCKOxv9B23r7EatArCFcBP03nfaS03T8"
+	connectionIV     = "9haeYD1tIf4v8xs7"
+	testWebhookPath  = "/payments/internal/webhook"
+	eventWaitTimeout = 20 * time.Second
+)
+
+// backend is a database the end-to-end tests run on.
+type backend struct {
+	name string
+	dsn  func(t *testing.T) string
+}
+
+// backends returns SQLite always and PostgreSQL when
+// PAYMENTCTL_TEST_POSTGRES_DSN is set, each test in a fresh database or
+// schema.
+func backends() []backend {
+	bs := []backend{{name: "sqlite", dsn: func(t *testing.T) string {
+		return "sqlite:" + filepath.Join(t.TempDir(), "payments.db")
+	}}}
+	if base := os.Getenv("PAYMENTCTL_TEST_POSTGRES_DSN"); base != "" {
+		bs = append(bs, backend{name: "postgres", dsn: func(t *testing.T) string { return postgresSchema(t, base) }})
+	}
+	return bs
+}
+
+// forEachBackend runs fn as a subtest per database.
+func forEachBackend(t *testing.T, fn func(t *testing.T, dsn func(t *testing.T) string)) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { fn(t, b.dsn) })
+	}
+}
+
+// postgresSchema creates a schema of its own, migrated as `paymentctl
+// schema` would, and returns a DSN that uses it.
+func postgresSchema(t *testing.T, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("e2e_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE") })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	dsn := base + sep + "search_path=" + name
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
+		t.Fatalf("migrate river: %v", err)
+	}
+	return dsn
+}
+
+// harness is a running paymentctl with its fakes and clients.
+type harness struct {
+	t       *testing.T
+	dsn     string
+	srv     *server.Running
+	api     *sdk.Client
+	iamport *iamport.Client
+	toss    *toss.Client
+}
+
+// start runs paymentctl in local mode on dsn, with fakes on free ports
+// and fast webhook retries.
+func start(t *testing.T, dsn string) *harness {
+	t.Helper()
+	h := &harness{t: t, dsn: dsn}
+	h.boot()
+	t.Cleanup(func() { h.stop() })
+	return h
+}
+
+// boot starts (or restarts) the server on the harness's database.
+func (h *harness) boot() {
+	h.t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
+		if k == "PAYMENT_DATABASE_URL" {
+			return h.dsn, true
+		}
+		return "", false
+	}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	srv, err := server.Start(ctx, server.Options{
+		Config:          cfg,
+		FakeIamportAddr: "127.0.0.1:0",
+		FakeTossAddr:    "127.0.0.1:0",
+		DeliveryRetry:   webhook.DeliveryRetry().Scaled(5 * time.Millisecond),
+		InboundRetry:    webhook.InboundRetry().Scaled(5 * time.Millisecond),
+		PollInterval:    50 * time.Millisecond,
+	}, "")
+	if err != nil {
+		h.t.Fatalf("start server: %v", err)
+	}
+	h.srv = srv
+	h.api, err = sdk.New(sdk.Options{BaseURL: srv.URL, Key: connectionKey, IV: connectionIV})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.iamport = iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: "test_imp_key", Secret: "test_imp_secret"})
+	h.toss = toss.New(toss.Options{BaseURL: srv.Fakes.TossURL, SecretKey: "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy"})
+}
+
+// stop shuts the server down.
+func (h *harness) stop() {
+	if h.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.srv.Close(ctx); err != nil {
+		h.t.Errorf("close server: %v", err)
+	}
+	h.srv = nil
+}
+
+// webhookURL is the server's own test receiver.
+func (h *harness) webhookURL() string { return h.srv.URL + testWebhookPath }
+
+// newSource returns a fresh source record.
+func newSource() sdk.Source {
+	return sdk.Source{Schema: "some-schema", Table: "some-table", ID: uuid.NewString()}
+}
+
+// waitEvents waits until the inbox holds n events.
+func (h *harness) waitEvents(n int) []sdk.WebhookHistory {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), eventWaitTimeout)
+	defer cancel()
+	evs, err := h.srv.Inbox.Wait(ctx, n)
+	if err != nil {
+		h.t.Fatalf("waited for %d forwarded webhooks, got %d: %v", n, len(evs), err)
+	}
+	return evs
+}
+
+// iamportCard pays by card at the fake Iamport and returns the payment.
+func (h *harness) iamportCard(src sdk.Source, amount int64) *iamport.Payment {
+	h.t.Helper()
+	p, err := h.iamport.PayOnetime(context.Background(), iamport.OnetimeRequest{
+		CardFields:  iamport.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},
+		OrderFields: iamport.OrderFields{MerchantUID: src.ID, Amount: iamport.Amount(amount), Name: "Fake 주문"},
+	})
+	if err != nil {
+		h.t.Fatalf("iamport card payment: %v", err)
+	}
+	return p
+}
+
+// iamportVBank issues a virtual account at the fake Iamport.
+func (h *harness) iamportVBank(src sdk.Source, amount int64) *iamport.Payment {
+	h.t.Helper()
+	p, err := h.iamport.CreateVBank(context.Background(), iamport.VBankRequest{
+		MerchantUID: src.ID, Amount: iamport.Amount(amount), VBankCode: "SHINHAN",
+		VBankDue: iamport.TimestampOf(time.Now().Add(7 * 24 * time.Hour)), VBankHolder: "Samchon",
+	})
+	if err != nil {
+		h.t.Fatalf("iamport vbank: %v", err)
+	}
+	return p
+}
+
+// tossCard makes a key-in card payment at the fake Toss, left for
+// paymentctl to confirm.
+func (h *harness) tossCard(src sdk.Source, amount int64) *toss.Payment {
+	h.t.Helper()
+	approved := false
+	p, err := h.toss.KeyIn(context.Background(), toss.KeyInRequest{
+		Method: "card", CardNumber: "1111222233334444", CardExpirationYear: "28", CardExpirationMonth: "03",
+		OrderID: src.ID, OrderName: "something", Amount: amount, Approved: &approved,
+	})
+	if err != nil {
+		h.t.Fatalf("toss key-in: %v", err)
+	}
+	return p
+}
+
+// tossVBank issues a virtual account at the fake Toss, left for paymentctl
+// to confirm.
+func (h *harness) tossVBank(src sdk.Source, amount int64) *toss.Payment {
+	h.t.Helper()
+	approved := false
+	p, err := h.toss.CreateVirtualAccount(context.Background(), toss.VirtualAccountRequest{
+		Method: "virtual-account", OrderID: src.ID, OrderName: "something", Bank: "신한",
+		CustomerName: "Samchon", Amount: amount, Approved: &approved,
+	})
+	if err != nil {
+		h.t.Fatalf("toss virtual account: %v", err)
+	}
+	return p
+}
+
+// register registers a payment with paymentctl.
+func (h *harness) register(code sdk.VendorCode, uid string, src sdk.Source, price int64) *sdk.History {
+	h.t.Helper()
+	store := iamportStoreID
+	if code == sdk.VendorToss {
+		store = tossStoreID
+	}
+	out, err := h.api.CreateHistory(context.Background(), sdk.HistoryCreate{
+		Vendor: sdk.Vendor{Code: code, StoreID: store, UID: uid}, Source: src,
+		Price: price, Password: testPassword, WebhookURL: h.webhookURL(),
+	})
+	if err != nil {
+		h.t.Fatalf("register %s payment %s: %v", code, uid, err)
+	}
+	return out
+}
+
+// drainJobs waits until no webhook job is waiting or running, so a test can
+// assert that an event changed nothing.
+func (h *harness) drainJobs() {
+	h.t.Helper()
+	deadline := time.Now().Add(eventWaitTimeout)
+	for {
+		var n int
+		err := h.srv.Store.SQLDB().QueryRow(
+			"SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'discarded', 'cancelled')").Scan(&n)
+		if err != nil {
+			h.t.Fatalf("count jobs: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d webhook jobs still pending", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paymentctl/paymentctl/server/store"
+)
+
+// IdempotencyHeader is the request header that makes a POST or PUT safe to
+// retry (Stripe's semantics).
+const IdempotencyHeader = "Idempotency-Key"
+
+// maxIdempotencyKey bounds the header's length, as Stripe does.
+const maxIdempotencyKey = 255
+
+// idempotencyStore keeps idempotency records; *store.Store implements it.
+type idempotencyStore interface {
+	BeginIdempotency(ctx context.Context, req store.IdempotencyRequest) (*store.IdempotencyRecord, bool, error)
+	CompleteIdempotency(ctx context.Context, id string, status int, sealedBody string) error
+	ReleaseIdempotency(ctx context.Context, id string) error
+}
+
+// responseSealer seals stored responses; *seal.Keyring implements it.
+type responseSealer interface {
+	Seal(plain, aad []byte) (string, error)
+	Open(sealed string, aad []byte) ([]byte, error)
+}
+
+// idempotency makes POST and PUT requests with an Idempotency-Key header
+// run once: the first request's response is stored (sealed) and replayed
+// for a retry with the same key and body; the same key with a different
+// body is refused (422), and a retry while the first is still running is
+// told so (409). Responses that say nothing happened (400, 409, 5xx) are
+// not kept, so the client can retry them. It runs inside the body
+// encryption, on plaintext.
+func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := c.GetHeader(IdempotencyHeader)
+		if key == "" || (c.Request.Method != http.MethodPost && c.Request.Method != http.MethodPut) {
+			c.Next()
+			return
+		}
+		if len(key) > maxIdempotencyKey {
+			fail(c, errorf(http.StatusBadRequest, "%s is longer than %d characters.", IdempotencyHeader, maxIdempotencyKey))
+			c.Abort()
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+		if err != nil {
+			fail(c, errorf(http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody))
+			c.Abort()
+			return
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(body)
+		ctx := c.Request.Context()
+		rec, created, err := st.BeginIdempotency(ctx, store.IdempotencyRequest{
+			Key: key, Method: c.Request.Method, Path: c.Request.URL.Path, RequestHash: hex.EncodeToString(sum[:]),
+		})
+		if err != nil {
+			fail(c, err)
+			c.Abort()
+			return
+		}
+		if !created {
+			replay(c, rec, hex.EncodeToString(sum[:]), sealer)
+			c.Abort()
+			return
+		}
+
+		w := &teeWriter{ResponseWriter: c.Writer}
+		c.Writer = w
+		defer func() { c.Writer = w.ResponseWriter }()
+		c.Next()
+		c.Writer = w.ResponseWriter
+
+		status, stored := w.Status(), w.buf.Bytes()
+		if len(c.Errors) > 0 {
+			he := toHTTPError(c.Errors.Last().Err)
+			status, stored = he.Status, he.body()
+		}
+		// 400 (bad request), 409 (concurrent) and 5xx say nothing was done:
+		// forget the key so the client can retry.
+		if status >= 500 || status == http.StatusBadRequest || status == http.StatusConflict {
+			if err := st.ReleaseIdempotency(context.WithoutCancel(ctx), rec.ID); err != nil {
+				log.Error("release idempotency key", "err", err)
+			}
+			return
+		}
+		sealed, err := sealer.Seal(stored, []byte(rec.ID))
+		if err == nil {
+			err = st.CompleteIdempotency(context.WithoutCancel(ctx), rec.ID, status, sealed)
+		}
+		if err != nil {
+			log.Error("store idempotent response", "err", err)
+		}
+	}
+}
+
+// replay answers a retry from the stored record.
+func replay(c *gin.Context, rec *store.IdempotencyRecord, hash string, sealer responseSealer) {
+	switch {
+	case rec.RequestHash != hash:
+		fail(c, errorf(http.StatusUnprocessableEntity, "This %s was used with a different request; use a new key.", IdempotencyHeader))
+	case rec.Status != store.IdempotencyCompleted:
+		fail(c, errorf(http.StatusConflict, "A request with this %s is still running; retry later.", IdempotencyHeader))
+	default:
+		body, err := sealer.Open(rec.ResponseBody, []byte(rec.ID))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.Header("Idempotent-Replayed", "true")
+		if rec.ResponseStatus >= 400 {
+			// Refusals are plain JSON, never encrypted.
+			c.Error(&replayedError{status: rec.ResponseStatus, body: body})
+			return
+		}
+		c.Data(rec.ResponseStatus, "application/json; charset=utf-8", body)
+	}
+}
+
+// replayedError carries a stored refusal back through the error mapper.
+type replayedError struct {
+	status int
+	body   []byte
+}
+
+func (e *replayedError) Error() string { return http.StatusText(e.status) + " (replayed)" }
+
+// teeWriter passes a response through while keeping a copy.
+type teeWriter struct {
+	gin.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *teeWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }

@@ -1,0 +1,33 @@
+// Package payment is paymentctl's domain logic: registering payments and
+// saved cards after verifying them with the PG, look-ups guarded by the
+// per-record password, full and partial cancels, and applying PG webhooks.
+// The HTTP layer (package server) decodes and validates requests and maps
+// the errors defined here to statuses; the storage layer (server/store)
+// only stores; the PGs are reached through the small interfaces declared
+// in vendor.go, which the server/gateway clients satisfy.
+//
+// Decisions, and where they differ from the original payment-backend:
+//
+//   - Verification before writing. A payment is checked with its PG before
+//     any row is written. An Iamport payment whose amount differs from the
+//     expected price is cancelled at the PG in full and refused (422). A
+//     Toss payment still waiting for confirmation is confirmed with the
+//     expected amount (Toss refuses a mismatch); one already confirmed is
+//     compared like Iamport's.
+//   - Cancels are serialised per payment: the history row is locked while
+//     the PG is asked, so concurrent partial refunds can never exceed what
+//     was paid; a refund above the remaining amount is refused (422) before
+//     the PG is asked.
+//   - cancelled_at is the time of the first cancel and never moves (the
+//     original overwrote it with "now" on every update).
+//   - Everything sensitive is sealed at rest (server/seal): PG payment,
+//     saved-card and cancel objects, webhook snapshots and raw PG bodies,
+//     each under its own keyring with the record id bound as additional
+//     data. Record passwords are keyed hashes.
+//   - PG webhooks are never trusted: the body only says which payment to
+//     re-fetch. Processing runs as a stored job; a webhook for a payment not
+//     registered yet is kept and applied at registration. An event is
+//     forwarded to the service only when the re-fetched state differs from
+//     the stored one, so duplicate or forged PG webhooks forward nothing;
+//     an API cancel forwards its own {previous, current} event at once.
+package payment

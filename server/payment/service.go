@@ -1,0 +1,111 @@
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/paymentctl/paymentctl/server/seal"
+	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/webhook"
+	"github.com/paymentctl/paymentctl/wirecrypt"
+)
+
+// Errors the HTTP layer maps to statuses. store.ErrNotFound (404) and
+// store.ErrConflict (409) pass through as they are; PG errors
+// (*iamport.Error, *toss.Error) carry their own status.
+var (
+	// ErrInvalid marks a request the service refuses as malformed (400).
+	ErrInvalid = errors.New("invalid request")
+	// ErrWrongPassword means the record password does not match (403).
+	ErrWrongPassword = errors.New("wrong password")
+	// ErrRefused means the payment cannot be accepted or changed as asked:
+	// an amount mismatch, a refund above the remaining amount, a failed
+	// payment (422).
+	ErrRefused = errors.New("refused")
+)
+
+// refusedf returns an error wrapping ErrRefused with a client-facing
+// message.
+func refusedf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
+}
+
+// Queue is the stored-job queue the service enqueues into, inside its own
+// transactions; *webhook.Queue implements it.
+type Queue interface {
+	EnqueueInboundTx(ctx context.Context, tx *sql.Tx, ev webhook.Inbound) error
+	EnqueueDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID string) error
+}
+
+// Keys are the at-rest keyrings and the password hasher.
+type Keys struct {
+	History     *seal.Keyring // payment_histories.data
+	Reservation *seal.Keyring // payment_reservations.data
+	Cancel      *seal.Keyring // payment_history_cancels.data
+	Webhook     *seal.Keyring // webhook snapshots, raw PG bodies, idempotent responses
+	Passwords   *seal.Hasher
+}
+
+// Options are the dependencies of a Service.
+type Options struct {
+	Store   *store.Store
+	Iamport IamportAPI
+	Toss    TossAPI
+	Keys    Keys
+	// Wire encrypts forwarded webhook bodies, as the original does with the
+	// connection key.
+	Wire   *wirecrypt.Cipher
+	Queue  Queue
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Service implements the payment flows. It is safe for concurrent use.
+type Service struct {
+	store   *store.Store
+	iamport IamportAPI
+	toss    TossAPI
+	keys    Keys
+	wire    *wirecrypt.Cipher
+	queue   Queue
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns a Service. Queue may be set later with SetQueue, because the
+// queue needs the service as its processor.
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Iamport == nil || opts.Toss == nil || opts.Wire == nil {
+		return nil, errors.New("payment service: store, PG clients and wire cipher are required")
+	}
+	k := opts.Keys
+	if k.History == nil || k.Reservation == nil || k.Cancel == nil || k.Webhook == nil || k.Passwords == nil {
+		return nil, errors.New("payment service: every keyring and the password hasher are required")
+	}
+	s := &Service{
+		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, keys: k,
+		wire: opts.Wire, queue: opts.Queue, log: opts.Logger, now: opts.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// SetQueue sets the job queue; call it once, before serving.
+func (s *Service) SetQueue(q Queue) { s.queue = q }
+
+// checkPassword verifies a record password in constant time.
+func (s *Service) checkPassword(stored, password string) error {
+	if !s.keys.Passwords.Verify(stored, password) {
+		return ErrWrongPassword
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paymentctl/paymentctl/sdk"
+)
+
+// webhookReceiver is what the PG webhook routes need.
+type webhookReceiver interface {
+	ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, body []byte) error
+}
+
+// webhookHandlers serve the PGs' webhook routes. They are plain JSON (not
+// encrypted), and answer only once the event is stored.
+type webhookHandlers struct {
+	svc webhookReceiver
+}
+
+// iamport receives Iamport's {imp_uid, merchant_uid, status}, as JSON or
+// as the form encoding the Iamport console also offers. It answers 201 as
+// the original (Iamport accepts any 2xx).
+func (h *webhookHandlers) iamport(c *gin.Context) {
+	body, err := readPGBody(c, true)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.svc.ReceiveWebhook(c.Request.Context(), sdk.VendorIamport, body); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusCreated)
+}
+
+// toss receives Toss webhooks. It answers 200: Toss counts anything else
+// as a failure and retries (the original's 201 was a bug against the real
+// Toss).
+func (h *webhookHandlers) toss(c *gin.Context) {
+	body, err := readPGBody(c, false)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.svc.ReceiveWebhook(c.Request.Context(), sdk.VendorToss, body); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusOK)
+}
+
+// readPGBody reads a PG webhook body as JSON; with form allowed, an
+// x-www-form-urlencoded body is turned into the equivalent JSON object.
+func readPGBody(c *gin.Context, form bool) ([]byte, error) {
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	if err != nil {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody)
+	}
+	switch {
+	case mt == "application/json":
+		if !json.Valid(raw) {
+			return nil, errorf(http.StatusBadRequest, "Request body is not valid JSON.")
+		}
+		return raw, nil
+	case form && mt == "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "Request body is not a valid form.")
+		}
+		obj := make(map[string]string, len(vals))
+		for k := range vals {
+			obj[k] = vals.Get(k)
+		}
+		return json.Marshal(obj)
+	}
+	return nil, errorf(http.StatusBadRequest, "Request body is not the application/json.")
+}
+
+// Inbox is the test receiver behind POST /payments/internal/webhook (the
+// original's FakePaymentStorage.webhooks): it keeps every event delivered
+// to it, decrypted. It is mounted only in local mode and in tests, and is
+// safe for concurrent use.
+type Inbox struct {
+	mu     sync.Mutex
+	events []sdk.WebhookHistory
+	notify chan struct{}
+}
+
+// NewInbox returns an empty Inbox.
+func NewInbox() *Inbox { return &Inbox{notify: make(chan struct{})} }
+
+// Events returns a copy of the events received, oldest first.
+func (b *Inbox) Events() []sdk.WebhookHistory {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]sdk.WebhookHistory(nil), b.events...)
+}
+
+// Wait blocks until at least n events have arrived or ctx ends, and
+// returns the events received so far.
+func (b *Inbox) Wait(ctx context.Context, n int) ([]sdk.WebhookHistory, error) {
+	for {
+		b.mu.Lock()
+		if len(b.events) >= n {
+			out := append([]sdk.WebhookHistory(nil), b.events...)
+			b.mu.Unlock()
+			return out, nil
+		}
+		ch := b.notify
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return b.Events(), ctx.Err()
+		}
+	}
+}
+
+// add records one event and wakes the waiters.
+func (b *Inbox) add(ev sdk.WebhookHistory) {
+	b.mu.Lock()
+	b.events = append(b.events, ev)
+	close(b.notify)
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// receive is the handler of POST /payments/internal/webhook (encrypted
+// route: the middleware has decrypted the body).
+func (b *Inbox) receive(c *gin.Context) {
+	var ev sdk.WebhookHistory
+	if err := decode(c, &ev, "id", "source", "previous", "current"); err != nil {
+		fail(c, err)
+		return
+	}
+	b.add(ev)
+	c.Status(http.StatusCreated)
+}

@@ -304,4 +304,3 @@ func storeSource(s sdk.Source) store.Source {
 
 // isNotFound reports whether err means the record does not exist.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-

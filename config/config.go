@@ -110,7 +110,10 @@ type Config struct {
 		Port int    `mapstructure:"port"`
 	} `mapstructure:"api"`
 	Updator struct {
-		Port int `mapstructure:"port"`
+		Port     int    `mapstructure:"port"`
+		Master   string `mapstructure:"master"`
+		Repo     string `mapstructure:"repo"`
+		Releases string `mapstructure:"releases"`
 	} `mapstructure:"updator"`
 	System struct {
 		Password Secret `mapstructure:"password"`

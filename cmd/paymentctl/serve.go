@@ -2,40 +2,59 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/ops/handoff"
+	"github.com/paymentctl/paymentctl/server"
 )
 
 // serveOptions are the inputs of `paymentctl serve`.
 type serveOptions struct {
-	IO     *iostreams
-	Config *config.Config
+	IO      *iostreams
+	Config  *config.Config
+	PIDFile string
 }
 
 // newServeCmd returns `paymentctl serve`. runF replaces runServe in tests.
 func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *cobra.Command {
+	opts := &serveOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the payment server",
 		Long: `Run the payment API. With no configuration it runs in local mode: an embedded
-SQLite file (paymentctl.db), both fake PGs in process and wired to the server's
-webhook routes. In dev and real mode it uses PostgreSQL and the real PGs, refuses
-an outdated schema (run 'paymentctl schema'), and hands its listening socket to a
-new binary on SIGHUP without dropping a request.`,
+SQLite file (paymentctl.db in the working directory, migrated automatically) and
+both fake PGs in process (ports 10851 and 30771), wired to the server's webhook
+routes. In dev and real mode it uses PostgreSQL and the real PGs, and refuses an
+outdated schema (run 'paymentctl schema').
+
+On SIGHUP the server re-executes its binary and hands the listening socket to
+the new process, which serves once it is ready; the old one drains and exits,
+so no request is refused or dropped. SIGTERM or SIGINT stops it gracefully.`,
 		Example: `  # local, no setup
   paymentctl serve
 
-  # production, configuration from the environment
-  PAYMENT_MODE=real paymentctl serve --log-format json`,
+  # production, configuration from the environment, PID file for systemd
+  PAYMENT_MODE=real paymentctl serve --log-format json --pid-file /run/paymentctl.pid
+
+  # hand over to a new binary without downtime
+  kill -HUP "$(cat /run/paymentctl.pid)"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
-			opts := &serveOptions{IO: f.IO, Config: cfg}
+			opts.Config = cfg
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -46,10 +65,81 @@ new binary on SIGHUP without dropping a request.`,
 	fl.String(config.FlagName("api.host"), "", "interface to listen on (PAYMENT_API_HOST)")
 	fl.Int(config.FlagName("api.port"), 0, "port of the API (PAYMENT_API_PORT, default 37821)")
 	fl.String(config.FlagName("database.url"), "", "database DSN, postgres://… or sqlite:path (PAYMENT_DATABASE_URL)")
+	fl.StringVar(&opts.PIDFile, "pid-file", "", "write the serving process's PID here (kept current across handoffs)")
 	return cmd
 }
 
-// runServe runs the server until ctx ends.
-func runServe(_ context.Context, _ *serveOptions) error {
-	return notImplemented("serve", "issue 4, the payment server")
+// runServe runs the server until ctx ends or it has handed its socket to
+// a new process.
+func runServe(ctx context.Context, opts *serveOptions) error {
+	cfg := opts.Config
+	log := newLogger(opts.IO.ErrOut, cfg.Log.Format, cfg.Log.Level)
+	gin.SetMode(gin.ReleaseMode)
+
+	var app *server.App
+	hs, err := handoff.New(handoff.Options{
+		PIDFile: opts.PIDFile,
+		Ready: func(ctx context.Context) error {
+			return handoff.HandlerProbe(app.Handler, "/monitors/health")(ctx)
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("prepare the socket handoff: %w", err)
+	}
+	addr := net.JoinHostPort(cfg.API.Host, strconv.Itoa(cfg.API.Port))
+	ln, err := hs.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+
+	app, err = server.NewApp(ctx, server.Options{Config: cfg, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := app.Close(closeCtx); err != nil {
+			log.Error("close", "err", err)
+		}
+	}()
+	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	if err := app.Start(workers); err != nil {
+		ln.Close()
+		return err
+	}
+	local := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	app.WireWebhooks(local)
+	banner(opts.IO, log, cfg, app, local)
+
+	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	err = hs.Serve(ctx, srv, ln)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// banner says where the server is and, in local mode, how to try it.
+func banner(io *iostreams, log *slog.Logger, cfg *config.Config, app *server.App, url string) {
+	log.Info("paymentctl serving", "mode", cfg.Mode, "url", url, "database", app.Store.Dialect())
+	if app.Fakes == nil {
+		return
+	}
+	fmt.Fprintf(io.ErrOut, `
+paymentctl is running in local mode at %s
+  database     %s (SQLite, migrated)
+  fake Iamport %s  (key test_imp_key, secret test_imp_secret)
+  fake Toss    %s  (secret key %s)
+  webhooks of the fakes go to %s/payments/webhooks/{iamport,toss}
+
+Try it: make a payment at a fake PG, then register it with paymentctl:
+  paymentctl fake pay card --pg iamport --amount 20000
+  # then POST /payments/histories with the printed vendor uid and source id,
+  # encrypted with PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV (see README, "Try it")
+
+`, url, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url)
 }

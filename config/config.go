@@ -208,7 +208,9 @@ func (c *Config) DatabaseURL() string {
 		Path:   "/" + c.Postgres.Database,
 	}
 	if c.Postgres.Schema != "" {
-		u.RawQuery = url.Values{"search_path": {c.Postgres.Schema}}.Encode()
+		// Query encoding writes a space as "+", which libpq-style parsers
+		// read literally: spell it %20.
+		u.RawQuery = strings.ReplaceAll(url.Values{"search_path": {c.Postgres.Schema}}.Encode(), "+", "%20")
 	}
 	return u.String()
 }
@@ -224,7 +226,7 @@ func prismaToPostgres(raw string) string {
 	if s := q.Get("schema"); s != "" {
 		q.Del("schema")
 		q.Set("search_path", s)
-		u.RawQuery = q.Encode()
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	}
 	return u.String()
 }

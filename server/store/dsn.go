@@ -80,7 +80,7 @@ func parsePostgres(dsn string) (target, error) {
 			q.Set("search_path", schema)
 		}
 		q.Del("schema")
-		u.RawQuery = q.Encode()
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // a space must not become a literal "+"
 	}
 	return target{dialect: migrations.Postgres, dsn: u.String()}, nil
 }

@@ -145,6 +145,9 @@ type Config struct {
 		IamportPort int `mapstructure:"iamport_port"`
 		TossPort    int `mapstructure:"toss_port"`
 	} `mapstructure:"fake"`
+	Metrics struct {
+		Addr string `mapstructure:"addr"`
+	} `mapstructure:"metrics"`
 	Dev  Remote `mapstructure:"dev"`
 	Real Remote `mapstructure:"real"`
 	Log  struct {

@@ -143,6 +143,8 @@ func Settings() []Setting {
 			Help: "Base URL of the real API."},
 		{Key: "real.master", Env: "PAYMENT_REAL_MASTER", Default: "", Kind: KindString,
 			Help: "`host:port` of the real updater master."},
+		{Key: "metrics.addr", Env: "PAYMENT_METRICS_ADDR", Default: "127.0.0.1:9464", Kind: KindString,
+			Help: "Listen address of the Prometheus `/metrics` endpoint, kept off the API's port and on loopback by default; empty disables it."},
 		{Key: "log.format", Env: "PAYMENT_LOG_FORMAT", Default: "text", Kind: KindString,
 			Help: "Log format: `text` or `json`."},
 		{Key: "log.level", Env: "PAYMENT_LOG_LEVEL", Default: "info", Kind: KindString,

@@ -137,7 +137,7 @@ func (c *Config) Validate() error {
 			add(key, fmt.Sprintf("%q is not an http(s) URL", u), "use e.g. https://host:port")
 		}
 	}
-	for key, addr := range map[string]string{"dev.master": c.Dev.Master, "real.master": c.Real.Master, "updator.master": c.Updator.Master} {
+	for key, addr := range map[string]string{"dev.master": c.Dev.Master, "real.master": c.Real.Master, "updator.master": c.Updator.Master, "metrics.addr": c.Metrics.Addr} {
 		if addr == "" {
 			continue
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/server/metrics"
 	"github.com/paymentctl/paymentctl/server/monitor"
 	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/server/seal"
@@ -68,9 +69,13 @@ type App struct {
 	Fakes *fakepg.Fakes
 	// Monitor samples the process.
 	Monitor *monitor.Monitor
+	// Metrics are the Prometheus collectors, served on their own listener
+	// (config metrics.addr) by Start.
+	Metrics *metrics.Metrics
 
-	queue *webhook.Queue
-	log   *slog.Logger
+	queue       *webhook.Queue
+	metricsAddr string
+	log         *slog.Logger
 }
 
 // NewApp opens the database and assembles the server. On SQLite it
@@ -89,7 +94,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{log: log}
+	a := &App{log: log, Metrics: metrics.New(), metricsAddr: cfg.Metrics.Addr}
 	defer func() {
 		if err != nil {
 			_ = a.Close(context.WithoutCancel(ctx))
@@ -128,7 +133,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	}
 	a.queue, err = webhook.New(webhook.Options{
 		DB: a.Store.SQLDB(), Dialect: a.Store.Dialect(),
-		Processor: svc, Payloads: svc,
+		Processor: svc, Payloads: countedPayloads{Payloads: svc, metrics: a.Metrics},
 		Secret:       webhookSecret(cfg.Webhook.Secret.Reveal()),
 		Retry:        opts.DeliveryRetry,
 		InboundRetry: opts.InboundRetry,
@@ -151,7 +156,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Wire:        wire,
 		Idempotency: a.Store, Sealer: keys.Webhook,
 		Inbox:      a.Inbox,
-		Middleware: []gin.HandlerFunc{a.Monitor.Middleware()},
+		Middleware: []gin.HandlerFunc{a.Monitor.Middleware(), a.Metrics.Middleware()},
 		Logger:     log,
 	})
 	return a, nil
@@ -164,7 +169,54 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("start webhook queue: %w", err)
 	}
 	go a.expireIdempotencyKeys(ctx)
+	if a.metricsAddr != "" {
+		go a.serveMetrics(ctx)
+	}
 	return nil
+}
+
+// serveMetrics serves /metrics on its own listener until ctx ends. While
+// another process holds the address (the previous generation during a
+// handoff) it retries every second.
+func (a *App) serveMetrics(ctx context.Context) {
+	var ln net.Listener
+	for warned := false; ; warned = true {
+		var err error
+		if ln, err = net.Listen("tcp", a.metricsAddr); err == nil {
+			break
+		}
+		if !warned {
+			a.log.Warn("metrics listener unavailable, retrying", "addr", a.metricsAddr, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	a.log.Debug("metrics serving", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Warn("metrics server", "err", err)
+	}
+}
+
+// countedPayloads counts delivery attempts as they are recorded.
+type countedPayloads struct {
+	webhook.Payloads
+	metrics *metrics.Metrics
+}
+
+// RecordAttempt counts the attempt, then records it.
+func (p countedPayloads) RecordAttempt(ctx context.Context, webhookID string, status int, body, errText string, at time.Time) error {
+	p.metrics.Delivery(status)
+	return p.Payloads.RecordAttempt(ctx, webhookID, status, body, errText, at)
 }
 
 // expireIdempotencyKeys forgets keys older than 24 hours, hourly, until
@@ -262,8 +314,10 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 			tossURL, tossSecret = fakes.TossURL, faketoss.DefaultSecretKey
 		}
 	}
-	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret})
-	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret})
+	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret,
+		HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", nil)}})
+	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret,
+		HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", nil)}})
 	return ic, tc, nil
 }
 

@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,6 +191,22 @@ func TestPaymentFlows(t *testing.T) {
 					Title: "some-title", Password: testPassword,
 				})
 			})
+		})
+		t.Run("metrics", func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			out := rec.Body.String()
+			for _, want := range []string{
+				`paymentctl_http_request_duration_seconds_count{method="POST",route="/payments/histories",status="201"}`,
+				`paymentctl_http_request_duration_seconds_count{method="PUT",route="/payments/histories/cancel",status="200"}`,
+				`paymentctl_webhook_delivery_attempts_total{outcome="delivered"}`,
+				`paymentctl_pg_request_duration_seconds_count{outcome="2xx",pg="iamport"}`,
+				`paymentctl_pg_request_duration_seconds_count{outcome="2xx",pg="toss"}`,
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("metrics lack %s", want)
+				}
+			}
 		})
 		t.Run("monitors", func(t *testing.T) {
 			if err := h.api.Health(ctx); err != nil {

@@ -125,8 +125,11 @@ func (h *harness) boot() {
 	h.t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		if k == "PAYMENT_DATABASE_URL" {
+		switch k {
+		case "PAYMENT_DATABASE_URL":
 			return h.dsn, true
+		case "PAYMENT_METRICS_ADDR":
+			return "127.0.0.1:0", true
 		}
 		return "", false
 	}})

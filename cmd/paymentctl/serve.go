@@ -82,7 +82,8 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		Ready: func(ctx context.Context) error {
 			return handoff.HandlerProbe(app.Handler, "/monitors/health")(ctx)
 		},
-		Logger: log,
+		Logger:    log,
+		OnUpgrade: func(err error) { app.Metrics.Handoff(err) },
 	})
 	if err != nil {
 		return fmt.Errorf("prepare the socket handoff: %w", err)

@@ -64,6 +64,10 @@ type Options struct {
 
 	// Logger receives the upgrade and drain events. Nil discards them.
 	Logger *slog.Logger
+
+	// OnUpgrade, if set, is told the outcome of every upgrade this process
+	// attempted (nil: the new process took over), e.g. to count handoffs.
+	OnUpgrade func(err error)
 }
 
 // upgrader is the part of *tableflip.Upgrader that Server uses.
@@ -273,7 +277,15 @@ func (s *Server) Upgrade() error {
 		return ErrUpgradeInProgress
 	}
 	defer s.upgrading.Store(false)
+	err := s.upgrade()
+	if s.opts.OnUpgrade != nil {
+		s.opts.OnUpgrade(err)
+	}
+	return err
+}
 
+// upgrade runs one upgrade for Upgrade.
+func (s *Server) upgrade() error {
 	if err := s.waitForParent(); err != nil {
 		s.log.Error("upgrade failed", "error", err)
 		return err

@@ -1,0 +1,123 @@
+// Package metrics exposes paymentctl's Prometheus metrics: HTTP requests by
+// route and status with latency histograms, webhook delivery attempts by
+// outcome, PG call latency by PG and outcome, and socket handoffs. Each
+// Metrics has its own registry (no global state), served by Handler on a
+// listener separate from the API and bound to loopback by default
+// (PAYMENT_METRICS_ADDR), so it is not public unless asked.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors of one process.
+type Metrics struct {
+	registry   *prometheus.Registry
+	requests   *prometheus.HistogramVec
+	deliveries *prometheus.CounterVec
+	pgCalls    *prometheus.HistogramVec
+	handoffs   *prometheus.CounterVec
+}
+
+// New returns Metrics with the Go runtime and process collectors
+// registered.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "paymentctl", Name: "http_request_duration_seconds",
+			Help:    "HTTP requests served, by method, route and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "status"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "paymentctl", Name: "webhook_delivery_attempts_total",
+			Help: "Attempts to forward an event to a service's webhook_url, by outcome (delivered, rejected: non-2xx, failed: no answer).",
+		}, []string{"outcome"}),
+		pgCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "paymentctl", Name: "pg_request_duration_seconds",
+			Help:    "Calls to payment gateways, by PG and outcome (2xx, 4xx, 5xx, error).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"pg", "outcome"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "paymentctl", Name: "handoffs_total",
+			Help: "Listening-socket handoffs to a new binary started by this process, by outcome.",
+		}, []string{"outcome"}),
+	}
+	m.registry.MustRegister(
+		m.requests, m.deliveries, m.pgCalls, m.handoffs,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Middleware observes every request. Unmatched paths are counted under
+// the route "unmatched", so random URLs cannot blow up the label space.
+func (m *Metrics) Middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).
+			Observe(time.Since(start).Seconds())
+	}
+}
+
+// Delivery counts one webhook delivery attempt: status 0 means no answer.
+func (m *Metrics) Delivery(status int) {
+	outcome := "delivered"
+	switch {
+	case status == 0:
+		outcome = "failed"
+	case status < 200 || status > 299:
+		outcome = "rejected"
+	}
+	m.deliveries.WithLabelValues(outcome).Inc()
+}
+
+// Handoff counts one handoff attempt; err nil means it succeeded.
+func (m *Metrics) Handoff(err error) {
+	outcome := "succeeded"
+	if err != nil {
+		outcome = "failed"
+	}
+	m.handoffs.WithLabelValues(outcome).Inc()
+}
+
+// Transport wraps next (nil: http.DefaultTransport) so every call to the
+// PG named pg is timed.
+func (m *Metrics) Transport(pg string, next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		start := time.Now()
+		resp, err := next.RoundTrip(r)
+		outcome := "error"
+		if err == nil {
+			outcome = strconv.Itoa(resp.StatusCode/100) + "xx"
+		}
+		m.pgCalls.WithLabelValues(pg, outcome).Observe(time.Since(start).Seconds())
+		return resp, err
+	})
+}
+
+// roundTripFunc adapts a function to http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,105 @@
+package sdk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/google/uuid"
+
+	"github.com/paymentctl/paymentctl/config"
+	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+)
+
+// embedded starts paymentctl in process, as a client service's own tests
+// can: local mode, a throw-away SQLite file, fake PGs on free ports.
+func embedded() (*server.Running, func(), error) {
+	dir, err := os.MkdirTemp("", "paymentctl-example")
+	if err != nil {
+		return nil, nil, err
+	}
+	env := map[string]string{
+		"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(dir, "payments.db"),
+		"PAYMENT_METRICS_ADDR": "127.0.0.1:0",
+	}
+	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, func() { srv.Close(ctx); os.RemoveAll(dir) }, nil
+}
+
+// A service registers a card payment its customer made at Iamport, reads
+// it back and refunds part of it.
+func ExampleClient_CreateHistory() {
+	srv, stop, err := embedded()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx := context.Background()
+
+	// The customer pays in the PG's popup; here the fake PG plays that part.
+	orderID := uuid.NewString()
+	pg := iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: fakeiamport.DefaultKey, Secret: fakeiamport.DefaultSecret})
+	paid, err := pg.PayOnetime(ctx, iamport.OnetimeRequest{
+		CardFields:  iamport.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},
+		OrderFields: iamport.OrderFields{MerchantUID: orderID, Amount: 20000, Name: "coffee beans"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The service registers it with paymentctl, which verifies it with the PG.
+	client, err := sdk.New(sdk.Options{BaseURL: srv.URL, Key: "MCKOxv9B23r7EatArCFcBP03nfaS03T8", IV: "9haeYD1tIf4v8xs7"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	source := sdk.Source{Schema: "shop", Table: "orders", ID: orderID}
+	history, err := client.CreateHistory(ctx, sdk.HistoryCreate{
+		Vendor:     sdk.Vendor{Code: sdk.VendorIamport, StoreID: "my-store", UID: paid.ImpUID},
+		Source:     source,
+		Price:      20000,
+		Password:   "only-my-service-knows",
+		WebhookURL: srv.URL + "/payments/internal/webhook",
+	}, sdk.WithIdempotencyKey(orderID))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(history.VendorCode, history.Price, history.Currency, history.PaidAt != nil)
+
+	// A partial refund goes through the PG.
+	refunded, err := client.CancelHistory(ctx, sdk.CancelCreate{
+		Source: source, Password: "only-my-service-knows", Price: 5000, Reason: "one bag was missing",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(*refunded.Refund, len(refunded.Cancels), refunded.Cancels[0].Reason)
+
+	// The record is only readable with its password.
+	_, err = client.History(ctx, history.ID, "guess")
+	var apiErr *sdk.Error
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.Status, apiErr.Message)
+	}
+	// Output:
+	// iamport 20000 KRW true
+	// 5000 1 one bag was missing
+	// 403 Wrong password.
+}

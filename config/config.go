@@ -71,10 +71,28 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 // MarshalText masks the secret in JSON, YAML and text encodings.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// Encryption is a key and IV pair as the original configured them.
+// Encryption is a key and IV pair as the original configured them, plus
+// the keys it replaced.
 type Encryption struct {
 	Key Secret `mapstructure:"key"`
 	IV  Secret `mapstructure:"iv"`
+	// Previous holds earlier keys, comma-separated, that still open old
+	// values after a rotation; see Keys.
+	Previous Secret `mapstructure:"previous"`
+}
+
+// PreviousKeys returns the earlier keys of a rotation, in the order given.
+func (e Encryption) PreviousKeys() []string { return splitList(e.Previous.Reveal()) }
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Encrypted wraps an Encryption under the `encryption` key, as the
@@ -127,7 +145,8 @@ type Config struct {
 	Reservation   Encrypted `mapstructure:"reservation"`
 	CancelHistory Encrypted `mapstructure:"cancel_history"`
 	Password      struct {
-		Secret Secret `mapstructure:"secret"`
+		Secret   Secret `mapstructure:"secret"`
+		Previous Secret `mapstructure:"previous"`
 	} `mapstructure:"password"`
 	Webhook struct {
 		Secret Secret `mapstructure:"secret"`
@@ -255,6 +274,9 @@ const (
 	SourceEnv     Source = "env"
 	SourceFlag    Source = "flag"
 )
+
+// PreviousPasswordSecrets returns the earlier record-password secrets.
+func (c *Config) PreviousPasswordSecrets() []string { return splitList(c.Password.Previous.Reveal()) }
 
 // FlagName returns the command-line flag that may override key: the key
 // with dots and underscores turned into dashes ("api.port" → "api-port").

@@ -136,6 +136,7 @@ func TestValidationErrors(t *testing.T) {
 		{"cancel key", map[string]string{"PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY": "abc"}, "", "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY: the secret has 3 characters"},
 		{"password secret", map[string]string{"PAYMENT_PASSWORD_SECRET": "abc"}, "", "PAYMENT_PASSWORD_SECRET: the secret has 3 characters"},
 		{"webhook secret", map[string]string{"PAYMENT_WEBHOOK_SECRET": "abc"}, "", "PAYMENT_WEBHOOK_SECRET: the secret has 3 characters"},
+		{"previous key too short", map[string]string{"PAYMENT_HISTORY_ENCRYPTION_PREVIOUS": "0123456789abcdef0123, short"}, "", "PAYMENT_HISTORY_ENCRYPTION_PREVIOUS: entry 2 has 5 characters"},
 		{"database url", map[string]string{"PAYMENT_DATABASE_URL": "mysql://x"}, "", "PAYMENT_DATABASE_URL: the DSN is neither postgres://… nor sqlite:…"},
 		{"iamport url", map[string]string{"PAYMENT_IAMPORT_URL": "ftp://x"}, "", `PAYMENT_IAMPORT_URL: "ftp://x" is not an http(s) URL`},
 		{"toss url", map[string]string{"PAYMENT_TOSS_PAYMENTS_URL": "nohost"}, "", `PAYMENT_TOSS_PAYMENTS_URL: "nohost" is not an http(s) URL`},

@@ -125,6 +125,19 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	for key, list := range map[string][]string{
+		"history.encryption.previous":        c.History.Encryption.PreviousKeys(),
+		"reservation.encryption.previous":    c.Reservation.Encryption.PreviousKeys(),
+		"cancel_history.encryption.previous": c.CancelHistory.Encryption.PreviousKeys(),
+		"password.previous":                  c.PreviousPasswordSecrets(),
+	} {
+		for i, k := range list {
+			if len(k) < 16 {
+				add(key, fmt.Sprintf("entry %d has %d characters", i+1, len(k)), "earlier keys are at least 16 characters, as current ones")
+			}
+		}
+	}
+
 	if u := c.Database.URL.Reveal(); u != "" && !validDatabaseURL(u) {
 		add("database.url", "the DSN is neither postgres://… nor sqlite:…",
 			"use e.g. postgres://user:pass@127.0.0.1:5432/payments or sqlite:paymentctl.db")

@@ -330,15 +330,32 @@ func orAddr(addr string, port int) string {
 }
 
 // keysFrom derives the at-rest keyrings and the password hasher from the
-// configured key material. Values written by the original (AES-CBC under
-// the same key and IV) still open, so an imported database reads.
+// configured key material. New values use the current keys; values sealed
+// under a key listed in a *_PREVIOUS setting still open (rotation), and
+// values written by the original (AES-CBC under the same key and IV) too,
+// so an imported database reads.
 func keysFrom(cfg *config.Config) (payment.Keys, error) {
-	ring := func(enc config.Encryption, purpose string) (*seal.Keyring, error) {
-		key, err := seal.DeriveKey([]byte(enc.Key.Reveal()), purpose)
+	derive := func(current string, previous []string, purpose string) (seal.Key, []seal.Key, error) {
+		key, err := seal.DeriveKey([]byte(current), purpose)
 		if err != nil {
-			return nil, fmt.Errorf("%s key: %w", purpose, err)
+			return seal.Key{}, nil, fmt.Errorf("%s key: %w", purpose, err)
 		}
-		kr, err := seal.NewKeyring(purpose, key)
+		var old []seal.Key
+		for i, p := range previous {
+			k, err := seal.DeriveKey([]byte(p), purpose)
+			if err != nil {
+				return seal.Key{}, nil, fmt.Errorf("previous %s key %d: %w", purpose, i+1, err)
+			}
+			old = append(old, k)
+		}
+		return key, old, nil
+	}
+	ring := func(enc config.Encryption, purpose string) (*seal.Keyring, error) {
+		key, old, err := derive(enc.Key.Reveal(), enc.PreviousKeys(), purpose)
+		if err != nil {
+			return nil, err
+		}
+		kr, err := seal.NewKeyring(purpose, key, old...)
 		if err != nil {
 			return nil, err
 		}
@@ -360,18 +377,18 @@ func keysFrom(cfg *config.Config) (payment.Keys, error) {
 	}
 	// The webhook log had no key of its own in the original; it gets one
 	// derived from the cancel-history material for another purpose.
-	webhookKey, err := seal.DeriveKey([]byte(cfg.CancelHistory.Encryption.Key.Reveal()), seal.PurposeWebhook)
+	webhookKey, webhookOld, err := derive(cfg.CancelHistory.Encryption.Key.Reveal(), cfg.CancelHistory.Encryption.PreviousKeys(), seal.PurposeWebhook)
 	if err != nil {
 		return k, err
 	}
-	if k.Webhook, err = seal.NewKeyring(seal.PurposeWebhook, webhookKey); err != nil {
+	if k.Webhook, err = seal.NewKeyring(seal.PurposeWebhook, webhookKey, webhookOld...); err != nil {
 		return k, err
 	}
-	pwKey, err := seal.DeriveKey([]byte(cfg.Password.Secret.Reveal()), seal.PurposePassword)
+	pwKey, pwOld, err := derive(cfg.Password.Secret.Reveal(), cfg.PreviousPasswordSecrets(), seal.PurposePassword)
 	if err != nil {
 		return k, err
 	}
-	k.Passwords, err = seal.NewHasher(pwKey)
+	k.Passwords, err = seal.NewHasher(pwKey, pwOld...)
 	return k, err
 }
 

@@ -104,6 +104,7 @@ func postgresSchema(t *testing.T, base string) string {
 type harness struct {
 	t       *testing.T
 	dsn     string
+	env     map[string]string // extra configuration for the next boot
 	srv     *server.Running
 	api     *sdk.Client
 	iamport *iamport.Client
@@ -125,6 +126,9 @@ func (h *harness) boot() {
 	h.t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
+		if v, ok := h.env[k]; ok {
+			return v, true
+		}
 		switch k {
 		case "PAYMENT_DATABASE_URL":
 			return h.dsn, true

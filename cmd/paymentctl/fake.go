@@ -2,32 +2,94 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/fakepg/fault"
+	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 )
+
+// Names of the two fakes, as --only and --pg take them.
+const (
+	pgIamport = "iamport"
+	pgToss    = "toss"
+)
+
+// webhooksPath is the prefix of paymentctl's own webhook routes; a
+// --webhook-url ending in it gets /iamport and /toss appended.
+const webhooksPath = "/payments/webhooks"
+
+// fakeShutdownTimeout bounds the graceful stop after Ctrl-C.
+const fakeShutdownTimeout = 10 * time.Second
 
 // fakeOptions are the inputs of `paymentctl fake`.
 type fakeOptions struct {
-	IO         *iostreams
-	Config     *config.Config
-	Only       string
-	WebhookURL string
+	IO     *iostreams
+	Config *config.Config
+	// Only is "", pgIamport or pgToss.
+	Only string
+	// WebhookURL is --webhook-url as given; IamportWebhookURL and
+	// TossWebhookURL are each fake's target after the flags are combined
+	// ("" means the fake's own /internal/webhook sink).
+	WebhookURL        string
+	IamportWebhookURL string
+	TossWebhookURL    string
+	Faults            fault.Faults
+	// ReadyFile, when set, is written once both fakes listen and removed
+	// when they stop.
+	ReadyFile string
 }
 
-// newFakeCmd returns `paymentctl fake`. runF replaces runFake in tests.
+// newFakeCmd returns `paymentctl fake` and its subcommands. runF replaces
+// runFake in tests.
 func newFakeCmd(f *factory, runF func(context.Context, *fakeOptions) error) *cobra.Command {
 	opts := &fakeOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "fake",
 		Short: "Run the fake payment gateways for local simulation",
 		Long: `Run fake Iamport (PortOne v1) and Toss Payments servers that speak the real APIs,
-so a service can make, deposit into and cancel payments on a laptop. Every call
-and every webhook is logged.`,
-		Example: `  paymentctl fake --webhook-url http://127.0.0.1:37821/payments/webhooks/iamport`,
-		Args:    noArgs,
+so a service can make, deposit into and cancel payments on a laptop. Both listen
+on 127.0.0.1 (ports fake.iamport_port and fake.toss_port, 10851 and 30771 by
+default) and accept their public test credentials, which are printed at start.
+Every API call and every webhook delivery attempt is logged to stderr;
+--log-level debug adds the fakes' own diagnostics.
+
+Webhooks go to each fake's own /internal/webhook sink unless told otherwise.
+--webhook-url sends both fakes' webhooks to one URL; when it ends in
+/payments/webhooks (paymentctl's routes), /iamport and /toss are appended, so
+--webhook-url http://127.0.0.1:37821/payments/webhooks feeds a local
+'paymentctl serve'. --iamport-webhook-url and --toss-webhook-url set one fake's
+target and win over --webhook-url. Failed deliveries are retried on the real
+PGs' schedules (Iamport every minute, 5 times; Toss after 1, 4, 16, ... minutes).
+
+The subcommands drive a running fake from another terminal: pay, deposit,
+cancel, billing-key.`,
+		Example: `  # both fakes, webhooks to their own sinks (see them in the log)
+  paymentctl fake
+
+  # feed a local payment server
+  paymentctl fake --webhook-url http://127.0.0.1:37821/payments/webhooks
+
+  # only Toss, on another port, declining half the cards, webhooks sent twice
+  paymentctl fake --only toss --fake-toss-port 30772 --decline-rate 0.5 --webhook-duplicate`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.check(); err != nil {
+				return err
+			}
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
 				return err
@@ -39,12 +101,189 @@ and every webhook is logged.`,
 			return runFake(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Only, "only", "", "run one fake: iamport or toss")
-	cmd.Flags().StringVar(&opts.WebhookURL, "webhook-url", "", "where the fakes send their webhooks")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Only, "only", "", "run one fake: iamport or toss")
+	fl.Int(config.FlagName("fake.iamport_port"), 0, "port of the fake Iamport (PAYMENT_FAKE_IAMPORT_PORT, default 10851)")
+	fl.Int(config.FlagName("fake.toss_port"), 0, "port of the fake Toss Payments (PAYMENT_FAKE_TOSS_PORT, default 30771)")
+	fl.StringVar(&opts.WebhookURL, "webhook-url", "", "where both fakes send webhooks; .../payments/webhooks gets /iamport and /toss appended")
+	fl.StringVar(&opts.IamportWebhookURL, "iamport-webhook-url", "", "where the fake Iamport sends webhooks (wins over --webhook-url)")
+	fl.StringVar(&opts.TossWebhookURL, "toss-webhook-url", "", "where the fake Toss sends webhooks (wins over --webhook-url)")
+	fl.Float64Var(&opts.Faults.DeclineRate, "decline-rate", 0, "share (0 to 1) of card and billing payments to decline")
+	fl.DurationVar(&opts.Faults.Latency, "latency", 0, "delay added before every API answer, e.g. 300ms")
+	fl.Float64Var(&opts.Faults.ErrorRate, "error-rate", 0, "share (0 to 1) of API calls answered with HTTP 500")
+	fl.DurationVar(&opts.Faults.WebhookDelay, "webhook-delay", 0, "delay before each webhook delivery, e.g. 2s")
+	fl.BoolVar(&opts.Faults.WebhookDuplicate, "webhook-duplicate", false, "deliver every webhook twice")
+	fl.BoolVar(&opts.Faults.WebhookReorder, "webhook-reorder", false, "hold webhooks briefly and deliver each batch in reverse order")
+	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write the fakes' URLs to this file (KEY=value lines) once they listen; removed on exit")
+
+	cmd.AddCommand(
+		newFakePayCmd(f, nil),
+		newFakeDepositCmd(f, nil),
+		newFakeCancelCmd(f, nil),
+		newFakeBillingKeyCmd(f, nil),
+	)
 	return cmd
 }
 
-// runFake runs the fakes until ctx ends.
-func runFake(_ context.Context, _ *fakeOptions) error {
-	return notImplemented("fake", "issue 3, fake payment gateways")
+// check validates the flags and combines the webhook targets.
+func (o *fakeOptions) check() error {
+	switch o.Only {
+	case "", pgIamport, pgToss:
+	default:
+		return &usageError{fmt.Errorf("--only %q: use iamport or toss", o.Only)}
+	}
+	rates := []struct {
+		flag string
+		v    float64
+	}{{"--decline-rate", o.Faults.DeclineRate}, {"--error-rate", o.Faults.ErrorRate}}
+	for _, r := range rates {
+		if r.v < 0 || r.v > 1 {
+			return &usageError{fmt.Errorf("%s %v: use a share between 0 and 1", r.flag, r.v)}
+		}
+	}
+	delays := []struct {
+		flag string
+		v    time.Duration
+	}{{"--latency", o.Faults.Latency}, {"--webhook-delay", o.Faults.WebhookDelay}}
+	for _, d := range delays {
+		if d.v < 0 {
+			return &usageError{fmt.Errorf("%s %v: must not be negative", d.flag, d.v)}
+		}
+	}
+	urls := []struct{ flag, v string }{
+		{"--webhook-url", o.WebhookURL}, {"--iamport-webhook-url", o.IamportWebhookURL}, {"--toss-webhook-url", o.TossWebhookURL},
+	}
+	for _, u := range urls {
+		if u.v != "" && !httpURL(u.v) {
+			return &usageError{fmt.Errorf("%s %q: use an http(s) URL such as http://127.0.0.1:37821/payments/webhooks", u.flag, u.v)}
+		}
+	}
+	iamportURL, tossURL := webhookTargets(o.WebhookURL)
+	if o.IamportWebhookURL == "" {
+		o.IamportWebhookURL = iamportURL
+	}
+	if o.TossWebhookURL == "" {
+		o.TossWebhookURL = tossURL
+	}
+	return nil
+}
+
+// webhookTargets splits --webhook-url into the two fakes' targets: a URL
+// ending in /payments/webhooks (paymentctl's routes) gets /iamport and
+// /toss appended, any other URL is used by both as it is.
+func webhookTargets(u string) (iamportURL, tossURL string) {
+	if u == "" {
+		return "", ""
+	}
+	if parsed, err := url.Parse(u); err == nil && strings.TrimRight(parsed.Path, "/") == webhooksPath {
+		base := strings.TrimRight(u, "/")
+		if parsed.RawQuery == "" && parsed.Fragment == "" {
+			return base + "/" + pgIamport, base + "/" + pgToss
+		}
+	}
+	return u, u
+}
+
+// httpURL reports whether s is an absolute http(s) URL.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// runFake runs the fakes until ctx ends (Ctrl-C), then stops them.
+func runFake(ctx context.Context, opts *fakeOptions) error {
+	log := newLogger(opts.IO.ErrOut, opts.Config.Log.Format, opts.Config.Log.Level)
+	so := fakeSetOptions{
+		IamportWebhookURL: opts.IamportWebhookURL,
+		TossWebhookURL:    opts.TossWebhookURL,
+		Faults:            opts.Faults,
+		Log:               log,
+	}
+	if opts.Only != pgToss {
+		so.IamportAddr = loopback(opts.Config.Fake.IamportPort)
+	}
+	if opts.Only != pgIamport {
+		so.TossAddr = loopback(opts.Config.Fake.TossPort)
+	}
+	set, err := startFakes(ctx, so)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w (is another 'paymentctl fake' running? pick other ports with --fake-iamport-port and --fake-toss-port)", err)
+		}
+		return err
+	}
+	stop := func() error {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fakeShutdownTimeout)
+		defer cancel()
+		return set.Close(cctx)
+	}
+	if err := printFakes(opts.IO.Out, set, opts.Faults); err != nil {
+		return errors.Join(err, stop())
+	}
+	if opts.ReadyFile != "" {
+		if err := writeReadyFile(opts.ReadyFile, set); err != nil {
+			return errors.Join(err, stop())
+		}
+		defer os.Remove(opts.ReadyFile)
+	}
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	err = stop()
+	log.Info("stopped")
+	return err
+}
+
+// loopback is the listen address of a fake on port.
+func loopback(port int) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
+
+// printFakes writes the banner: each fake's URL, credentials and webhook
+// target, and the faults in force.
+func printFakes(w io.Writer, set *fakeSet, faults fault.Faults) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r := set.Iamport; r != nil {
+		fmt.Fprintf(tw, "Fake Iamport (PortOne v1)\t%s\n", r.URL)
+		fmt.Fprintf(tw, "  imp_key / imp_secret\t%s / %s\n", fakeiamport.DefaultKey, fakeiamport.DefaultSecret)
+		fmt.Fprintf(tw, "  webhooks to\t%s\n", r.WebhookURL)
+	}
+	if r := set.Toss; r != nil {
+		fmt.Fprintf(tw, "Fake Toss Payments\t%s\n", r.URL)
+		fmt.Fprintf(tw, "  secret key\t%s\n", faketoss.DefaultSecretKey)
+		fmt.Fprintf(tw, "  webhooks to\t%s\n", r.WebhookURL)
+	}
+	fmt.Fprintf(tw, "Faults\t%s\n", describeFaults(faults))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "Calls and webhooks are logged to stderr. Press Ctrl-C to stop.")
+	return err
+}
+
+// describeFaults lists the fault knobs that are on, as flags.
+func describeFaults(f fault.Faults) string {
+	var on []string
+	if f.DeclineRate > 0 {
+		on = append(on, fmt.Sprintf("--decline-rate %v", f.DeclineRate))
+	}
+	if f.Latency > 0 {
+		on = append(on, "--latency "+f.Latency.String())
+	}
+	if f.ErrorRate > 0 {
+		on = append(on, fmt.Sprintf("--error-rate %v", f.ErrorRate))
+	}
+	if f.WebhookDelay > 0 {
+		on = append(on, "--webhook-delay "+f.WebhookDelay.String())
+	}
+	if f.WebhookDuplicate {
+		on = append(on, "--webhook-duplicate")
+	}
+	if f.WebhookReorder {
+		on = append(on, "--webhook-reorder")
+	}
+	if len(on) == 0 {
+		return "none"
+	}
+	return strings.Join(on, " ")
 }

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+	"github.com/paymentctl/paymentctl/server/gateway/toss"
+)
+
+// Payment methods of `paymentctl fake pay`.
+const (
+	payCard  = "card"
+	payVBank = "vbank"
+)
+
+// fakeVBankLife is how long a virtual account waits for its deposit.
+const fakeVBankLife = 7 * 24 * time.Hour
+
+// fakePayOptions are the inputs of `paymentctl fake pay card|vbank`.
+type fakePayOptions struct {
+	fakeClientOptions
+	// Method is payCard or payVBank.
+	Method  string
+	Amount  int64
+	OrderID string
+	// Approve (Toss cards only) approves the payment at once instead of
+	// leaving it IN_PROGRESS for the payment server to confirm.
+	Approve bool
+}
+
+// newFakePayCmd returns `paymentctl fake pay` with its card and vbank
+// subcommands. runF replaces runFakePay in tests.
+func newFakePayCmd(f *factory, runF func(context.Context, *fakePayOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pay <method>",
+		Short: "Make a card or virtual-account payment on a running fake",
+		Args:  noArgs,
+	}
+	cmd.AddCommand(
+		newFakePayMethodCmd(f, payCard, runF),
+		newFakePayMethodCmd(f, payVBank, runF),
+	)
+	return cmd
+}
+
+// newFakePayMethodCmd returns `paymentctl fake pay card` or `... vbank`.
+func newFakePayMethodCmd(f *factory, method string, runF func(context.Context, *fakePayOptions) error) *cobra.Command {
+	opts := &fakePayOptions{fakeClientOptions: fakeClientOptions{IO: f.IO}, Method: method}
+	cmd := &cobra.Command{Args: noArgs}
+	switch method {
+	case payCard:
+		cmd.Use = "card"
+		cmd.Short = "Pay by card, as a customer would in the PG's window"
+		cmd.Long = `Make a card payment on a running fake and print the ids to register it with.
+
+Iamport: a one-time card payment (POST /subscribe/payments/onetime), paid at once.
+Toss: a key-in payment left IN_PROGRESS (__approved: false), as after Toss's
+checkout window; registering it with paymentctl (POST /payments/histories)
+confirms it. --approve approves it at once instead.`
+		cmd.Example = `  paymentctl fake pay card --pg iamport --amount 20000
+  paymentctl fake pay card --pg toss --amount 20000 --json`
+	case payVBank:
+		cmd.Use = "vbank"
+		cmd.Short = "Issue a virtual account to pay into"
+		cmd.Long = `Issue a virtual account on a running fake, due in 7 days, and print the ids to
+register it with. It waits for 'paymentctl fake deposit'.
+
+Iamport: POST /vbanks (status ready). Toss: POST /v1/virtual-accounts (status
+WAITING_FOR_DEPOSIT).`
+		cmd.Example = `  paymentctl fake pay vbank --pg iamport --amount 19900`
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if opts.Amount <= 0 {
+			return &usageError{errors.New("--amount is required: a positive number of won, e.g. --amount 20000")}
+		}
+		if err := opts.resolve(f, cmd); err != nil {
+			return err
+		}
+		if opts.OrderID == "" {
+			opts.OrderID = newOrderID()
+		}
+		if runF != nil {
+			return runF(cmd.Context(), opts)
+		}
+		return runFakePay(cmd.Context(), opts)
+	}
+	addFakeClientFlags(cmd, &opts.fakeClientOptions)
+	fl := cmd.Flags()
+	fl.Int64Var(&opts.Amount, "amount", 0, "amount in won (required)")
+	fl.StringVar(&opts.OrderID, "order-id", "", "order id, the registration's source.id (default a fresh UUID)")
+	if method == payCard {
+		fl.BoolVar(&opts.Approve, "approve", false, "Toss: approve at once (DONE) instead of leaving the payment to paymentctl")
+	}
+	return cmd
+}
+
+// runFakePay makes the payment and prints it.
+func runFakePay(ctx context.Context, opts *fakePayOptions) error {
+	var (
+		r   fakeResult
+		err error
+	)
+	switch opts.PG {
+	case pgIamport:
+		r, err = payIamport(ctx, opts)
+	default:
+		r, err = payToss(ctx, opts)
+	}
+	if err != nil {
+		return opts.fakeErr(fmt.Sprintf("pay %s at %s", opts.Method, opts.PG), err)
+	}
+	if r.Method == payVBank {
+		r.Notes = append(r.Notes, fmt.Sprintf("Deposit into it: paymentctl fake deposit --pg %s %s", opts.PG, r.Vendor.UID))
+	}
+	r.Notes = append(r.Notes, registerNote(r))
+	return printResult(opts.IO.Out, opts.JSON, r)
+}
+
+func payIamport(ctx context.Context, opts *fakePayOptions) (fakeResult, error) {
+	c := opts.iamportClient()
+	now := opts.Now()
+	var (
+		p   *iamport.Payment
+		err error
+	)
+	switch opts.Method {
+	case payCard:
+		p, err = c.PayOnetime(ctx, iamport.OnetimeRequest{
+			CardFields: iamport.CardFields{
+				CardNumber: iamportCardNumber(fakeCardNumber),
+				Expiry:     now.AddDate(3, 0, 0).Format("2006-01"),
+				Birth:      fakeBirth,
+			},
+			OrderFields: iamport.OrderFields{MerchantUID: opts.OrderID, Amount: iamport.Amount(opts.Amount), Name: fakeOrderName},
+		})
+	default:
+		p, err = c.CreateVBank(ctx, iamport.VBankRequest{
+			MerchantUID: opts.OrderID,
+			Amount:      iamport.Amount(opts.Amount),
+			VBankCode:   fakeIamportVBankCode,
+			VBankDue:    iamport.TimestampOf(now.Add(fakeVBankLife)),
+			VBankHolder: fakeHolder,
+			Name:        fakeOrderName,
+		})
+	}
+	if fp, ok := iamport.FailedPayment(err); ok {
+		return fakeResult{}, fmt.Errorf("declined, payment %s failed: %w", fp.ImpUID, err)
+	}
+	if err != nil {
+		return fakeResult{}, err
+	}
+	return iamportResult(p), nil
+}
+
+func payToss(ctx context.Context, opts *fakePayOptions) (fakeResult, error) {
+	c := opts.tossClient()
+	var (
+		p   *toss.Payment
+		err error
+	)
+	switch opts.Method {
+	case payCard:
+		in := toss.KeyInRequest{
+			CardNumber:          fakeCardNumber,
+			CardExpirationYear:  opts.Now().AddDate(3, 0, 0).Format("06"),
+			CardExpirationMonth: "12",
+			Amount:              opts.Amount,
+			OrderID:             opts.OrderID,
+			OrderName:           fakeOrderName,
+			CustomerBirthday:    fakeBirth,
+		}
+		if !opts.Approve {
+			approved := false
+			in.Approved = &approved
+		}
+		p, err = c.KeyIn(ctx, in)
+	default:
+		p, err = c.CreateVirtualAccount(ctx, toss.VirtualAccountRequest{
+			OrderID:      opts.OrderID,
+			OrderName:    fakeOrderName,
+			Bank:         fakeTossBank,
+			CustomerName: fakeHolder,
+			Amount:       opts.Amount,
+		})
+	}
+	if err != nil {
+		return fakeResult{}, err
+	}
+	r := tossResult(p)
+	if p.Status == toss.StatusInProgress {
+		r.Notes = append(r.Notes, "Toss leaves it IN_PROGRESS, as after its checkout window: registering it confirms it (--approve approves it now).")
+	}
+	return r, nil
+}
+
+// iamportCardNumber writes 16 digits the way Iamport wants them,
+// dddd-dddd-dddd-dddd.
+func iamportCardNumber(digits string) string {
+	return digits[0:4] + "-" + digits[4:8] + "-" + digits[8:12] + "-" + digits[12:16]
+}

@@ -147,7 +147,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	svc.SetQueue(a.queue)
 
 	if opts.Inbox || cfg.Mode == config.ModeLocal {
-		a.Inbox = NewInbox()
+		a.Inbox = NewInbox(log)
 	}
 	a.Monitor = monitor.New(monitor.Options{Now: now})
 	a.Handler = newRouter(routerOptions{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -93,10 +94,17 @@ type Inbox struct {
 	mu     sync.Mutex
 	events []sdk.WebhookHistory
 	notify chan struct{}
+	log    *slog.Logger
 }
 
-// NewInbox returns an empty Inbox.
-func NewInbox() *Inbox { return &Inbox{notify: make(chan struct{})} }
+// NewInbox returns an empty Inbox that logs each event it receives to log
+// (nil: silent), so a developer running local mode sees them.
+func NewInbox(log *slog.Logger) *Inbox {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Inbox{notify: make(chan struct{}), log: log}
+}
 
 // Events returns a copy of the events received, oldest first.
 func (b *Inbox) Events() []sdk.WebhookHistory {
@@ -143,5 +151,7 @@ func (b *Inbox) receive(c *gin.Context) {
 		return
 	}
 	b.add(ev)
+	b.log.Info("test receiver got a webhook event", "id", ev.ID, "history", ev.Current.ID,
+		"paid_at", ev.Current.PaidAt, "cancelled_at", ev.Current.CancelledAt, "refund", ev.Current.Refund)
 	c.Status(http.StatusCreated)
 }

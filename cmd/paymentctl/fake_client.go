@@ -156,6 +156,8 @@ func newOrderID() string { return uuid.NewString() }
 //	cancelled        payments only: the amount refunded so far; absent when 0
 //	method           payments only: "card" or "vbank"
 //	virtual_account  vbank only: {bank, number, holder, due (RFC 3339, +09:00)}
+//	history          with `fake pay --register` only: the record paymentctl
+//	                 made (its IPaymentHistory)
 type fakeResult struct {
 	Kind           string       `json:"kind"`
 	Vendor         sdk.Vendor   `json:"vendor"`
@@ -165,6 +167,9 @@ type fakeResult struct {
 	Cancelled      int64        `json:"cancelled,omitempty"`
 	Method         string       `json:"method,omitempty"`
 	VirtualAccount *fakeAccount `json:"virtual_account,omitempty"`
+	// History is the record paymentctl made of the payment, with
+	// `fake pay --register` only.
+	History *sdk.History `json:"history,omitempty"`
 	// Notes are printed after the fields in text mode only: what to do
 	// next.
 	Notes []string `json:"-"`
@@ -257,6 +262,14 @@ func printResult(w io.Writer, asJSON bool, r fakeResult) error {
 		if va.Due != "" {
 			row("due", va.Due)
 		}
+	}
+	if h := r.History; h != nil {
+		row("history.id", h.ID)
+		paid := "not yet"
+		if h.PaidAt != nil {
+			paid = h.PaidAt.Format(time.RFC3339)
+		}
+		row("history.paid_at", paid)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/paymentctl/paymentctl/sdk"
 
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
@@ -31,6 +35,16 @@ type fakePayOptions struct {
 	// Approve (Toss cards only) approves the payment at once instead of
 	// leaving it IN_PROGRESS for the payment server to confirm.
 	Approve bool
+	// Register, when set, registers the payment with the paymentctl API at
+	// Register.APIURL right after paying, as the service would.
+	Register *registration
+}
+
+// registration is how `fake pay --register` calls paymentctl's API.
+type registration struct {
+	APIURL, Key, IV string
+	Password        string
+	WebhookURL      string
 }
 
 // newFakePayCmd returns `paymentctl fake pay` with its card and vbank
@@ -84,6 +98,13 @@ WAITING_FOR_DEPOSIT).`
 		if opts.OrderID == "" {
 			opts.OrderID = newOrderID()
 		}
+		if register, _ := cmd.Flags().GetBool("register"); register {
+			reg, err := newRegistration(f, cmd)
+			if err != nil {
+				return err
+			}
+			opts.Register = reg
+		}
 		if runF != nil {
 			return runF(cmd.Context(), opts)
 		}
@@ -93,6 +114,10 @@ WAITING_FOR_DEPOSIT).`
 	fl := cmd.Flags()
 	fl.Int64Var(&opts.Amount, "amount", 0, "amount in won (required)")
 	fl.StringVar(&opts.OrderID, "order-id", "", "order id, the registration's source.id (default a fresh UUID)")
+	fl.Bool("register", false, "then register the payment with paymentctl (POST /payments/histories), as a service would")
+	fl.String("api-url", "", "with --register: paymentctl's API (default the local server, http://127.0.0.1:<api.port>)")
+	fl.String("password", "some-password", "with --register: the record's password")
+	fl.String("record-webhook-url", "", "with --register: where paymentctl forwards the payment's events (default the local test receiver)")
 	if method == payCard {
 		fl.BoolVar(&opts.Approve, "approve", false, "Toss: approve at once (DONE) instead of leaving the payment to paymentctl")
 	}
@@ -117,8 +142,58 @@ func runFakePay(ctx context.Context, opts *fakePayOptions) error {
 	if r.Method == payVBank {
 		r.Notes = append(r.Notes, fmt.Sprintf("Deposit into it: paymentctl fake deposit --pg %s %s", opts.PG, r.Vendor.UID))
 	}
-	r.Notes = append(r.Notes, registerNote(r))
+	if opts.Register == nil {
+		r.Notes = append(r.Notes, registerNote(r))
+		return printResult(opts.IO.Out, opts.JSON, r)
+	}
+	h, err := opts.Register.create(ctx, r)
+	if err != nil {
+		return fmt.Errorf("register the payment with paymentctl at %s: %w", opts.Register.APIURL, err)
+	}
+	r.History = h
+	r.Notes = append(r.Notes, fmt.Sprintf("Registered with paymentctl as history %s; read it with the password %q.", h.ID, opts.Register.Password))
 	return printResult(opts.IO.Out, opts.JSON, r)
+}
+
+// newRegistration reads the --register flags and the API's address and
+// connection key from the configuration.
+func newRegistration(f *factory, cmd *cobra.Command) (*registration, error) {
+	cfg, err := f.loadConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	fl := cmd.Flags()
+	reg := &registration{Key: cfg.Connection.Encryption.Key.Reveal(), IV: cfg.Connection.Encryption.IV.Reveal()}
+	reg.APIURL, _ = fl.GetString("api-url")
+	reg.Password, _ = fl.GetString("password")
+	reg.WebhookURL, _ = fl.GetString("record-webhook-url")
+	if reg.APIURL == "" {
+		reg.APIURL = "http://" + loopback(cfg.API.Port)
+	}
+	if reg.WebhookURL == "" {
+		reg.WebhookURL = strings.TrimRight(reg.APIURL, "/") + "/payments/internal/webhook"
+	}
+	for _, u := range []struct{ flag, v string }{{"--api-url", reg.APIURL}, {"--record-webhook-url", reg.WebhookURL}} {
+		if !httpURL(u.v) {
+			return nil, &usageError{fmt.Errorf("%s %q: use an http(s) URL", u.flag, u.v)}
+		}
+	}
+	return reg, nil
+}
+
+// create registers the paid result with paymentctl through the SDK.
+func (reg *registration) create(ctx context.Context, r fakeResult) (*sdk.History, error) {
+	client, err := sdk.New(sdk.Options{BaseURL: reg.APIURL, Key: reg.Key, IV: reg.IV})
+	if err != nil {
+		return nil, err
+	}
+	return client.CreateHistory(ctx, sdk.HistoryCreate{
+		Vendor:     r.Vendor,
+		Source:     sdk.Source{Schema: "paymentctl-fake", Table: "orders", ID: r.SourceID},
+		Price:      r.Price,
+		Password:   reg.Password,
+		WebhookURL: reg.WebhookURL,
+	})
 }
 
 func payIamport(ctx context.Context, opts *fakePayOptions) (fakeResult, error) {

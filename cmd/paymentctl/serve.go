@@ -137,10 +137,13 @@ paymentctl is running in local mode at %s
   fake Toss    %s  (secret key %s)
   webhooks of the fakes go to %s/payments/webhooks/{iamport,toss}
 
-Try it: make a payment at a fake PG, then register it with paymentctl:
-  paymentctl fake pay card --pg iamport --amount 20000
-  # then POST /payments/histories with the printed vendor uid and source id,
-  # encrypted with PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV (see README, "Try it")
+Try it, in another terminal: pay into a virtual account at the fake Toss and
+register the payment with paymentctl, as a service would, then deposit:
+  paymentctl fake pay vbank --pg toss --amount 19900 --register
+  paymentctl fake deposit --pg toss <the vendor.uid it printed>
+The deposit reaches paymentctl as a PG webhook; paymentctl re-fetches the
+payment and forwards the change to the record's webhook_url (here its own
+test receiver, which logs "test receiver got a webhook event").
 
 `, url, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url)
 }

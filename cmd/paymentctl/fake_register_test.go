@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/server"
+)
+
+// TestFakePayRegister pays at the fakes of an embedded server and registers
+// the payment with it through `fake pay --register`.
+func TestFakePayRegister(t *testing.T) {
+	ctx := context.Background()
+	env := map[string]string{
+		"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "p.db"),
+		"PAYMENT_METRICS_ADDR": "127.0.0.1:0",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg, err := config.Load(config.LoadOptions{LookupEnv: lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+
+	tests := []struct {
+		name string
+		args []string
+		paid bool
+	}{
+		{"iamport card", []string{"fake", "pay", "card", "--pg", "iamport", "--amount", "20000"}, true},
+		{"toss card", []string{"fake", "pay", "card", "--pg", "toss", "--amount", "20000"}, true},
+		{"toss vbank", []string{"fake", "pay", "vbank", "--pg", "toss", "--amount", "19900"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: lookup, Now: time.Now}
+			args := append(tt.args, "--json", "--register", "--api-url", srv.URL,
+				"--iamport-url", srv.Fakes.IamportURL, "--toss-url", srv.Fakes.TossURL)
+			if code := run(ctx, f, args); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var r fakeResult
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatalf("output %q: %v", out.String(), err)
+			}
+			if r.History == nil || r.History.Vendor != r.Vendor || r.History.Source.ID != r.SourceID {
+				t.Fatalf("registered history %+v for %+v", r.History, r)
+			}
+			if (r.History.PaidAt != nil) != tt.paid {
+				t.Errorf("paid_at = %v, want paid %v", r.History.PaidAt, tt.paid)
+			}
+			got, err := srv.Store.History(ctx, r.History.ID)
+			if err != nil || got.Price != r.Price {
+				t.Errorf("stored: %+v, %v", got, err)
+			}
+		})
+	}
+	t.Run("server down", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: lookup, Now: time.Now}
+		code := run(ctx, f, []string{"fake", "pay", "card", "--pg", "iamport", "--amount", "1000", "--register",
+			"--api-url", "http://127.0.0.1:1", "--iamport-url", srv.Fakes.IamportURL})
+		if code != exitError || !bytes.Contains(errOut.Bytes(), []byte("register the payment with paymentctl")) {
+			t.Errorf("exit %d: %s", code, errOut.String())
+		}
+	})
+}

@@ -201,15 +201,21 @@ type System struct {
 }
 
 // Commit is the source revision the binary was built from, embedded at
-// build time.
+// build time. The fields are the original's (git-last-commit's), so its
+// SDK's ISystem.ICommit validates; fields a Go build does not record (body,
+// tags) are empty.
 type Commit struct {
-	ShortHash  string    `json:"shortHash"`
-	Hash       string    `json:"hash"`
-	Branch     string    `json:"branch"`
-	Subject    string    `json:"subject"`
-	Author     Signature `json:"author"`
-	AuthoredAt string    `json:"authored_at"`
-	CommitedAt string    `json:"commited_at"`
+	ShortHash        string    `json:"shortHash"`
+	Hash             string    `json:"hash"`
+	Branch           string    `json:"branch"`
+	Subject          string    `json:"subject"`
+	SanitizedSubject string    `json:"sanitizedSubject"`
+	Body             string    `json:"body"`
+	Author           Signature `json:"author"`
+	Committer        Signature `json:"committer"`
+	Tags             []string  `json:"tags"`
+	AuthoredAt       string    `json:"authored_at"`
+	CommitedAt       string    `json:"commited_at"`
 }
 
 // Signature is a commit author.
@@ -218,10 +224,30 @@ type Signature struct {
 	Email string `json:"email"`
 }
 
-// Package describes the Go module (package.json's place).
+// Package describes the Go module in package.json's place, with
+// package.json's fields so the original SDK's ISystem.IPackage validates.
 type Package struct {
-	Name         string            `json:"name"`
-	Version      string            `json:"version"`
-	GoVersion    string            `json:"go_version"`
-	Dependencies map[string]string `json:"dependencies"`
+	Name            string            `json:"name"`
+	Version         string            `json:"version"`
+	Description     string            `json:"description"`
+	Scripts         map[string]string `json:"scripts"`
+	Repository      Repository        `json:"repository"`
+	Author          string            `json:"author"`
+	License         string            `json:"license"`
+	Bugs            URL               `json:"bugs"`
+	Homepage        string            `json:"homepage"`
+	GoVersion       string            `json:"go_version"`
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+}
+
+// Repository is package.json's repository field.
+type Repository struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// URL is an object holding one address, as package.json's bugs field.
+type URL struct {
+	URL string `json:"url"`
 }

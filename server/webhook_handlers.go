@@ -151,7 +151,11 @@ func (b *Inbox) receive(c *gin.Context) {
 		return
 	}
 	b.add(ev)
+	var refund int64
+	if ev.Current.Refund != nil {
+		refund = *ev.Current.Refund
+	}
 	b.log.Info("test receiver got a webhook event", "id", ev.ID, "history", ev.Current.ID,
-		"paid_at", ev.Current.PaidAt, "cancelled_at", ev.Current.CancelledAt, "refund", ev.Current.Refund)
+		"paid_at", ev.Current.PaidAt, "cancelled_at", ev.Current.CancelledAt, "refund", refund)
 	c.Status(http.StatusCreated)
 }

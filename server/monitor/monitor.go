@@ -15,8 +15,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -162,15 +164,38 @@ func (m *Monitor) System() sdk.System {
 
 // commitOf maps the build stamps onto the original's commit object.
 func commitOf(info buildinfo.Info, c buildinfo.CommitInfo, loc *time.Location) sdk.Commit {
+	author := sdk.Signature{Name: c.AuthorName, Email: c.AuthorEmail}
 	return sdk.Commit{
-		ShortHash:  shortHash(info.Commit),
-		Hash:       info.Commit,
-		Branch:     c.Branch,
-		Subject:    c.Subject,
-		Author:     sdk.Signature{Name: c.AuthorName, Email: c.AuthorEmail},
+		ShortHash:        shortHash(info.Commit),
+		Hash:             info.Commit,
+		Branch:           c.Branch,
+		Subject:          c.Subject,
+		SanitizedSubject: sanitize(c.Subject),
+		Author:           author,
+		// The build records the author only; a Go build has no
+		// committer or tags, which the original's object requires.
+		Committer:  author,
+		Tags:       []string{},
 		AuthoredAt: commitTime(c.AuthoredAt, loc),
 		CommitedAt: commitTime(c.CommittedAt, loc),
 	}
+}
+
+// sanitize turns a subject into git's %f form: letters and digits kept,
+// every other run of characters one hyphen.
+func sanitize(subject string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range subject {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimRight(b.String(), "-")
 }
 
 // shortHash abbreviates a hexadecimal commit hash to git's default seven
@@ -217,9 +242,13 @@ func modulePackage() sdk.Package {
 // is replaced. Test binaries record no dependencies.
 func packageOf(bi *debug.BuildInfo, version string) sdk.Package {
 	pkg := sdk.Package{
-		Version:      version,
-		GoVersion:    runtime.Version(),
-		Dependencies: map[string]string{},
+		Version:         version,
+		Description:     "paymentctl: integrated payment server for micro-service backends",
+		Scripts:         map[string]string{},
+		License:         "MIT",
+		GoVersion:       runtime.Version(),
+		Dependencies:    map[string]string{},
+		DevDependencies: map[string]string{},
 	}
 	if bi == nil {
 		return pkg
@@ -227,6 +256,11 @@ func packageOf(bi *debug.BuildInfo, version string) sdk.Package {
 	pkg.Name = bi.Main.Path
 	if pkg.Name == "" {
 		pkg.Name = bi.Path
+	}
+	if strings.HasPrefix(pkg.Name, "github.com/") {
+		pkg.Repository = sdk.Repository{Type: "git", URL: "https://" + pkg.Name}
+		pkg.Homepage = "https://" + pkg.Name
+		pkg.Bugs = sdk.URL{URL: "https://" + pkg.Name + "/issues"}
 	}
 	for _, d := range bi.Deps {
 		v := d.Version

@@ -185,6 +185,16 @@ func TestPackageOf(t *testing.T) {
 		},
 	}
 	noMain := &debug.BuildInfo{Path: "command-line-arguments"}
+	// pkg fills the fields every package object has.
+	pkg := func(p sdk.Package) sdk.Package {
+		p.Version, p.GoVersion, p.License = "v9", runtime.Version(), "MIT"
+		p.Description = "paymentctl: integrated payment server for micro-service backends"
+		p.Scripts, p.DevDependencies = map[string]string{}, map[string]string{}
+		if p.Dependencies == nil {
+			p.Dependencies = map[string]string{}
+		}
+		return p
+	}
 	tests := []struct {
 		name string
 		bi   *debug.BuildInfo
@@ -193,23 +203,26 @@ func TestPackageOf(t *testing.T) {
 		{
 			name: "binary",
 			bi:   bi,
-			want: sdk.Package{
-				Name: "github.com/paymentctl/paymentctl", Version: "v9", GoVersion: runtime.Version(),
+			want: pkg(sdk.Package{
+				Name:       "github.com/paymentctl/paymentctl",
+				Repository: sdk.Repository{Type: "git", URL: "https://github.com/paymentctl/paymentctl"},
+				Homepage:   "https://github.com/paymentctl/paymentctl",
+				Bugs:       sdk.URL{URL: "https://github.com/paymentctl/paymentctl/issues"},
 				Dependencies: map[string]string{
 					"github.com/gin-gonic/gin": "v1.12.0",
 					"gorm.io/gorm":             "=> example.com/gorm v1.31.3",
 					"github.com/local/fork":    "=> ../fork",
 				},
-			},
+			}),
 		},
 		{
 			name: "no main module",
 			bi:   noMain,
-			want: sdk.Package{Name: "command-line-arguments", Version: "v9", GoVersion: runtime.Version(), Dependencies: map[string]string{}},
+			want: pkg(sdk.Package{Name: "command-line-arguments"}),
 		},
 		{
 			name: "no build information",
-			want: sdk.Package{Version: "v9", GoVersion: runtime.Version(), Dependencies: map[string]string{}},
+			want: pkg(sdk.Package{}),
 		},
 	}
 	for _, tt := range tests {
@@ -218,6 +231,20 @@ func TestPackageOf(t *testing.T) {
 				t.Errorf("packageOf (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	for in, want := range map[string]string{
+		"feat: refunds":            "feat-refunds",
+		"Fix  #12 (cancel) again!": "Fix-12-cancel-again",
+		"v1.2_rc":                  "v1.2_rc",
+		"결제 fix":                   "fix",
+		"":                         "",
+	} {
+		if got := sanitize(in); got != want {
+			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -240,8 +267,9 @@ func TestCommitOf(t *testing.T) {
 			},
 			loc: kst,
 			want: sdk.Commit{
-				ShortHash: "0123456", Hash: hash, Branch: "main", Subject: "feat: refunds",
+				ShortHash: "0123456", Hash: hash, Branch: "main", Subject: "feat: refunds", SanitizedSubject: "feat-refunds",
 				Author:     sdk.Signature{Name: "Kim", Email: "kim@example.com"},
+				Committer:  sdk.Signature{Name: "Kim", Email: "kim@example.com"},
 				AuthoredAt: "2026-11-20 10:02:03", CommitedAt: "2026-11-21 10:00:00",
 			},
 		},
@@ -274,6 +302,7 @@ func TestCommitOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.want.Tags = []string{} // the original's object requires the array
 			if diff := cmp.Diff(tt.want, commitOf(tt.info, tt.c, tt.loc)); diff != "" {
 				t.Errorf("commitOf (-want +got):\n%s", diff)
 			}
@@ -342,9 +371,14 @@ func TestJSONKeys(t *testing.T) {
 			want: []string{
 				"arguments",
 				"commit", "commit.author", "commit.author.email", "commit.author.name", "commit.authored_at",
-				"commit.branch", "commit.commited_at", "commit.hash", "commit.shortHash", "commit.subject",
+				"commit.body", "commit.branch", "commit.commited_at", "commit.committer", "commit.committer.email",
+				"commit.committer.name", "commit.hash", "commit.sanitizedSubject", "commit.shortHash", "commit.subject",
+				"commit.tags",
 				"created_at",
-				"package", "package.dependencies", "package.go_version", "package.name", "package.version",
+				"package", "package.author", "package.bugs", "package.bugs.url", "package.dependencies",
+				"package.description", "package.devDependencies", "package.go_version", "package.homepage",
+				"package.license", "package.name", "package.repository", "package.repository.type",
+				"package.repository.url", "package.scripts", "package.version",
 				"uid",
 			},
 		},

@@ -20,6 +20,9 @@ type iostreams struct {
 	// ErrTTY reports whether ErrOut is a terminal (logs are then plain text
 	// meant for people).
 	ErrTTY bool
+	// OutTTY reports whether Out is a terminal (monitor --watch then
+	// redraws the screen).
+	OutTTY bool
 }
 
 // factory carries the process's dependencies to the commands. Each field
@@ -38,6 +41,7 @@ func systemFactory() *factory {
 		IO: &iostreams{
 			In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 			ErrTTY: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
+			OutTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
 		},
 		LookupEnv: os.LookupEnv,
 		Now:       time.Now,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/fakepg/iamport"
 	"github.com/paymentctl/paymentctl/fakepg/toss"
 )
@@ -47,12 +48,35 @@ type Options struct {
 	// set, override it for one fake.
 	WebhookURL                        string
 	IamportWebhookURL, TossWebhookURL string
+	// WebhookSelfSink sends the webhooks of a fake left without a target
+	// to its own POST /internal/webhook, which checks and acknowledges
+	// them, instead of only recording them.
+	WebhookSelfSink bool
+	// WebhookClient, when set, returns the HTTP client the named fake
+	// (OnlyIamport or OnlyToss) delivers its webhooks with, for instance
+	// one whose Transport observes every attempt; nil, or a nil result,
+	// means the default client of package hook.
+	WebhookClient func(name string) *http.Client
+	// WebhookDrain is how long Close lets queued webhooks make their
+	// first attempt before it cancels them; retries still pending are
+	// canceled either way. Zero cancels everything at once.
+	WebhookDrain time.Duration
 	// Faults are the initial fault knobs. Each fake gets its own
 	// injector starting from them, reachable through its Faults method.
 	Faults fault.Faults
-	// Logf receives the fakes' diagnostics and HTTP server errors, each
-	// line prefixed with the fake's name; nil discards them.
+	// Wrap, when set, wraps each fake's handler before it is served,
+	// with the fake's name (OnlyIamport or OnlyToss); for instance a
+	// middleware that logs every call. The handler must reach the fake's
+	// ResponseWriter, as the fakes flush their answer before sending a
+	// webhook (http.ResponseController unwraps writers with Unwrap).
+	Wrap func(name string, h http.Handler) http.Handler
+	// Logf receives the fakes' diagnostics, each line prefixed with the
+	// fake's name and ": "; nil discards them.
 	Logf func(format string, args ...any)
+	// ServerLogf receives the HTTP servers' own errors (failed accepts,
+	// handler panics, malformed requests), prefixed like Logf; nil means
+	// Logf.
+	ServerLogf func(format string, args ...any)
 	// IamportKey, IamportSecret and TossSecretKey override the accepted
 	// credentials; "" keeps each fake's default.
 	IamportKey, IamportSecret string
@@ -60,23 +84,36 @@ type Options struct {
 }
 
 // Fakes are the running fakes started by Start. A fake not started (see
-// Options.Only) has a nil server and an empty URL.
+// Options.Only) has a nil server and empty URLs.
 type Fakes struct {
 	Iamport    *iamport.Server
 	Toss       *toss.Server
 	IamportURL string // base URL, http://127.0.0.1:port
 	TossURL    string
+	// IamportWebhookURL and TossWebhookURL are where each fake sent its
+	// webhooks when it started ("" when they are only recorded); the
+	// servers' SetWebhookURL changes that later.
+	IamportWebhookURL, TossWebhookURL string
+
+	drain time.Duration
 
 	mu      sync.Mutex
 	closed  bool
 	running []*running
 }
 
+// fake is what Fakes needs of a fake: *iamport.Server and *toss.Server.
+type fake interface {
+	http.Handler
+	Webhooks() *hook.Sender
+	Close() // stops the webhook sender
+}
+
 // running is one fake on its listener.
 type running struct {
 	name    string
+	fake    fake
 	srv     *http.Server
-	closer  func() // stops the fake's webhook sender
 	stopped chan struct{}
 }
 
@@ -100,6 +137,10 @@ func Start(ctx context.Context, opts Options) (*Fakes, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	serverLogf := opts.ServerLogf
+	if serverLogf == nil {
+		serverLogf = logf
+	}
 
 	var lc net.ListenConfig
 	var iamportLn, tossLn net.Listener
@@ -121,43 +162,72 @@ func Start(ctx context.Context, opts Options) (*Fakes, error) {
 		tossLn = ln
 	}
 
-	f := &Fakes{}
+	f := &Fakes{drain: opts.WebhookDrain}
 	if iamportLn != nil {
-		plogf := prefixed(logf, "iamport: ")
+		f.IamportURL = baseURL(iamportLn.Addr())
+		f.IamportWebhookURL = webhookTarget(opts, opts.IamportWebhookURL, f.IamportURL)
 		f.Iamport = iamport.New(iamport.Options{
 			Key:        opts.IamportKey,
 			Secret:     opts.IamportSecret,
-			WebhookURL: orDefault(opts.IamportWebhookURL, opts.WebhookURL),
+			WebhookURL: f.IamportWebhookURL,
 			Faults:     fault.NewInjector(opts.Faults, nil),
-			Logf:       plogf,
+			Logf:       prefixed(logf, OnlyIamport),
+			HTTPClient: webhookClient(opts, OnlyIamport),
 		})
-		f.IamportURL = baseURL(iamportLn.Addr())
-		f.serve("iamport", iamportLn, f.Iamport, f.Iamport.Close, plogf)
+		f.serve(OnlyIamport, iamportLn, f.Iamport, opts.Wrap, prefixed(logf, OnlyIamport), prefixed(serverLogf, OnlyIamport))
 	}
 	if tossLn != nil {
-		plogf := prefixed(logf, "toss: ")
+		f.TossURL = baseURL(tossLn.Addr())
+		f.TossWebhookURL = webhookTarget(opts, opts.TossWebhookURL, f.TossURL)
 		f.Toss = toss.New(toss.Options{
 			SecretKey:  opts.TossSecretKey,
-			WebhookURL: orDefault(opts.TossWebhookURL, opts.WebhookURL),
+			WebhookURL: f.TossWebhookURL,
 			Faults:     fault.NewInjector(opts.Faults, nil),
-			Logf:       plogf,
+			Logf:       prefixed(logf, OnlyToss),
+			HTTPClient: webhookClient(opts, OnlyToss),
 		})
-		f.TossURL = baseURL(tossLn.Addr())
-		f.serve("toss", tossLn, f.Toss, f.Toss.Close, plogf)
+		f.serve(OnlyToss, tossLn, f.Toss, opts.Wrap, prefixed(logf, OnlyToss), prefixed(serverLogf, OnlyToss))
 	}
 	return f, nil
 }
 
-// serve runs h on ln in a goroutine.
-func (f *Fakes) serve(name string, ln net.Listener, h http.Handler, closer func(), logf func(string, ...any)) {
+// webhookTarget is where a fake at base sends its webhooks: its own
+// override, else the shared target, else its self-sink if asked for.
+func webhookTarget(opts Options, override, base string) string {
+	switch {
+	case override != "":
+		return override
+	case opts.WebhookURL != "":
+		return opts.WebhookURL
+	case opts.WebhookSelfSink:
+		return base + "/internal/webhook"
+	}
+	return ""
+}
+
+// webhookClient is the client Options.WebhookClient gives the named fake.
+func webhookClient(opts Options, name string) *http.Client {
+	if opts.WebhookClient == nil {
+		return nil
+	}
+	return opts.WebhookClient(name)
+}
+
+// serve runs fk, wrapped by wrap if set, on ln in a goroutine. logf
+// receives diagnostics, serverLogf the server's errors.
+func (f *Fakes) serve(name string, ln net.Listener, fk fake, wrap func(string, http.Handler) http.Handler, logf, serverLogf func(string, ...any)) {
+	var h http.Handler = fk
+	if wrap != nil {
+		h = wrap(name, h)
+	}
 	r := &running{
 		name: name,
+		fake: fk,
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: readHeaderTimeout,
-			ErrorLog:          log.New(logWriter(logf), "", 0),
+			ErrorLog:          log.New(logWriter(serverLogf), "", 0),
 		},
-		closer:  closer,
 		stopped: make(chan struct{}),
 	}
 	f.running = append(f.running, r)
@@ -165,16 +235,17 @@ func (f *Fakes) serve(name string, ln net.Listener, h http.Handler, closer func(
 	go func() {
 		defer close(r.stopped)
 		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logf("serve: %v", err)
+			serverLogf("serve: %v", err)
 		}
 	}()
 }
 
 // Close shuts both servers down gracefully (in-flight calls may finish until
-// ctx is done, then connections are closed), then stops their webhook
-// senders, canceling pending deliveries and retries. It returns the
-// shutdown errors, such as ctx's when calls were still running. Calling it
-// again does nothing.
+// ctx is done, then connections are closed), lets queued webhooks make
+// their first attempt for up to Options.WebhookDrain (or until ctx is
+// done), then stops the webhook senders, canceling pending deliveries and
+// retries. It returns the shutdown errors, such as ctx's when calls were
+// still running. Calling it again does nothing.
 func (f *Fakes) Close(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -191,10 +262,45 @@ func (f *Fakes) Close(ctx context.Context) error {
 		<-r.stopped
 	}
 	// Only once no call can trigger new webhooks.
+	if f.drain > 0 {
+		dctx, cancel := context.WithTimeout(ctx, f.drain)
+		defer cancel()
+		for _, r := range f.running {
+			drainFirstAttempts(dctx, r.fake.Webhooks())
+		}
+	}
 	for _, r := range f.running {
-		r.closer()
+		r.fake.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// drainPoll is how often drainFirstAttempts looks at the deliveries.
+const drainPoll = 10 * time.Millisecond
+
+// drainFirstAttempts waits until every delivery of h has been attempted at
+// least once or has finished, or until ctx is done. hook.Sender.Wait
+// would also wait for retries, which take minutes on the real schedules.
+func drainFirstAttempts(ctx context.Context, h *hook.Sender) {
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for {
+		queued := false
+		for _, d := range h.Deliveries() {
+			if !d.Finished() && len(d.Attempts) == 0 {
+				queued = true
+				break
+			}
+		}
+		if !queued {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // baseURL turns a listener address into a URL clients can use: a wildcard
@@ -217,7 +323,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func prefixed(logf func(string, ...any), prefix string) func(string, ...any) {
+// prefixed returns logf with every line prefixed by the fake's name.
+func prefixed(logf func(string, ...any), name string) func(string, ...any) {
+	prefix := name + ": "
 	return func(format string, args ...any) { logf(prefix+format, args...) }
 }
 

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -417,5 +419,301 @@ func TestDefaultAddrs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("default addresses (-want +got):\n%s", diff)
+	}
+}
+
+// lines collects log lines from several goroutines.
+type lines struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *lines) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, fmt.Sprintf(format, args...))
+}
+
+func (l *lines) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.got...)
+}
+
+// containing returns the lines with substr in them.
+func (l *lines) containing(substr string) []string {
+	var out []string
+	for _, s := range l.all() {
+		if strings.Contains(s, substr) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestWrap(t *testing.T) {
+	var wrapped, calls lines
+	f := start(t, Options{
+		Wrap: func(name string, h http.Handler) http.Handler {
+			wrapped.logf("%s", name)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.logf("%s %s %s", name, r.Method, r.URL.Path)
+				w.Header().Set("X-Wrapped-By", name)
+				h.ServeHTTP(w, r)
+			})
+		},
+	})
+	if diff := cmp.Diff([]string{OnlyIamport, OnlyToss}, wrapped.all()); diff != "" {
+		t.Errorf("Wrap called for (-want +got):\n%s", diff)
+	}
+	if status, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); status != http.StatusOK {
+		t.Errorf("iamport getToken through Wrap: %d", status)
+	}
+	if status, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); status != http.StatusOK {
+		t.Errorf("toss billing key through Wrap: %d", status)
+	}
+	resp, err := http.Get(f.TossURL + "/v1/payments/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Wrapped-By"); got != OnlyToss {
+		t.Errorf("X-Wrapped-By = %q, want %q", got, OnlyToss)
+	}
+	want := []string{
+		"iamport POST /users/getToken",
+		"toss POST /v1/billing/authorizations/card",
+		"toss GET /v1/payments/nope",
+	}
+	if diff := cmp.Diff(want, calls.all()); diff != "" {
+		t.Errorf("calls seen by the wrapper (-want +got):\n%s", diff)
+	}
+}
+
+func TestWebhookClient(t *testing.T) {
+	sink := newSink(t)
+	var attempts lines
+	clients := map[string]*http.Client{}
+	for _, name := range []string{OnlyIamport, OnlyToss} {
+		clients[name] = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			attempts.logf("%s %s", name, r.URL)
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	}
+	f := start(t, Options{
+		WebhookURL:    sink.srv.URL,
+		WebhookClient: func(name string) *http.Client { return clients[name] },
+	})
+
+	// Toss sends one when a payment is made; Iamport's sender is driven
+	// directly.
+	status := post(t, f.TossURL+"/v1/payments/key-in", tossAuth(toss.DefaultSecretKey), map[string]any{
+		"method": "card", "cardNumber": "1111222233334444", "cardExpirationYear": "30", "cardExpirationMonth": "12",
+		"amount": 1000, "orderId": "order-client-1", "orderName": "client test",
+	}, nil)
+	if status != http.StatusOK {
+		t.Fatalf("toss key-in: %d", status)
+	}
+	f.Iamport.Webhooks().Send(sink.srv.URL+"/iamport", http.Header{"Content-Type": {"application/json"}},
+		[]byte(`{"imp_uid":"imp_1","merchant_uid":"m-1","status":"paid"}`))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, h := range []interface{ Wait(context.Context) error }{f.Toss.Webhooks(), f.Iamport.Webhooks()} {
+		if err := h.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var want []string
+	for _, d := range f.Toss.Webhooks().Deliveries() {
+		if !d.Delivered || len(d.Attempts) != 1 {
+			t.Errorf("toss delivery %+v, want delivered at the first attempt", d)
+		}
+		want = append(want, "toss "+d.URL)
+	}
+	want = append(want, "iamport "+sink.srv.URL+"/iamport")
+	if len(want) < 2 {
+		t.Fatal("the toss payment sent no webhook")
+	}
+	got := attempts.all()
+	sortStrings := cmp.Transformer("sort", func(s []string) []string {
+		s = append([]string(nil), s...)
+		slices.Sort(s)
+		return s
+	})
+	if diff := cmp.Diff(want, got, sortStrings); diff != "" {
+		t.Errorf("attempts seen by the clients (-want +got):\n%s", diff)
+	}
+	if n := len(sink.received()); n != len(want) {
+		t.Errorf("sink got %d webhooks, want %d", n, len(want))
+	}
+}
+
+func TestWebhookClientNil(t *testing.T) {
+	// A nil client for a fake means hook's default one, which delivers.
+	sink := newSink(t)
+	f := start(t, Options{Only: OnlyToss, WebhookURL: sink.srv.URL, WebhookClient: func(string) *http.Client { return nil }})
+	id := f.Toss.Webhooks().Send(sink.srv.URL, nil, []byte(`{}`))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Toss.Webhooks().Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.Toss.Webhooks().Delivery(id); !d.Delivered {
+		t.Errorf("delivery %+v, want delivered", d)
+	}
+}
+
+func TestWebhookSelfSink(t *testing.T) {
+	other := newSink(t)
+	tests := []struct {
+		name     string
+		opts     Options
+		wantSelf bool   // the target is the fake's own /internal/webhook
+		want     string // else this
+	}{
+		{name: "self-sink", opts: Options{WebhookSelfSink: true}, wantSelf: true},
+		{name: "shared target wins", opts: Options{WebhookSelfSink: true, WebhookURL: other.srv.URL}, want: other.srv.URL},
+		{name: "per-fake target wins", opts: Options{WebhookSelfSink: true, IamportWebhookURL: other.srv.URL, TossWebhookURL: other.srv.URL}, want: other.srv.URL},
+		{name: "off: recorded only", opts: Options{}, want: ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := start(t, tt.opts)
+			wantIamport, wantToss := tt.want, tt.want
+			if tt.wantSelf {
+				wantIamport, wantToss = f.IamportURL+"/internal/webhook", f.TossURL+"/internal/webhook"
+			}
+			if f.IamportWebhookURL != wantIamport || f.TossWebhookURL != wantToss {
+				t.Errorf("webhook URLs = %q, %q, want %q, %q", f.IamportWebhookURL, f.TossWebhookURL, wantIamport, wantToss)
+			}
+			if got := f.Toss.WebhookURL(); got != wantToss {
+				t.Errorf("toss fake's webhook URL = %q, want %q", got, wantToss)
+			}
+			status := post(t, f.TossURL+"/v1/payments/key-in", tossAuth(toss.DefaultSecretKey), map[string]any{
+				"method": "card", "cardNumber": "1111222233334444", "cardExpirationYear": "30", "cardExpirationMonth": "12",
+				"amount": 500, "orderId": "order-self-" + strconv.Itoa(i),
+			}, nil)
+			if status != http.StatusOK {
+				t.Fatalf("key-in: %d", status)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := f.Toss.Webhooks().Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ds := f.Toss.Webhooks().Deliveries()
+			if len(ds) == 0 {
+				t.Fatal("no webhook recorded")
+			}
+			for _, d := range ds {
+				// The self-sink acknowledges what it gets.
+				if d.URL != wantToss || d.Delivered != (wantToss != "") {
+					t.Errorf("delivery to %q, delivered %v; want %q", d.URL, d.Delivered, wantToss)
+				}
+			}
+		})
+	}
+}
+
+func TestWebhookDrain(t *testing.T) {
+	tests := []struct {
+		name          string
+		delay, drain  time.Duration
+		wantAttempted bool
+	}{
+		{name: "queued webhook attempted within the drain", delay: 50 * time.Millisecond, drain: time.Minute, wantAttempted: true},
+		{name: "no drain: canceled at once", delay: time.Minute, drain: 0},
+		{name: "drain runs out: canceled", delay: time.Minute, drain: 50 * time.Millisecond},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := newSink(t)
+			f, err := Start(context.Background(), Options{
+				Only: OnlyToss, TossAddr: loopbackAny, WebhookURL: sink.srv.URL, Logf: t.Logf,
+				Faults: fault.Faults{WebhookDelay: tt.delay}, WebhookDrain: tt.drain,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := post(t, f.TossURL+"/v1/payments/key-in", tossAuth(toss.DefaultSecretKey), map[string]any{
+				"method": "card", "cardNumber": "1111222233334444", "cardExpirationYear": "30", "cardExpirationMonth": "12",
+				"amount": 500, "orderId": "order-drain-" + strconv.Itoa(i),
+			}, nil)
+			if status != http.StatusOK {
+				t.Fatalf("key-in: %d", status)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := f.Close(ctx); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			ds := f.Toss.Webhooks().Deliveries()
+			if len(ds) == 0 {
+				t.Fatal("no webhook recorded")
+			}
+			for _, d := range ds {
+				if attempted := len(d.Attempts) > 0; attempted != tt.wantAttempted || d.Delivered != tt.wantAttempted || !d.Finished() {
+					t.Errorf("after Close: %d attempts, delivered %v, canceled %v; want attempted and delivered %v",
+						len(d.Attempts), d.Delivered, d.Canceled, tt.wantAttempted)
+				}
+			}
+			if n := len(sink.received()); (n > 0) != tt.wantAttempted {
+				t.Errorf("sink got %d webhooks", n)
+			}
+		})
+	}
+}
+
+func TestServerLogf(t *testing.T) {
+	// Writing the status twice makes net/http complain to the server's
+	// error log.
+	twice := func(string, http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			w.WriteHeader(http.StatusTeapot)
+		})
+	}
+	for _, separate := range []bool{true, false} {
+		t.Run("separate="+strconv.FormatBool(separate), func(t *testing.T) {
+			var diag, server lines
+			opts := Options{Only: OnlyIamport, IamportAddr: loopbackAny, Wrap: twice, Logf: diag.logf}
+			errs := &diag // where the server's errors should go
+			if separate {
+				opts.ServerLogf = server.logf
+				errs = &server
+			}
+			f, err := Start(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Get(f.IamportURL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if err := f.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := errs.containing("superfluous"); len(got) != 1 || !strings.HasPrefix(got[0], "iamport: http: superfluous") {
+				t.Errorf("server error lines = %q, want one prefixed %q", got, "iamport: http: superfluous")
+			}
+			if got := diag.containing("iamport: listening on 127.0.0.1:"); len(got) != 1 {
+				t.Errorf("diagnostics = %q, want the listening line", diag.all())
+			}
+			if separate {
+				if got := diag.containing("superfluous"); len(got) != 0 {
+					t.Errorf("Logf got the server's errors: %q", got)
+				}
+				if got := server.containing("listening"); len(got) != 0 {
+					t.Errorf("ServerLogf got diagnostics: %q", got)
+				}
+			}
+		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
@@ -194,16 +195,13 @@ func httpURL(s string) bool {
 func runFake(ctx context.Context, opts *fakeOptions) error {
 	log := newLogger(opts.IO.ErrOut, opts.Config.Log.Format, opts.Config.Log.Level)
 	so := fakeSetOptions{
+		Only:              opts.Only,
+		IamportAddr:       loopback(opts.Config.Fake.IamportPort),
+		TossAddr:          loopback(opts.Config.Fake.TossPort),
 		IamportWebhookURL: opts.IamportWebhookURL,
 		TossWebhookURL:    opts.TossWebhookURL,
 		Faults:            opts.Faults,
 		Log:               log,
-	}
-	if opts.Only != pgToss {
-		so.IamportAddr = loopback(opts.Config.Fake.IamportPort)
-	}
-	if opts.Only != pgIamport {
-		so.TossAddr = loopback(opts.Config.Fake.TossPort)
 	}
 	set, err := startFakes(ctx, so)
 	if err != nil {
@@ -241,17 +239,17 @@ func loopback(port int) string {
 
 // printFakes writes the banner: each fake's URL, credentials and webhook
 // target, and the faults in force.
-func printFakes(w io.Writer, set *fakeSet, faults fault.Faults) error {
+func printFakes(w io.Writer, set *fakepg.Fakes, faults fault.Faults) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if r := set.Iamport; r != nil {
-		fmt.Fprintf(tw, "Fake Iamport (PortOne v1)\t%s\n", r.URL)
+	if set.Iamport != nil {
+		fmt.Fprintf(tw, "Fake Iamport (PortOne v1)\t%s\n", set.IamportURL)
 		fmt.Fprintf(tw, "  imp_key / imp_secret\t%s / %s\n", fakeiamport.DefaultKey, fakeiamport.DefaultSecret)
-		fmt.Fprintf(tw, "  webhooks to\t%s\n", r.WebhookURL)
+		fmt.Fprintf(tw, "  webhooks to\t%s\n", set.IamportWebhookURL)
 	}
-	if r := set.Toss; r != nil {
-		fmt.Fprintf(tw, "Fake Toss Payments\t%s\n", r.URL)
+	if set.Toss != nil {
+		fmt.Fprintf(tw, "Fake Toss Payments\t%s\n", set.TossURL)
 		fmt.Fprintf(tw, "  secret key\t%s\n", faketoss.DefaultSecretKey)
-		fmt.Fprintf(tw, "  webhooks to\t%s\n", r.WebhookURL)
+		fmt.Fprintf(tw, "  webhooks to\t%s\n", set.TossWebhookURL)
 	}
 	fmt.Fprintf(tw, "Faults\t%s\n", describeFaults(faults))
 	if err := tw.Flush(); err != nil {

@@ -3,224 +3,98 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
-	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
-	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
 )
 
-// This file serves the fakes for `paymentctl fake`. It does what
-// fakepg.Start does, plus the two things the command needs and Start has no
-// knob for: a middleware that logs every API call, and a webhook HTTP
-// client that logs every delivery attempt.
+// This file serves the fakes for `paymentctl fake` with fakepg.Start,
+// adding what the command shows: a log line per API call (Options.Wrap)
+// and per webhook delivery attempt (Options.WebhookClient).
 
-// Timeouts of the fakes' HTTP servers and of the webhook drain at shutdown.
-const (
-	fakeReadHeaderTimeout = 10 * time.Second
-	// webhookDrain bounds how long Close waits for queued webhooks to make
-	// their first attempt; retries still pending are dropped.
-	webhookDrain = 2 * time.Second
-)
-
-// fakePG is what fakeSet needs of a fake: *fakeiamport.Server and
-// *faketoss.Server.
-type fakePG interface {
-	http.Handler
-	Webhooks() *hook.Sender
-	Close()
-}
+// webhookDrain bounds how long stopping waits for queued webhooks to make
+// their first attempt; retries still pending are dropped.
+const webhookDrain = 2 * time.Second
 
 // fakeSetOptions configure startFakes.
 type fakeSetOptions struct {
-	// IamportAddr and TossAddr are listen addresses; "" leaves that fake
-	// out.
+	// Only is "", pgIamport or pgToss: the fakes to start.
+	Only string
+	// IamportAddr and TossAddr are the listen addresses.
 	IamportAddr, TossAddr string
 	// IamportWebhookURL and TossWebhookURL are the webhook targets; ""
 	// means the fake's own /internal/webhook sink.
 	IamportWebhookURL, TossWebhookURL string
 	// Faults are the initial fault knobs of each fake.
 	Faults fault.Faults
-	// Log receives a line per call and per webhook attempt, and the
-	// fakes' own diagnostics at debug level.
+	// Log receives a line per call and per webhook attempt, the fakes'
+	// own diagnostics at debug level and their servers' errors as
+	// warnings.
 	Log *slog.Logger
 }
 
-// fakeSet is the running fakes of `paymentctl fake`.
-type fakeSet struct {
-	Iamport, Toss *runningFake // nil when not started
-}
-
-// runningFake is one fake on its listener.
-type runningFake struct {
-	Name       string // pgIamport or pgToss
-	URL        string // http://127.0.0.1:port
-	WebhookURL string // where its webhooks go
-	Fake       fakePG
-
-	srv    *http.Server
-	served chan struct{}
-}
-
-// startFakes listens on the configured addresses and serves the fakes in
-// the background until Close. ctx bounds only the listen calls. If a
-// listener fails, the ones already open are closed.
-func startFakes(ctx context.Context, opts fakeSetOptions) (*fakeSet, error) {
-	var lc net.ListenConfig
-	var iamportLn, tossLn net.Listener
-	if opts.IamportAddr != "" {
-		ln, err := lc.Listen(ctx, "tcp", opts.IamportAddr)
-		if err != nil {
-			return nil, fmt.Errorf("start fake iamport: %w", err)
-		}
-		iamportLn = ln
-	}
-	if opts.TossAddr != "" {
-		ln, err := lc.Listen(ctx, "tcp", opts.TossAddr)
-		if err != nil {
-			if iamportLn != nil {
-				iamportLn.Close()
+// startFakes starts the fakes with fakepg.Start, every call and webhook
+// attempt logged, and logs where each listens. Closing the result lets
+// queued webhooks make their first attempt for up to webhookDrain.
+func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error) {
+	set, err := fakepg.Start(ctx, fakepg.Options{
+		IamportAddr:       opts.IamportAddr,
+		TossAddr:          opts.TossAddr,
+		Only:              opts.Only,
+		IamportWebhookURL: opts.IamportWebhookURL,
+		TossWebhookURL:    opts.TossWebhookURL,
+		WebhookSelfSink:   true,
+		WebhookDrain:      webhookDrain,
+		Faults:            opts.Faults,
+		Wrap: func(pg string, h http.Handler) http.Handler {
+			return logCalls(opts.Log.With("pg", pg), h)
+		},
+		WebhookClient: func(pg string) *http.Client {
+			describe := describeIamportWebhook
+			if pg == pgToss {
+				describe = describeTossWebhook
 			}
-			return nil, fmt.Errorf("start fake toss: %w", err)
-		}
-		tossLn = ln
+			return webhookClient(opts.Log.With("pg", pg), describe)
+		},
+		Logf:       fakeLogf(opts.Log, slog.LevelDebug),
+		ServerLogf: fakeLogf(opts.Log, slog.LevelWarn),
+	})
+	if err != nil {
+		return nil, err
 	}
-
-	set := &fakeSet{}
-	if iamportLn != nil {
-		log := opts.Log.With("pg", pgIamport)
-		url := "http://" + iamportLn.Addr().String()
-		target := orSink(opts.IamportWebhookURL, url)
-		fake := fakeiamport.New(fakeiamport.Options{
-			WebhookURL: target,
-			Faults:     fault.NewInjector(opts.Faults, nil),
-			Logf:       debugf(log),
-			HTTPClient: webhookClient(log, describeIamportWebhook),
-		})
-		set.Iamport = serveFake(pgIamport, iamportLn, url, target, fake, log)
+	if set.Iamport != nil {
+		opts.Log.Info("listening", "pg", pgIamport, "url", set.IamportURL, "webhook_url", set.IamportWebhookURL)
 	}
-	if tossLn != nil {
-		log := opts.Log.With("pg", pgToss)
-		url := "http://" + tossLn.Addr().String()
-		target := orSink(opts.TossWebhookURL, url)
-		fake := faketoss.New(faketoss.Options{
-			WebhookURL: target,
-			Faults:     fault.NewInjector(opts.Faults, nil),
-			Logf:       debugf(log),
-			HTTPClient: webhookClient(log, describeTossWebhook),
-		})
-		set.Toss = serveFake(pgToss, tossLn, url, target, fake, log)
+	if set.Toss != nil {
+		opts.Log.Info("listening", "pg", pgToss, "url", set.TossURL, "webhook_url", set.TossWebhookURL)
 	}
 	return set, nil
 }
 
-// orSink returns target, or the fake's own webhook sink when it is empty.
-func orSink(target, base string) string {
-	if target == "" {
-		return base + "/internal/webhook"
-	}
-	return target
-}
-
-// serveFake serves fake on ln in a goroutine, every call logged.
-func serveFake(name string, ln net.Listener, url, webhookURL string, fake fakePG, log *slog.Logger) *runningFake {
-	r := &runningFake{
-		Name:       name,
-		URL:        url,
-		WebhookURL: webhookURL,
-		Fake:       fake,
-		srv: &http.Server{
-			Handler:           logCalls(log, fake),
-			ReadHeaderTimeout: fakeReadHeaderTimeout,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-		served: make(chan struct{}),
-	}
-	log.Info("listening", "url", url, "webhook_url", webhookURL)
-	go func() {
-		defer close(r.served)
-		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("serve", "error", err)
-		}
-	}()
-	return r
-}
-
-// running lists the fakes that were started.
-func (s *fakeSet) running() []*runningFake {
-	var rs []*runningFake
-	for _, r := range []*runningFake{s.Iamport, s.Toss} {
-		if r != nil {
-			rs = append(rs, r)
-		}
-	}
-	return rs
-}
-
-// Close stops the servers gracefully (in-flight calls may finish until ctx
-// ends), lets queued webhooks make their first attempt (at most
-// webhookDrain), then stops the webhook senders, dropping pending retries.
-func (s *fakeSet) Close(ctx context.Context) error {
-	var errs []error
-	for _, r := range s.running() {
-		if err := r.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop fake %s: %w", r.Name, err))
-			r.srv.Close()
-		}
-		<-r.served
-	}
-	dctx, cancel := context.WithTimeout(ctx, webhookDrain)
-	defer cancel()
-	for _, r := range s.running() {
-		drainFirstAttempts(dctx, r.Fake.Webhooks())
-		r.Fake.Close()
-	}
-	return errors.Join(errs...)
-}
-
-// drainFirstAttempts waits until every delivery of h has been attempted at
-// least once or has finished, or until ctx ends. hook.Sender.Wait would
-// also wait for retries, which take minutes on the real schedules.
-func drainFirstAttempts(ctx context.Context, h *hook.Sender) {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		queued := false
-		for _, d := range h.Deliveries() {
-			if !d.Finished() && len(d.Attempts) == 0 {
-				queued = true
-				break
-			}
-		}
-		if !queued {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// debugf adapts log to the fakes' Logf knob. Their lines (deliveries
-// finished or given up, self-sink receipts, internal errors) repeat what
-// the call and webhook logs already say, so they are debug output.
-func debugf(log *slog.Logger) func(format string, args ...any) {
+// fakeLogf adapts log to fakepg's Logf knobs, whose lines start with the
+// fake's name: it becomes the pg attribute. The fakes' own lines
+// (deliveries finished or given up, self-sink receipts, internal errors)
+// repeat what the call and webhook logs already say, so they are logged at
+// debug level; their servers' errors at warning level.
+func fakeLogf(log *slog.Logger, level slog.Level) func(format string, args ...any) {
 	return func(format string, args ...any) {
-		log.Debug(fmt.Sprintf(format, args...))
+		line := fmt.Sprintf(format, args...)
+		if pg, msg, ok := strings.Cut(line, ": "); ok && (pg == pgIamport || pg == pgToss) {
+			log.Log(context.Background(), level, msg, "pg", pg)
+			return
+		}
+		log.Log(context.Background(), level, line)
 	}
 }
 
@@ -339,13 +213,13 @@ func describeTossWebhook(body []byte) []any {
 // writeReadyFile writes the fakes' URLs as KEY=value lines, atomically
 // (temporary file, then rename), so a script that waits for the file sees
 // it complete. A shell can source it.
-func writeReadyFile(path string, set *fakeSet) error {
+func writeReadyFile(path string, set *fakepg.Fakes) error {
 	var b strings.Builder
-	if r := set.Iamport; r != nil {
-		fmt.Fprintf(&b, "FAKE_IAMPORT_URL=%s\n", r.URL)
+	if set.IamportURL != "" {
+		fmt.Fprintf(&b, "FAKE_IAMPORT_URL=%s\n", set.IamportURL)
 	}
-	if r := set.Toss; r != nil {
-		fmt.Fprintf(&b, "FAKE_TOSS_URL=%s\n", r.URL)
+	if set.TossURL != "" {
+		fmt.Fprintf(&b, "FAKE_TOSS_URL=%s\n", set.TossURL)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
 
+	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
@@ -460,7 +462,7 @@ func TestFakeSubcommandUsageErrors(t *testing.T) {
 
 // startTestFakes runs both fakes on free loopback ports, logging to the
 // returned buffer, which may be read once the returned stop has run.
-func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakeSet, *bytes.Buffer, func()) {
+func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakepg.Fakes, *bytes.Buffer, func()) {
 	t.Helper()
 	var logs bytes.Buffer
 	opts.IamportAddr, opts.TossAddr = "127.0.0.1:0", "127.0.0.1:0"
@@ -486,10 +488,10 @@ func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakeSet, *bytes.Buffer,
 }
 
 // clientOpts returns subcommand options for pg against set.
-func clientOpts(set *fakeSet, pg string, out io.Writer) fakeClientOptions {
+func clientOpts(set *fakepg.Fakes, pg string, out io.Writer) fakeClientOptions {
 	return fakeClientOptions{
 		IO: &iostreams{Out: out, ErrOut: io.Discard}, PG: pg, JSON: true,
-		IamportURL: set.Iamport.URL, TossURL: set.Toss.URL,
+		IamportURL: set.IamportURL, TossURL: set.TossURL,
 		Now: time.Now,
 	}
 }
@@ -602,7 +604,7 @@ func TestFakeFlows(t *testing.T) {
 	// Every call and every webhook attempt is in the log, the deposit
 	// secret is not.
 	var secrets []string
-	for _, d := range set.Toss.Fake.Webhooks().Deliveries() {
+	for _, d := range set.Toss.Webhooks().Deliveries() {
 		if ev, err := toss.ParseWebhook(d.Body); err == nil && ev.Deposit != nil {
 			secrets = append(secrets, ev.Deposit.Secret)
 		}
@@ -613,9 +615,9 @@ func TestFakeFlows(t *testing.T) {
 		`msg=call pg=iamport method=POST path=/vbanks status=200 duration=`,
 		`msg=call pg=iamport method=PUT path=/internal/deposit/imp_`,
 		`msg=call pg=toss method=PUT path=/internal/`,
-		`msg=webhook pg=iamport url=` + set.Iamport.URL + `/internal/webhook uid=imp_`,
+		`msg=webhook pg=iamport url=` + set.IamportURL + `/internal/webhook uid=imp_`,
 		`payment_status=paid status=200 duration=`,
-		`msg=webhook pg=toss url=` + set.Toss.URL + `/internal/webhook event=DEPOSIT_CALLBACK order_id=`,
+		`msg=webhook pg=toss url=` + set.TossURL + `/internal/webhook event=DEPOSIT_CALLBACK order_id=`,
 		`event=PAYMENT_STATUS_CHANGED`,
 		`payment_status=PARTIAL_CANCELED status=200`,
 		`level=DEBUG`, // the fakes' own diagnostics
@@ -828,10 +830,7 @@ func TestWebhookLogger(t *testing.T) {
 
 func TestWriteReadyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fake.env")
-	set := &fakeSet{
-		Iamport: &runningFake{URL: "http://127.0.0.1:1"},
-		Toss:    &runningFake{URL: "http://127.0.0.1:2"},
-	}
+	set := &fakepg.Fakes{IamportURL: "http://127.0.0.1:1", TossURL: "http://127.0.0.1:2"}
 	if err := writeReadyFile(path, set); err != nil {
 		t.Fatal(err)
 	}
@@ -849,5 +848,31 @@ func TestWriteReadyFile(t *testing.T) {
 	}
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d files, want only the ready file", len(entries))
+	}
+}
+
+func TestFakeLogf(t *testing.T) {
+	tests := []struct {
+		name   string
+		level  slog.Level
+		format string
+		args   []any
+		want   string
+	}{
+		{"diagnostic of a fake", slog.LevelDebug, "toss: webhook %s delivered", []any{"w-1"},
+			`level=DEBUG msg="webhook w-1 delivered" pg=toss`},
+		{"server error", slog.LevelWarn, "iamport: http: superfluous response.WriteHeader call", nil,
+			`level=WARN msg="http: superfluous response.WriteHeader call" pg=iamport`},
+		{"no fake named", slog.LevelDebug, "kakao: %d", []any{1},
+			`level=DEBUG msg="kakao: 1"` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			fakeLogf(newLogger(&logs, "text", "debug"), tt.level)(tt.format, tt.args...)
+			if !strings.Contains(logs.String(), tt.want) {
+				t.Errorf("log = %q, want it to contain %q", logs.String(), tt.want)
+			}
+		})
 	}
 }

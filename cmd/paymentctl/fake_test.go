@@ -602,7 +602,14 @@ func TestFakeFlows(t *testing.T) {
 	}
 
 	// Every call and every webhook attempt is in the log, the deposit
-	// secret is not.
+	// secret is not. Deliveries are asynchronous: let them finish first.
+	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	for _, s := range []interface{ Wait(context.Context) error }{set.Iamport.Webhooks(), set.Toss.Webhooks()} {
+		if err := s.Wait(waitCtx); err != nil {
+			t.Fatalf("webhooks still pending: %v", err)
+		}
+	}
 	var secrets []string
 	for _, d := range set.Toss.Webhooks().Deliveries() {
 		if ev, err := toss.ParseWebhook(d.Body); err == nil && ev.Deposit != nil {

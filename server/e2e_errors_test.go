@@ -313,12 +313,23 @@ func TestDeliveryRetriedUntilReceiverIsUp(t *testing.T) {
 		if err != nil || len(hooks) != 1 {
 			t.Fatalf("stored events: %d, %v", len(hooks), err)
 		}
-		attempts, err := h.srv.Store.WebhookResponses(context.Background(), hooks[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(attempts) < 3 || attempts[0].Status != 503 || attempts[len(attempts)-1].Status != 200 {
-			t.Errorf("recorded attempts: %+v", attempts)
+		// The attempt is recorded after the receiver answered: wait for it.
+		deadline = time.Now().Add(eventWaitTimeout)
+		for {
+			attempts, err := h.srv.Store.WebhookResponses(context.Background(), hooks[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(attempts); n > 0 && attempts[n-1].Status == 200 {
+				if n < 3 || attempts[0].Status != 503 {
+					t.Errorf("recorded attempts: %+v", attempts)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no successful attempt recorded: %+v", attempts)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

@@ -88,13 +88,17 @@
 //     retried; the self-sink no longer rewrites the payment's status.
 //   - Success is HTTP 200 and errors are {code, message} with real codes.
 //
+// As the published SDK (toss-payments-server-api) declares, so its typia
+// checks pass: card numbers are the 16 digits typed in (the real API masks
+// them), and a virtual account's dueDate is a date (YYYY-MM-DD, KST), 7 days
+// ahead.
+//
 // Closer to the real API, on purpose:
 //   - POST /v1/payments/confirm and GET /v1/payments/orders/{orderId} exist;
 //     a duplicate orderId is 400 DUPLICATED_ORDER_ID.
 //   - The SDK's method discriminators and the cancel body's paymentKey are
 //     optional (checked when present).
-//   - Card numbers are masked; dates are ISO 8601 with +09:00; dueDate is a
-//     date-time 7 days ahead; version is "2022-11-16"; suppliedAmount and vat
+//   - Dates are ISO 8601 with +09:00; version is "2022-11-16"; suppliedAmount and vat
 //     are split as Toss does; every change gets a new transactionKey, also
 //     sent as lastTransactionKey and on each cancel entry.
 //   - Refunding a paid virtual account needs refundReceiveAccount.

@@ -53,7 +53,7 @@ func (s *Server) newPayment(now time.Time, method tossapi.Method, typ tossapi.Pa
 func newCard(number string, installment int, paymentKey string) *tossapi.Card {
 	return &tossapi.Card{
 		Company:               cardCompany,
-		Number:                maskCard(number),
+		Number:                number, // the SDK's Pattern<"[0-9]{16}">, as the original fake
 		InstallmentPlanMonths: installment,
 		ApproveNo:             randomDigits(8),
 		CardType:              tossapi.CardTypeCredit,
@@ -277,7 +277,7 @@ func (s *Server) createVirtualAccount(r *http.Request) (any, error) {
 		AccountType:      tossapi.AccountTypeNormal,
 		Bank:             in.Bank,
 		CustomerName:     in.CustomerName,
-		DueDate:          tossapi.FormatTime(now.Add(dueAfter)),
+		DueDate:          tossapi.FormatTime(now.Add(dueAfter))[:len("2006-01-02")], // the SDK's Format<"date">
 		SettlementStatus: tossapi.SettlementIncompleted,
 		RefundStatus:     tossapi.RefundStatusNone,
 	}

@@ -126,13 +126,4 @@ func randomDigits(n int) string {
 	return string(b)
 }
 
-// maskCard hides a card number as Toss does: the first eight digits, four
-// stars, the digits after them but the last, and a star.
-func maskCard(number string) string {
-	if len(number) < 13 {
-		return strings.Repeat("*", len(number))
-	}
-	return number[:8] + "****" + number[12:len(number)-1] + "*"
-}
-
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -32,6 +32,13 @@ fail() {
 	exit 1
 }
 
+# unavailable: the npm registry could not be reached for the packages; exit
+# 3 so CI can tell "could not check" from "incompatible".
+unavailable() {
+	echo "ts-compat: $* (packages unavailable, nothing was checked)" >&2
+	exit 3
+}
+
 stop_server() {
 	[[ -n "$server_pid" ]] || return 0
 	if kill -0 "$server_pid" 2>/dev/null; then
@@ -65,11 +72,11 @@ cd "$here"
 # 1. Node dependencies and the original SDK.
 if [[ "${TSCOMPAT_SKIP_INSTALL:-}" != 1 || ! -d node_modules/typia ]]; then
 	echo "== npm ci" >&2
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed"
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 || unavailable "npm ci failed"
 fi
 if [[ ! -f node_modules/payment-backend/lib/api/index.js ]]; then
 	echo "== npm pack $sdk_spec" >&2
-	packed="$(npm pack "$sdk_spec" --json --pack-destination "$tmp" 2>/dev/null)" || fail "npm pack $sdk_spec failed"
+	packed="$(npm pack "$sdk_spec" --json --pack-destination "$tmp" 2>/dev/null)" || unavailable "npm pack $sdk_spec failed"
 	got="$(node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(j[0].filename+" "+j[0].integrity)' <<<"$packed")"
 	[[ "${got#* }" == "$sdk_integrity" ]] || fail "$sdk_spec integrity ${got#* }, want $sdk_integrity"
 	mkdir -p node_modules/payment-backend

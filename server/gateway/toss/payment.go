@@ -87,9 +87,11 @@ const (
 // ITossCardPayment, ITossVirtualAccountPayment, ITossTransferPayment,
 // ITossMobilePhonePayment and ITossGiftCertificatePayment).
 //
-// The method objects (Card, VirtualAccount, ...) are all written, null when
-// they do not apply, as the real API does; Discount and EasyPay belong to card
-// payments. Secret belongs to virtual accounts and is omitted otherwise.
+// Encoding writes only the method objects of the payment's method (see
+// MarshalJSON): Card, Discount and EasyPay for cards, VirtualAccount and
+// Secret for virtual accounts, and so on. The real API writes the others as
+// null, but the SDK's union is told apart by these keys. Decoding accepts
+// both.
 type Payment struct {
 	MID            string `json:"mId"`
 	Version        string `json:"version"`
@@ -314,4 +316,49 @@ type Cancel struct {
 type Failure struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// methodFields lists the method-specific keys of a payment object; each
+// method's SDK type has only its own (ITossCardPayment has card, discount
+// and easyPay; ITossVirtualAccountPayment has virtualAccount and secret).
+func methodFields(m Method) []string {
+	switch m {
+	case MethodCard, MethodEasyPay:
+		return []string{"card", "discount", "easyPay"}
+	case MethodVirtualAccount:
+		return []string{"virtualAccount", "secret"}
+	case MethodTransfer:
+		return []string{"transfer"}
+	case MethodMobilePhone:
+		return []string{"mobilePhone"}
+	case MethodGiftCertificate, MethodCultureGiftCert, MethodBookGiftCert, MethodGameGiftCert:
+		return []string{"giftCertificate"}
+	}
+	return nil
+}
+
+// MarshalJSON writes the common fields plus only the method-specific ones
+// of p's method. The published SDK types ITossPayment as a union told
+// apart by those keys: a virtual-account payment carrying "card": null is
+// read as a broken card payment.
+func (p Payment) MarshalJSON() ([]byte, error) {
+	type plain Payment // without this method
+	b, err := json.Marshal(plain(p))
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	keep := make(map[string]bool)
+	for _, k := range methodFields(p.Method) {
+		keep[k] = true
+	}
+	for _, k := range []string{"card", "discount", "easyPay", "virtualAccount", "transfer", "mobilePhone", "giftCertificate"} {
+		if !keep[k] {
+			delete(m, k)
+		}
+	}
+	return json.Marshal(m)
 }

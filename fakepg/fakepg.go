@@ -77,6 +77,10 @@ type Options struct {
 	// handler panics, malformed requests), prefixed like Logf; nil means
 	// Logf.
 	ServerLogf func(format string, args ...any)
+	// Listen, if set, opens the fakes' listeners instead of net.Listen,
+	// e.g. a socket-handoff server's Listen, so a re-executed process
+	// inherits the fakes' ports with the API's. Nil listens normally.
+	Listen func(network, addr string) (net.Listener, error)
 	// IamportKey, IamportSecret and TossSecretKey override the accepted
 	// credentials; "" keeps each fake's default.
 	IamportKey, IamportSecret string
@@ -142,17 +146,21 @@ func Start(ctx context.Context, opts Options) (*Fakes, error) {
 		serverLogf = logf
 	}
 
-	var lc net.ListenConfig
+	listen := opts.Listen
+	if listen == nil {
+		var lc net.ListenConfig
+		listen = func(network, addr string) (net.Listener, error) { return lc.Listen(ctx, network, addr) }
+	}
 	var iamportLn, tossLn net.Listener
 	if startIamport {
-		ln, err := lc.Listen(ctx, "tcp", orDefault(opts.IamportAddr, DefaultIamportAddr))
+		ln, err := listen("tcp", orDefault(opts.IamportAddr, DefaultIamportAddr))
 		if err != nil {
 			return nil, fmt.Errorf("start fake iamport: %w", err)
 		}
 		iamportLn = ln
 	}
 	if startToss {
-		ln, err := lc.Listen(ctx, "tcp", orDefault(opts.TossAddr, DefaultTossAddr))
+		ln, err := listen("tcp", orDefault(opts.TossAddr, DefaultTossAddr))
 		if err != nil {
 			if iamportLn != nil {
 				iamportLn.Close()

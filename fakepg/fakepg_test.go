@@ -717,3 +717,30 @@ func TestServerLogf(t *testing.T) {
 		})
 	}
 }
+
+func TestListen(t *testing.T) {
+	var opened []string
+	f, err := Start(context.Background(), Options{
+		IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0",
+		Listen: func(network, addr string) (net.Listener, error) {
+			opened = append(opened, addr)
+			return net.Listen(network, addr)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close(context.Background())
+	if len(opened) != 2 {
+		t.Fatalf("Listen called for %v, want both fakes", opened)
+	}
+	resp, err := http.Post(f.IamportURL+"/users/getToken", "application/json",
+		strings.NewReader(`{"imp_key":"test_imp_key","imp_secret":"test_imp_secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("token through a listener from Listen: %d", resp.StatusCode)
+	}
+}

@@ -40,6 +40,10 @@ type Options struct {
 	// fake PGs; empty means the configured fake ports on 127.0.0.1. Tests
 	// use "127.0.0.1:0".
 	FakeIamportAddr, FakeTossAddr string
+	// Listen opens the in-process fakes' listeners in local mode; serve
+	// passes its socket-handoff server's, so a re-executed binary inherits
+	// them. Nil listens normally.
+	Listen func(network, addr string) (net.Listener, error)
 	// Inbox mounts the test receiver POST /payments/internal/webhook even
 	// outside local mode (tests).
 	Inbox bool
@@ -302,6 +306,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),
 			TossAddr:    orAddr(opts.FakeTossAddr, cfg.Fake.TossPort),
 			Logf:        func(f string, args ...any) { a.log.Debug(fmt.Sprintf(f, args...)) },
+			Listen:      opts.Listen,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT if the ports are taken): %w", err)

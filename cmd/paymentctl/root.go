@@ -18,13 +18,16 @@ type exitCode int
 
 // Exit codes. exitConfig is sysexits' EX_CONFIG, so a service manager can
 // be told not to restart a server whose configuration is wrong
-// (RestartPreventExitStatus=78).
+// (RestartPreventExitStatus=78); exitBusy is EX_TEMPFAIL, "try again
+// later", for an update refused because another one runs. An error with an
+// ExitCode method chooses its own.
 const (
 	exitOK        exitCode = 0
 	exitError     exitCode = 1
 	exitUsage     exitCode = 2
-	exitCancelled exitCode = 130
+	exitBusy      exitCode = 75
 	exitConfig    exitCode = 78
+	exitCancelled exitCode = 130
 )
 
 // usageError marks an error in how the command was called (flags,
@@ -64,7 +67,10 @@ func run(ctx context.Context, f *factory, args []string) exitCode {
 	fmt.Fprintln(f.IO.ErrOut, "Error:", err)
 	var uerr *usageError
 	var verr *config.ValidationError
+	var coded interface{ ExitCode() exitCode }
 	switch {
+	case errors.As(err, &coded):
+		return coded.ExitCode()
 	case errors.As(err, &uerr):
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return exitUsage

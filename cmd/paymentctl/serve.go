@@ -15,6 +15,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/ops/handoff"
+	"github.com/paymentctl/paymentctl/ops/updater"
 	"github.com/paymentctl/paymentctl/server"
 )
 
@@ -77,13 +78,25 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	gin.SetMode(gin.ReleaseMode)
 
 	var app *server.App
+	var agent *updater.Agent
+	var agentLn net.Listener
 	hs, err := handoff.New(handoff.Options{
 		PIDFile: opts.PIDFile,
 		Ready: func(ctx context.Context) error {
-			return handoff.HandlerProbe(app.Handler, "/monitors/health")(ctx)
+			if err := handoff.HandlerProbe(app.Handler, "/monitors/health")(ctx); err != nil {
+				return err
+			}
+			// The updater agent answers once the API is ready, so that a
+			// process failing its check never takes an updater request.
+			return agent.Start(agentLn)
 		},
-		Logger:    log,
-		OnUpgrade: func(err error) { app.Metrics.Handoff(err) },
+		Logger: log,
+		OnUpgrade: func(err error) {
+			app.Metrics.Handoff(err)
+			if err == nil {
+				agent.Retire() // the new process's agent answers now
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("prepare the socket handoff: %w", err)
@@ -93,8 +106,15 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// The agent's socket is inherited across handoffs like the API's.
+	agentLn, err = listenAgent(hs, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer agentLn.Close()
 
-	app, err = server.NewApp(ctx, server.Options{Config: cfg, Logger: log})
+	app, err = server.NewApp(ctx, server.Options{Config: cfg, Logger: log, Listen: hs.Listen})
 	if err != nil {
 		ln.Close()
 		return err
@@ -112,8 +132,22 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		ln.Close()
 		return err
 	}
-	local := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	apiPort := ln.Addr().(*net.TCPAddr).Port
+	local := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort))
 	app.WireWebhooks(local)
+	if agent, err = newAgent(cfg, hs, log, local, apiPort); err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		// After this process handed off, a rollout it runs as the master
+		// finishes here (health check of its successor, summary).
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), updater.DefaultHealthTimeout+30*time.Second)
+		defer cancel()
+		if err := agent.Close(stopCtx); err != nil {
+			log.Error("stop the updater agent", "err", err)
+		}
+	}()
 	banner(opts.IO, log, cfg, app, local)
 
 	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

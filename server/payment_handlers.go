@@ -20,138 +20,104 @@ type payments interface {
 	ReservationBySource(ctx context.Context, in sdk.Accessor) (*sdk.Reservation, error)
 }
 
-// paymentHandlers serve /payments/histories and /payments/reservations.
-type paymentHandlers struct {
-	svc payments
-}
-
 // fail records err for the error mapper.
 func fail(c *gin.Context, err error) { _ = c.Error(err) }
 
-func (h *paymentHandlers) createHistory(c *gin.Context) {
-	var in sdk.HistoryCreate
-	if err := decode(c, &in, "vendor", "source", "price", "password", "webhook_url"); err != nil {
-		fail(c, err)
-		return
-	}
-	if err := validateHistoryCreate(in); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.CreateHistory(c.Request.Context(), in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, out)
+// route is one JSON-in, JSON-out payment route: the body's required keys,
+// its validation, and the service call.
+type route[In, Out any] struct {
+	status   int
+	required []string
+	validate func(In) error // nil: nothing beyond the required keys
+	call     func(ctx context.Context, c *gin.Context, in In) (Out, error)
 }
 
-func (h *paymentHandlers) historyByID(c *gin.Context) {
-	id, err := idParam(c)
-	if err != nil {
-		fail(c, err)
-		return
+// handler decodes and validates the (decrypted) body, calls the service and
+// answers with the route's status; any failure goes to the error mapper.
+func (r route[In, Out]) handler() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in In
+		if err := decode(c, &in, r.required...); err != nil {
+			fail(c, err)
+			return
+		}
+		if r.validate != nil {
+			if err := r.validate(in); err != nil {
+				fail(c, err)
+				return
+			}
+		}
+		out, err := r.call(c.Request.Context(), c, in)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(r.status, out)
 	}
-	var in sdk.Password
-	if err := decode(c, &in, "password"); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.History(c.Request.Context(), id, in.Password)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }
 
-func (h *paymentHandlers) historyBySource(c *gin.Context) {
-	var in sdk.Accessor
-	if err := decode(c, &in, "schema", "table", "id", "password"); err != nil {
-		fail(c, err)
-		return
+// byID adapts a look-up by the :id path segment and a password body.
+func byID[Out any](find func(ctx context.Context, id, password string) (Out, error)) route[sdk.Password, Out] {
+	return route[sdk.Password, Out]{
+		status:   http.StatusOK,
+		required: []string{"password"},
+		call: func(ctx context.Context, c *gin.Context, in sdk.Password) (Out, error) {
+			id, err := idParam(c)
+			if err != nil {
+				var zero Out
+				return zero, err
+			}
+			return find(ctx, id, in.Password)
+		},
 	}
-	if err := validateAccessor(in); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.HistoryBySource(c.Request.Context(), in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }
 
-func (h *paymentHandlers) cancel(c *gin.Context) {
-	var in sdk.CancelCreate
-	if err := decode(c, &in, "source", "password", "price", "reason"); err != nil {
-		fail(c, err)
-		return
+// bySource adapts a look-up by source triple and password.
+func bySource[Out any](find func(ctx context.Context, in sdk.Accessor) (Out, error)) route[sdk.Accessor, Out] {
+	return route[sdk.Accessor, Out]{
+		status:   http.StatusOK,
+		required: []string{"schema", "table", "id", "password"},
+		validate: validateAccessor,
+		call:     func(ctx context.Context, _ *gin.Context, in sdk.Accessor) (Out, error) { return find(ctx, in) },
 	}
-	if err := validateCancel(in); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.Cancel(c.Request.Context(), in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }
 
-func (h *paymentHandlers) createReservation(c *gin.Context) {
-	var in sdk.ReservationCreate
-	if err := decode(c, &in, "vendor", "source", "title", "password"); err != nil {
-		fail(c, err)
-		return
-	}
-	if err := validateReservationCreate(in); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.CreateReservation(c.Request.Context(), in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, out)
+// serviceCall adapts a service method that needs only the body.
+func serviceCall[In, Out any](f func(context.Context, In) (Out, error)) func(context.Context, *gin.Context, In) (Out, error) {
+	return func(ctx context.Context, _ *gin.Context, in In) (Out, error) { return f(ctx, in) }
 }
 
-func (h *paymentHandlers) reservationByID(c *gin.Context) {
-	id, err := idParam(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	var in sdk.Password
-	if err := decode(c, &in, "password"); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.Reservation(c.Request.Context(), id, in.Password)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+// paymentHandlers are the handlers of /payments/histories and
+// /payments/reservations.
+type paymentHandlers struct {
+	createHistory, historyByID, historyBySource, cancel     gin.HandlerFunc
+	createReservation, reservationByID, reservationBySource gin.HandlerFunc
 }
 
-func (h *paymentHandlers) reservationBySource(c *gin.Context) {
-	var in sdk.Accessor
-	if err := decode(c, &in, "schema", "table", "id", "password"); err != nil {
-		fail(c, err)
-		return
+// newPaymentHandlers builds the payment handlers on svc.
+func newPaymentHandlers(svc payments) paymentHandlers {
+	return paymentHandlers{
+		createHistory: route[sdk.HistoryCreate, *sdk.History]{
+			status:   http.StatusCreated,
+			required: []string{"vendor", "source", "price", "password", "webhook_url"},
+			validate: validateHistoryCreate,
+			call:     serviceCall(svc.CreateHistory),
+		}.handler(),
+		historyByID:     byID(svc.History).handler(),
+		historyBySource: bySource(svc.HistoryBySource).handler(),
+		cancel: route[sdk.CancelCreate, *sdk.History]{
+			status:   http.StatusOK,
+			required: []string{"source", "password", "price", "reason"},
+			validate: validateCancel,
+			call:     serviceCall(svc.Cancel),
+		}.handler(),
+		createReservation: route[sdk.ReservationCreate, *sdk.Reservation]{
+			status:   http.StatusCreated,
+			required: []string{"vendor", "source", "title", "password"},
+			validate: validateReservationCreate,
+			call:     serviceCall(svc.CreateReservation),
+		}.handler(),
+		reservationByID:     byID(svc.Reservation).handler(),
+		reservationBySource: bySource(svc.ReservationBySource).handler(),
 	}
-	if err := validateAccessor(in); err != nil {
-		fail(c, err)
-		return
-	}
-	out, err := h.svc.ReservationBySource(c.Request.Context(), in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }

@@ -42,7 +42,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	}))
 
 	mon := &monitorHandlers{mon: o.Monitor, ready: o.Ready}
-	pay := &paymentHandlers{svc: o.Payments}
+	pay := newPaymentHandlers(o.Payments)
 	hooks := &webhookHandlers{svc: o.Webhooks}
 
 	r.GET("/monitors/health", mon.health)

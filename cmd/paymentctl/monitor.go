@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/ops/monitor"
+	"github.com/paymentctl/paymentctl/ops/updater"
 )
 
 // monitorOptions are the inputs of `paymentctl monitor`.
@@ -39,9 +41,11 @@ a table: instance, commit, version, uptime, CPU %, RSS, goroutines, requests,
 errors, restarts and status.
 
 Which instances: --url, when given (repeat it for several servers); otherwise
-the mode's API address (local: 127.0.0.1 and the API port; dev and real:
-PAYMENT_DEV_API_URL / PAYMENT_REAL_API_URL), as one instance. Listing every
-instance registered with the updater master comes with the updater.
+every instance registered with the mode's updater master (local: 127.0.0.1 and
+the updater port; dev and real: PAYMENT_DEV_MASTER / PAYMENT_REAL_MASTER),
+asked again at each refresh. If the master does not answer, the mode's API
+address alone (local: 127.0.0.1 and the API port; dev and real:
+PAYMENT_DEV_API_URL / PAYMENT_REAL_API_URL).
 
 CPU % is the CPU time spent between two samples taken --interval apart over
 that interval (100% is one core busy), not the average since the process
@@ -97,16 +101,24 @@ until Ctrl-C, which ends it with status 0.`,
 
 // runMonitor prints the monitors once, or until ctx ends with --watch.
 func runMonitor(ctx context.Context, opts *monitorOptions) error {
-	urls := opts.URLs
-	if len(urls) == 0 {
+	var instances monitor.Instances = monitor.Static(opts.URLs...)
+	if len(opts.URLs) == 0 {
 		ep, err := opts.Config.Endpoint(opts.Mode)
 		if err != nil {
 			return err
 		}
-		urls = []string{ep.APIURL}
+		key, err := updater.DeriveKey(opts.Config.System.Password.Reveal())
+		if err != nil {
+			return err
+		}
+		master, err := updater.NewClient(ep.Master, key, updater.ClientOptions{})
+		if err != nil {
+			return err
+		}
+		instances = &masterInstances{master: master, fallback: monitor.Static(ep.APIURL), errOut: opts.IO.ErrOut}
 	}
 	col, err := monitor.New(monitor.Options{
-		Instances: monitor.Static(urls...),
+		Instances: instances,
 		Key:       opts.Config.Connection.Encryption.Key.Reveal(),
 		IV:        opts.Config.Connection.Encryption.IV.Reveal(),
 		Interval:  opts.Interval,
@@ -136,4 +148,32 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 		return err
 	}
 	return rep.Err()
+}
+
+// masterInstances lists every instance the mode's updater master knows,
+// asked again at each refresh so instances that join or leave show up. If
+// the master does not answer, it falls back to the mode's API URL and says
+// so once.
+type masterInstances struct {
+	master   *updater.Client
+	fallback monitor.StaticInstances
+	errOut   io.Writer
+	warned   bool
+}
+
+// Instances asks the master for its members.
+func (m *masterInstances) Instances(ctx context.Context) ([]monitor.Instance, error) {
+	members, err := m.master.Members(ctx)
+	if err != nil || len(members) == 0 {
+		if !m.warned && m.errOut != nil {
+			m.warned = true
+			fmt.Fprintf(m.errOut, "updater master %s did not list instances (%v); showing the mode's API only\n", m.master.Addr(), err)
+		}
+		return m.fallback.Instances(ctx)
+	}
+	out := make([]monitor.Instance, 0, len(members))
+	for _, mem := range members {
+		out = append(out, monitor.Instance{Name: mem.Name, APIURL: mem.APIURL})
+	}
+	return out, nil
 }

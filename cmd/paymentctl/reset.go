@@ -3,10 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 
+	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/ops/reset"
 )
 
 // resetOptions are the inputs of `paymentctl reset`.
@@ -14,6 +19,13 @@ type resetOptions struct {
 	IO     *iostreams
 	Config *config.Config
 	Mode   config.Mode
+	// NoPull, NoBuild and NoStart skip those steps.
+	NoPull, NoBuild, NoStart bool
+	// PIDFile is the server's PID file; "" means <releases>/paymentctl.pid.
+	PIDFile string
+	// ConfigFile is the --config flag, passed on to the restarted server
+	// (PAYMENT_CONFIG reaches it through the environment).
+	ConfigFile string
 }
 
 // newResetCmd returns `paymentctl reset`. runF replaces runReset in tests.
@@ -22,11 +34,32 @@ func newResetCmd(f *factory, runF func(context.Context, *resetOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "reset <mode>",
 		Short: "Rebuild a local or dev deployment from scratch, with sample data",
-		Long: `Pull, build, stop the server, drop and re-create the schema, migrate, seed sample
-data by running the payment flows against the fake PGs, and restart: the
-original's reset:dev. Only for local and dev; real is always refused.`,
-		Example: `  paymentctl reset dev`,
-		Args:    modeArg,
+		Long: `Rebuild this host's deployment from scratch: the original's reset:dev.
+Only for local and dev, and only the mode this host is configured for;
+real is always refused. Steps, each printed with its outcome and duration;
+the first failure stops the rest:
+
+  1. pull    git pull --ff-only in updator.repo                  (--no-pull skips)
+  2. build   build the checked-out commit into <releases>/<hash>/paymentctl,
+             check it, point <releases>/current at it            (--no-build skips)
+  3. stop    SIGTERM the server of the PID file, wait for its drain (60 s at most)
+  4. schema  drop every table (migrations down to zero, River's too), migrate up
+  5. seed    run the payment flows against fake PGs through an in-process
+             instance: an Iamport card payment, an Iamport virtual account and
+             its deposit, a Toss card payment with a partial cancel, a Toss
+             virtual account, a saved card at each PG; prints their ids.
+             Every sample record's password is "` + reset.SamplePassword + `".
+  6. start   run <releases>/current/paymentctl serve --pid-file <pid file> in
+             the background (log: <releases>/paymentctl.log), wait for
+             /monitors/health                                    (--no-start skips)
+
+The updater agent runs inside serve, so step 6 restarts it too.`,
+		Example: `  # on the dev host: pull, build, reset the database, restart
+  paymentctl reset dev
+
+  # a fresh local database with sample data, nothing built or started
+  paymentctl reset local --no-pull --no-build --no-start`,
+		Args: modeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := config.Mode(args[0])
 			if mode == config.ModeReal {
@@ -37,16 +70,57 @@ original's reset:dev. Only for local and dev; real is always refused.`,
 				return err
 			}
 			opts.Config, opts.Mode = cfg, mode
+			opts.ConfigFile, _ = cmd.Flags().GetString("config")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
 			return runReset(cmd.Context(), opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.NoPull, "no-pull", false, "do not git pull")
+	fl.BoolVar(&opts.NoBuild, "no-build", false, "do not build a release (keep <releases>/current)")
+	fl.BoolVar(&opts.NoStart, "no-start", false, "do not start the server afterwards")
+	fl.StringVar(&opts.PIDFile, "pid-file", "", "the server's PID file (default <releases>/paymentctl.pid)")
 	return cmd
 }
 
 // runReset rebuilds the deployment.
-func runReset(_ context.Context, _ *resetOptions) error {
-	return notImplemented("reset", "issue 5, operations")
+func runReset(ctx context.Context, opts *resetOptions) error {
+	cfg := opts.Config
+	gin.SetMode(gin.ReleaseMode) // the seeding instance runs gin
+	// The restarted server reads the same configuration: the environment
+	// and .env of this directory, the --config file, and the global flags'
+	// values.
+	env := append(os.Environ(), "PAYMENT_MODE="+string(opts.Mode),
+		"PAYMENT_LOG_FORMAT="+cfg.Log.Format, "PAYMENT_LOG_LEVEL="+cfg.Log.Level)
+	var serveArgs []string
+	if opts.ConfigFile != "" {
+		abs, err := filepath.Abs(opts.ConfigFile)
+		if err != nil {
+			return err
+		}
+		serveArgs = append(serveArgs, "--config", abs)
+	}
+	return reset.Run(ctx, reset.Options{
+		Config: cfg, Mode: opts.Mode,
+		NoPull: opts.NoPull, NoBuild: opts.NoBuild, NoStart: opts.NoStart,
+		PIDFile:   opts.PIDFile,
+		ServeArgs: serveArgs,
+		Env:       env,
+		Out:       opts.IO.Out,
+		Logger:    quietLogger(opts.IO, cfg),
+	})
+}
+
+// quietLogger is the logger of the build and of the seeding instance:
+// warnings and errors only, unless the configuration asks for debug, so
+// that the progress lines stay readable.
+func quietLogger(io *iostreams, cfg *config.Config) *slog.Logger {
+	level := cfg.Log.Level
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil || lvl > slog.LevelDebug && lvl < slog.LevelWarn {
+		level = "warn"
+	}
+	return newLogger(io.ErrOut, cfg.Log.Format, level)
 }

@@ -78,6 +78,7 @@ type App struct {
 	Metrics *metrics.Metrics
 
 	queue       *webhook.Queue
+	pgTransport *http.Transport
 	metricsAddr string
 	log         *slog.Logger
 }
@@ -264,6 +265,9 @@ func (a *App) Close(ctx context.Context) error {
 	if a.queue != nil {
 		errs = append(errs, a.queue.Stop(ctx))
 	}
+	if a.pgTransport != nil {
+		a.pgTransport.CloseIdleConnections()
+	}
 	if a.Fakes != nil {
 		errs = append(errs, a.Fakes.Close(ctx))
 	}
@@ -319,10 +323,13 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 			tossURL, tossSecret = fakes.TossURL, faketoss.DefaultSecretKey
 		}
 	}
+	// A transport of the App's own, so Close can drop its idle
+	// connections: a server shutting down waits for them otherwise.
+	a.pgTransport = http.DefaultTransport.(*http.Transport).Clone()
 	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", nil)}})
+		HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", a.pgTransport)}})
 	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", nil)}})
+		HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", a.pgTransport)}})
 	return ic, tc, nil
 }
 

@@ -73,7 +73,7 @@ func StopServer(ctx context.Context, pidFile string, timeout time.Duration) (Sto
 	if cmdline, ok := commandLine(pid); ok && !strings.Contains(cmdline, "paymentctl") {
 		return Stopped{}, fmt.Errorf("PID %d from %s runs %q, not paymentctl; remove the file if it is stale", pid, pidFile, cmdline)
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+	if err := terminate(pid); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
 			return Stopped{Why: fmt.Sprintf("no server running (PID %d from %s has exited)", pid, pidFile)}, nil
 		}
@@ -98,7 +98,7 @@ func StopServer(ctx context.Context, pidFile string, timeout time.Duration) (Sto
 // alive reports whether pid is a process that has not exited: signal 0
 // reaches it, and it is not a zombie waiting for its parent.
 func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+	if err := probe(pid); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -192,7 +192,7 @@ func StartServer(ctx context.Context, opts StartOptions) (*Started, error) {
 	cmd := exec.Command(opts.Binary, opts.Args...)
 	cmd.Env, cmd.Dir = opts.Env, opts.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detached()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Binary, err)
 	}

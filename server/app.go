@@ -40,9 +40,9 @@ type Options struct {
 	// fake PGs; empty means the configured fake ports on 127.0.0.1. Tests
 	// use "127.0.0.1:0".
 	FakeIamportAddr, FakeTossAddr string
-	// Listen opens the in-process fakes' listeners in local mode; serve
-	// passes its socket-handoff server's, so a re-executed binary inherits
-	// them. Nil listens normally.
+	// Listen opens the metrics listener and, in local mode, the in-process
+	// fakes' listeners; serve passes its socket-handoff server's, so a
+	// re-executed binary inherits them. Nil listens normally.
 	Listen func(network, addr string) (net.Listener, error)
 	// Inbox mounts the test receiver POST /payments/internal/webhook even
 	// outside local mode (tests).
@@ -80,6 +80,7 @@ type App struct {
 	queue       *webhook.Queue
 	pgTransport *http.Transport
 	metricsAddr string
+	listen      func(network, addr string) (net.Listener, error)
 	log         *slog.Logger
 }
 
@@ -99,7 +100,10 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{log: log, Metrics: metrics.New(), metricsAddr: cfg.Metrics.Addr}
+	a := &App{log: log, Metrics: metrics.New(), metricsAddr: cfg.Metrics.Addr, listen: opts.Listen}
+	if a.listen == nil {
+		a.listen = net.Listen
+	}
 	defer func() {
 		if err != nil {
 			_ = a.Close(context.WithoutCancel(ctx))
@@ -180,14 +184,14 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// serveMetrics serves /metrics on its own listener until ctx ends. While
-// another process holds the address (the previous generation during a
-// handoff) it retries every second.
+// serveMetrics serves /metrics on its own listener until ctx ends. The
+// listener comes from Options.Listen, so serve's handoff passes it on; if
+// the address is taken it retries every second.
 func (a *App) serveMetrics(ctx context.Context) {
 	var ln net.Listener
 	for warned := false; ; warned = true {
 		var err error
-		if ln, err = net.Listen("tcp", a.metricsAddr); err == nil {
+		if ln, err = a.listen("tcp", a.metricsAddr); err == nil {
 			break
 		}
 		if !warned {

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The load run of paymentctl (docs/performance.md): a running
+# `paymentctl serve` on PostgreSQL, fake PGs in process (local mode), wrk on
+# loopback. It measures, in about two minutes:
+#   - idle RSS after start-up (VmRSS from /proc/<pid>/status);
+#   - encrypted reads, PATCH /payments/histories/:id (wrk, read.lua);
+#   - registrations of Iamport and Toss card payments made at the fakes
+#     beforehand (wrk, register.lua, pre-encrypted bodies);
+#   - webhook latency, deposit at the fake Iamport -> event at a service's
+#     receiver, p50/p99 (the Go helper, one deposit at a time).
+#
+# Usage: scripts/load/run.sh
+# Environment (all optional):
+#   LOAD_POSTGRES_DSN   database to create a throw-away schema in
+#                       (default $PAYMENTCTL_TEST_POSTGRES_DSN, else
+#                       postgres://postgres@127.0.0.1:5432/test?sslmode=disable)
+#   LOAD_DURATION       length of the read phase (default 10s)
+#   LOAD_REG_DURATION   length of each registration phase (default 8s);
+#                       LOAD_REGISTRATIONS must last that long
+#   LOAD_CONNECTIONS    wrk connections (default 32; wrk runs 2 threads)
+#   LOAD_REGISTRATIONS  payments prepared per PG (default 5000; the fakes
+#                       keep 10,000 payments each)
+#   LOAD_WEBHOOKS       deposits timed (default 200)
+#   LOAD_PROFILE        a directory: serve through the helper instead
+#                       (same App, plus pprof on a side port) and save a
+#                       CPU profile of each wrk phase there
+#   LOAD_OUT            where results.md and the logs go (default a temp dir)
+# Requires wrk (apt-get install wrk), curl and Go.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+base=${LOAD_POSTGRES_DSN:-${PAYMENTCTL_TEST_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}}
+duration=${LOAD_DURATION:-10s}
+reg_duration=${LOAD_REG_DURATION:-8s}
+conns=${LOAD_CONNECTIONS:-32}
+regs=${LOAD_REGISTRATIONS:-5000}
+hooks=${LOAD_WEBHOOKS:-200}
+profile=${LOAD_PROFILE:-}
+out=${LOAD_OUT:-$(mktemp -d -t paymentctl-load.XXXXXX)}
+threads=2
+mkdir -p "$out"
+[ -n "$profile" ] && mkdir -p "$profile" && profile=$(cd "$profile" && pwd)
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
+
+work=$(mktemp -d -t paymentctl-load-work.XXXXXX)
+server_pid="" schema=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  [ -n "$schema" ] && "$work/load" schema drop -base "$base" -name "$schema" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+t0=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== building paymentctl and the helper"
+go build -o "$work/paymentctl" ./cmd/paymentctl
+go build -o "$work/load" ./scripts/load
+started=$(date +%s)
+
+mapfile -t port < <("$work/load" ports 5)
+api=${port[0]} iamport=${port[1]} toss=${port[2]} metrics=${port[3]} pprof=${port[4]}
+schema=$("$work/load" schema create -base "$base")
+case "$base" in *\?*) dsn="$base&search_path=$schema" ;; *) dsn="$base?search_path=$schema" ;; esac
+
+export PAYMENT_DATABASE_URL="$dsn" PAYMENT_API_HOST=127.0.0.1 PAYMENT_API_PORT="$api" \
+  PAYMENT_FAKE_IAMPORT_PORT="$iamport" PAYMENT_FAKE_TOSS_PORT="$toss" \
+  PAYMENT_METRICS_ADDR="127.0.0.1:$metrics" PAYMENT_LOG_LEVEL=warn
+url="http://127.0.0.1:$api"
+iamport_url="http://127.0.0.1:$iamport"
+toss_url="http://127.0.0.1:$toss"
+
+if [ -n "$profile" ]; then
+  echo "== serving through the helper (pprof on 127.0.0.1:$pprof)"
+  "$work/load" serve -pprof "127.0.0.1:$pprof" 2>"$out/serve.log" &
+else
+  echo "== paymentctl serve on $url (schema $schema)"
+  "$work/paymentctl" serve 2>"$out/serve.log" &
+fi
+server_pid=$!
+for _ in $(seq 300); do
+  curl -sf "$url/monitors/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$out/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -sf "$url/monitors/health" >/dev/null || { echo "the server did not come up" >&2; exit 1; }
+
+# Idle: started, schema checked, workers running, no request served yet.
+sleep 3
+rss_idle=$(awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$server_pid/status")
+echo "idle RSS: $rss_idle MB"
+
+echo "== preparing: 1 read, $regs Iamport + $regs Toss payments at the fakes"
+"$work/load" prepare -api "$url" -iamport "$iamport_url" -toss "$toss_url" -dir "$work" -n "$regs" -dsn "$dsn" | tee "$out/prepare.txt"
+
+# phase NAME SCRIPT DURATION [ENV...]: one wrk run, with a CPU profile
+# when asked.
+phase() {
+  local name=$1 script=$2 length=$3
+  shift 3
+  local prof_pid=""
+  if [ -n "$profile" ]; then
+    local secs=${length%s}
+    curl -s -o "$profile/$name.pprof" "http://127.0.0.1:$pprof/debug/pprof/profile?seconds=$((secs > 3 ? secs - 2 : 1))" &
+    prof_pid=$!
+  fi
+  echo "== $name: wrk -t$threads -c$conns -d$length"
+  env "$@" LOAD_DIR="$work" WRK_THREADS=$threads \
+    wrk -t"$threads" -c"$conns" -d"$length" --latency -s "scripts/load/$script" "$url" | tee "$out/$name.txt"
+  [ -n "$prof_pid" ] && wait "$prof_pid"
+  return 0
+}
+# field FILE REGEX: the first number after REGEX in a wrk report.
+field() { sed -n "s/.*$2[= ]*\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
+
+phase read read.lua "$duration"
+phase register_iamport register.lua "$reg_duration" BODIES="$work/iamport.bodies"
+echo "== waiting for the replayed webhook jobs"
+"$work/load" drain -dsn "$dsn" -timeout 90s | tee "$out/drain_iamport.txt"
+phase register_toss register.lua "$reg_duration" BODIES="$work/toss.bodies"
+"$work/load" drain -dsn "$dsn" -timeout 90s | tee "$out/drain_toss.txt"
+
+echo "== webhook latency: $hooks deposits, one at a time"
+"$work/load" webhook -api "$url" -iamport "$iamport_url" -n "$hooks" -dsn "$dsn" | tee "$out/webhook.txt"
+
+rss_after=$(awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$server_pid/status")
+rss_peak=$(awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$server_pid/status")
+finished=$(date +%s)
+
+{
+  echo "Load run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average before: $load_before"
+  echo "server: $([ -n "$profile" ] && echo 'helper-hosted App (profiling)' || echo 'paymentctl serve'), PostgreSQL $(psql -XAtc 'SHOW server_version' "$base" 2>/dev/null || echo '?'), wrk -t$threads -c$conns, reads for $duration, registrations for at most $reg_duration"
+  echo
+  echo "| measure | result | p50 | p99 | target |"
+  echo "|---|---|---|---|---|"
+  echo "| encrypted read, PATCH /payments/histories/:id | $(field "$out/read.txt" 'ok_per_s') req/s ($(field "$out/read.txt" 'other') errors) | $(field "$out/read.txt" 'p50_ms') ms | $(field "$out/read.txt" 'p99_ms') ms | >= 10,000 req/s |"
+  for pg in iamport toss; do
+    f="$out/register_$pg.txt"
+    echo "| registration, $pg card$([ $pg = toss ] && echo ' (+ confirm)') | $(field "$f" 'ok_per_s') req/s ($(field "$f" 'other') errors$(grep -q 'ran out' "$f" && echo ', payments ran out: lower bound')) | $(field "$f" 'p50_ms') ms | $(field "$f" 'p99_ms') ms | >= 1,500 req/s |"
+  done
+  echo "| webhook, deposit -> receiver ($(field "$out/webhook.txt" 'n=') events) | | $(field "$out/webhook.txt" 'p50_ms') ms | $(field "$out/webhook.txt" 'p99_ms') ms | p50 <= 20 ms |"
+  echo "| RSS idle after start-up | $rss_idle MB | | | <= 40 MB |"
+  echo "| RSS after the run (peak) | $rss_after MB ($rss_peak MB) | | | |"
+  echo
+  echo "replayed webhook jobs after the registrations: $(cat "$out/drain_iamport.txt") (Iamport), $(cat "$out/drain_toss.txt") (Toss)"
+  echo "run time $((finished - started)) s (build $((started - t0)) s)"
+} | tee "$out/results.md"
+echo "results and logs: $out"
+[ -n "$profile" ] && echo "CPU profiles: $profile/*.pprof (go tool pprof -top FILE)"
+exit 0

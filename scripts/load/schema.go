@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/webhook"
+)
+
+// schemaName is what schema drop accepts: only what schema create makes.
+var schemaName = regexp.MustCompile(`^load_[0-9]+$`)
+
+// schema creates a fresh PostgreSQL schema migrated as `paymentctl schema`
+// would (the application's migrations, then River's) and prints its name,
+// or drops one it created.
+func schema(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "drop") {
+		return errors.New("usage: schema create|drop -base DSN [-name NAME]")
+	}
+	fs := flag.NewFlagSet("schema "+args[0], flag.ContinueOnError)
+	base := fs.String("base", "", "PostgreSQL DSN of the database (postgres://...)")
+	name := fs.String("name", "", "schema to drop")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *base == "" {
+		return errors.New("schema: -base is required")
+	}
+	admin, err := sql.Open("pgx", *base)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if args[0] == "drop" {
+		if !schemaName.MatchString(*name) {
+			return fmt.Errorf("schema drop: %q is not a schema this helper created", *name)
+		}
+		_, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+*name+" CASCADE")
+		return err
+	}
+	n := fmt.Sprintf("load_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+n); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	st, err := store.Open(ctx, withSearchPath(*base, n))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
+		return fmt.Errorf("migrate the job queue: %w", err)
+	}
+	fmt.Println(n)
+	return nil
+}
+
+// withSearchPath returns base selecting schema name.
+func withSearchPath(base, name string) string {
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + name
+}
+
+// drainCmd waits until the server's webhook queue has nothing waiting or
+// running.
+func drainCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("drain", flag.ContinueOnError)
+	dsn := fs.String("dsn", "", "the server's PostgreSQL DSN")
+	timeout := fs.Duration("timeout", time.Minute, "give up after")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := drain(ctx, *dsn, *timeout); err != nil {
+		return err
+	}
+	fmt.Printf("drained in %.1fs\n", time.Since(start).Seconds())
+	return nil
+}
+
+// drain polls River's job table until no job is available, scheduled,
+// retryable or running.
+func drain(ctx context.Context, dsn string, timeout time.Duration) error {
+	if dsn == "" {
+		return errors.New("drain: -dsn is required")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		var n int
+		err := db.QueryRowContext(ctx,
+			"SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'discarded', 'cancelled')").Scan(&n)
+		if err != nil {
+			return fmt.Errorf("count webhook jobs: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d webhook jobs still pending after %s", n, timeout)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+)
+
+// receiver is a service's webhook endpoint that notes when each history's
+// first event arrives.
+type receiver struct {
+	k *kit
+
+	mu      sync.Mutex
+	waiting map[string]chan time.Time
+}
+
+// expect registers interest in the next event of a history.
+func (r *receiver) expect(historyID string) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	r.mu.Lock()
+	r.waiting[historyID] = ch
+	r.mu.Unlock()
+	return ch
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	at := time.Now()
+	raw, err := io.ReadAll(req.Body)
+	w.WriteHeader(http.StatusOK)
+	if err != nil {
+		return
+	}
+	plain, err := r.k.wire.Decrypt(raw)
+	if err != nil {
+		return
+	}
+	var ev sdk.WebhookHistory
+	if json.Unmarshal(plain, &ev) != nil {
+		return
+	}
+	r.mu.Lock()
+	ch, ok := r.waiting[ev.Current.ID]
+	delete(r.waiting, ev.Current.ID)
+	r.mu.Unlock()
+	if ok {
+		ch <- at
+	}
+}
+
+// webhookLatency measures, one deposit at a time, from the deposit call at
+// the fake Iamport to the forwarded event's arrival at a receiver of this
+// process: the fake's webhook to paymentctl, the stored inbound job, the
+// re-fetch from the PG, the update, the delivery job and its POST.
+func webhookLatency(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+	api := fs.String("api", "", "paymentctl base URL")
+	iamportURL := fs.String("iamport", "", "fake Iamport base URL")
+	n := fs.Int("n", 200, "deposits to time")
+	dsn := fs.String("dsn", "", "the server's PostgreSQL DSN, to wait for its webhook queue before timing")
+	gap := fs.Duration("gap", 5*time.Millisecond, "pause between deposits")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *api == "" || *iamportURL == "" {
+		return errors.New("webhook: -api and -iamport are required")
+	}
+	k, err := newKit(*iamportURL, "")
+	if err != nil {
+		return err
+	}
+	rcv := &receiver{k: k, waiting: map[string]chan time.Time{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: rcv, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/webhook"
+
+	type account struct{ uid, historyID string }
+	accounts := make([]account, *n)
+	err = parallel(*n, 8, func(i int) error {
+		src := newSource()
+		p, err := k.iamport.CreateVBank(ctx, iamport.VBankRequest{
+			MerchantUID: src.ID, Amount: amount, VBankCode: "SHINHAN",
+			VBankDue: iamport.TimestampOf(time.Now().Add(24 * time.Hour)), VBankHolder: "load",
+		})
+		if err != nil {
+			return fmt.Errorf("issue a virtual account: %w", err)
+		}
+		body, err := k.encrypt(registration(sdk.VendorIamport, iamportStoreID, p.ImpUID, url, src))
+		if err != nil {
+			return err
+		}
+		var h sdk.History
+		if err := k.post(ctx, http.MethodPost, *api+"/payments/histories", body, &h); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		accounts[i] = account{uid: p.ImpUID, historyID: h.ID}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if *dsn != "" {
+		if err := drain(ctx, *dsn, time.Minute); err != nil {
+			return err
+		}
+	}
+
+	samples := make([]time.Duration, 0, *n)
+	for _, a := range accounts {
+		arrived := rcv.expect(a.historyID)
+		start := time.Now()
+		if _, err := k.iamport.Deposit(ctx, a.uid); err != nil {
+			return fmt.Errorf("deposit %s: %w", a.uid, err)
+		}
+		select {
+		case at := <-arrived:
+			samples = append(samples, at.Sub(start))
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("no event for history %s within 30s of its deposit", a.historyID)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		time.Sleep(*gap)
+	}
+	slices.Sort(samples)
+	pct := func(q float64) float64 {
+		return float64(samples[int(q*float64(len(samples)-1))].Microseconds()) / 1000
+	}
+	fmt.Printf("webhook n=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
+		len(samples), pct(0.5), pct(0.9), pct(0.99), pct(1))
+	return nil
+}

@@ -401,7 +401,8 @@ func TestIdempotencyKey(t *testing.T) {
 			for i := range 2 {
 				wg.Go(func() {
 					if i == 1 {
-						time.Sleep(300 * time.Millisecond) // the first is at the slowed PG by now
+						// The first holds the key (and waits at the slowed PG).
+						h.waitIdempotencyRunning(key)
 					}
 					_, err := h.api.CreateHistory(ctx, in, sdk.WithIdempotencyKey(key))
 					statuses[i] = statusOf(err)

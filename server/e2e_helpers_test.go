@@ -287,3 +287,34 @@ func (h *harness) drainJobs() {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// waitIdempotencyRunning waits until a request holding the Idempotency-Key
+// key is running, read from the database the server uses.
+func (h *harness) waitIdempotencyRunning(key string) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), eventWaitTimeout)
+	defer cancel()
+	st, err := store.Open(ctx, h.dsn)
+	if err != nil {
+		h.t.Error(err)
+		return
+	}
+	defer st.Close()
+	for {
+		var n int
+		err := st.SQLDB().QueryRowContext(ctx,
+			"SELECT count(*) FROM payment_idempotency_keys WHERE idempotency_key = $1 AND status = 'running'", key).Scan(&n)
+		if err != nil || n > 0 {
+			if err != nil {
+				h.t.Errorf("wait for the running key: %v", err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			h.t.Errorf("no request held the key %s within %s", key, eventWaitTimeout)
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

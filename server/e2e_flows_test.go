@@ -105,6 +105,10 @@ func TestPaymentFlows(t *testing.T) {
 					if diff := cmp.Diff(byID, bySource); diff != "" {
 						t.Errorf("by id vs by source (-id +source):\n%s", diff)
 					}
+					// Registration answers with what it stored, not a re-read.
+					if diff := cmp.Diff(hist, byID); diff != "" {
+						t.Errorf("registration vs read (-registered +read):\n%s", diff)
+					}
 					switch m.vendor {
 					case sdk.VendorIamport:
 						p, err := byID.IamportPayment()
@@ -259,4 +263,31 @@ func checkReservation(t *testing.T, h *harness, in sdk.ReservationCreate) {
 	if byID.Title != in.Title || byID.Vendor != in.Vendor || len(byID.Data) == 0 {
 		t.Errorf("reservation: %+v", byID)
 	}
+}
+
+// TestRegisterCancelledPayment registers a payment that was partly
+// refunded at the PG before its registration: the answer carries the
+// cancel and equals a later read.
+func TestRegisterCancelledPayment(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := start(t, dsn(t))
+		ctx := context.Background()
+		src := newSource()
+		p := h.iamportCard(src, 20000)
+		part := iamport.Amount(5000)
+		if _, err := h.iamport.Cancel(ctx, iamport.CancelRequest{ImpUID: p.ImpUID, Amount: &part, Reason: "before registration"}); err != nil {
+			t.Fatal(err)
+		}
+		hist := h.register(sdk.VendorIamport, p.ImpUID, src, 20000)
+		if len(hist.Cancels) != 1 || hist.Cancels[0].Price != 5000 || hist.Refund == nil || *hist.Refund != 5000 || hist.CancelledAt == nil {
+			t.Errorf("registered: cancels %+v, refund %v, cancelled_at %v", hist.Cancels, hist.Refund, hist.CancelledAt)
+		}
+		read, err := h.api.History(ctx, hist.ID, testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(hist, read); diff != "" {
+			t.Errorf("registration vs read (-registered +read):\n%s", diff)
+		}
+	})
 }

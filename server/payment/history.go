@@ -46,15 +46,19 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 		if err := tx.CreateHistory(ctx, h); err != nil {
 			return err
 		}
-		if err := s.addCancels(ctx, tx, id, st.cancels); err != nil {
+		cancels, err := s.addCancels(ctx, tx, id, st.cancels)
+		if err != nil {
 			return err
 		}
+		h.Cancels = cancels
 		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.History(ctx, id, in.Password)
+	// The store filled in what it stored (id, times as kept); no need to
+	// read the new record back.
+	return s.historyDTO(h)
 }
 
 // verify asks the PG about the payment before anything is written.
@@ -234,7 +238,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, h *store.History, st 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.addCancels(ctx, tx, h.ID, st.cancels); err != nil {
+	if _, err := s.addCancels(ctx, tx, h.ID, st.cancels); err != nil {
 		return nil, err
 	}
 	updated, err := tx.History(ctx, h.ID)
@@ -245,22 +249,25 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, h *store.History, st 
 }
 
 // addCancels stores the PG's cancel events; ones already stored are
-// skipped by the store.
-func (s *Service) addCancels(ctx context.Context, tx *store.Tx, historyID string, cs []pgCancel) error {
+// skipped by the store. It returns the events as given to the store, with
+// the ids and times it filled in.
+func (s *Service) addCancels(ctx context.Context, tx *store.Tx, historyID string, cs []pgCancel) ([]store.Cancel, error) {
 	if len(cs) == 0 {
-		return nil
+		return nil, nil
 	}
 	rows := make([]store.Cancel, 0, len(cs))
 	for i, c := range cs {
 		sealed, err := s.keys.Cancel.Seal(c.data, []byte(historyID))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		seq := i // PGs list cancels in order and only ever append
 		rows = append(rows, store.Cancel{HistoryID: historyID, Amount: c.amount, Reason: c.reason, Data: sealed, CreatedAt: c.at, Sequence: &seq})
 	}
-	_, err := tx.AddCancels(ctx, historyID, rows)
-	return err
+	if _, err := tx.AddCancels(ctx, historyID, rows); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // historyDTO turns a stored history into the API's shape, opening its

@@ -203,21 +203,21 @@ func (q *queries) History(ctx context.Context, id string) (*History, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
-	return q.findHistory(ctx, op, q.conn(ctx).Where("id = ?", id))
+	return q.findHistory(ctx, op, "h.id = ?", id)
 }
 
 // HistoryByVendor returns the history the PG knows as (code, uid), with its
 // cancels.
 func (q *queries) HistoryByVendor(ctx context.Context, code, uid string) (*History, error) {
 	return q.findHistory(ctx, "find history "+code+" "+uid,
-		q.conn(ctx).Where("vendor_code = ? AND vendor_uid = ?", code, uid))
+		"h.vendor_code = ? AND h.vendor_uid = ?", code, uid)
 }
 
 // HistoryBySource returns the history of the client's record src, with its
 // cancels.
 func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, error) {
 	return q.findHistory(ctx, "find history of "+src.Schema+"."+src.Table+" "+src.ID,
-		q.conn(ctx).Where("source_schema = ? AND source_table = ? AND source_id = ?", src.Schema, src.Table, src.ID))
+		"h.source_schema = ? AND h.source_table = ? AND h.source_id = ?", src.Schema, src.Table, src.ID)
 }
 
 // LockHistory returns the history with the given id and, on PostgreSQL,
@@ -228,8 +228,17 @@ func (tx *Tx) LockHistory(ctx context.Context, id string) (*History, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
-	return tx.findHistory(ctx, op,
-		tx.conn(ctx).Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", id))
+	var row historyRow
+	err := tx.conn(ctx).Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+		Where("id = ?", id).Take(&row).Error
+	if err != nil {
+		return nil, translate(err, op)
+	}
+	h := row.domain()
+	if h.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // WithHistoryLocked runs fn in a transaction holding the lock on the history
@@ -246,18 +255,62 @@ func (s *Store) WithHistoryLocked(ctx context.Context, id string, fn func(tx *Tx
 	})
 }
 
-func (q *queries) findHistory(ctx context.Context, op string, db *gorm.DB) (*History, error) {
-	var row historyRow
-	if err := db.Take(&row).Error; err != nil {
+// historyCancelRow is a row of a history LEFT JOIN its cancels: the
+// history's columns, then one cancel's (all NULL when it has none).
+type historyCancelRow struct {
+	History         historyRow `gorm:"embedded"`
+	CancelID        *string    `gorm:"column:c_id"`
+	CancelAmount    *int64     `gorm:"column:c_amount"`
+	CancelReason    *string    `gorm:"column:c_reason"`
+	CancelData      *string    `gorm:"column:c_data"`
+	CancelCreatedAt *time.Time `gorm:"column:c_created_at"`
+	CancelSequence  *int       `gorm:"column:c_sequence"`
+}
+
+// historyWithCancels selects a history (h) and its cancels (c) in one
+// statement: a read is one round trip, the hottest path of the API
+// (docs/performance.md).
+const historyWithCancels = "h.*, c.id AS c_id, c.amount AS c_amount, c.reason AS c_reason, " +
+	"c.data AS c_data, c.created_at AS c_created_at, c.sequence AS c_sequence"
+
+// findHistory returns the history matching where (on h.*), with its
+// cancels oldest first.
+func (q *queries) findHistory(ctx context.Context, op, where string, args ...any) (*History, error) {
+	var rows []historyCancelRow
+	err := q.conn(ctx).Table("payment_histories AS h").Select(historyWithCancels).
+		Joins("LEFT JOIN payment_history_cancels AS c ON c.payment_history_id = h.id").
+		Where(where, args...).Order("c.created_at, c.sequence, c.id").Find(&rows).Error
+	if err != nil {
 		return nil, translate(err, op)
 	}
-	h := row.domain()
-	cancels, err := q.Cancels(ctx, h.ID)
-	if err != nil {
-		return nil, err
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
-	h.Cancels = cancels
+	h := rows[0].History.domain()
+	h.Cancels = make([]Cancel, 0, len(rows))
+	for _, r := range rows {
+		if r.CancelID == nil {
+			continue
+		}
+		c := cancelRow{
+			ID: *r.CancelID, PaymentHistoryID: h.ID, Amount: deref(r.CancelAmount),
+			Reason: deref(r.CancelReason), Data: deref(r.CancelData), Sequence: r.CancelSequence,
+		}
+		if r.CancelCreatedAt != nil {
+			c.CreatedAt = *r.CancelCreatedAt
+		}
+		h.Cancels = append(h.Cancels, c.domain())
+	}
 	return h, nil
+}
+
+// deref returns *p, or the zero value when p is nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // UpdateHistory writes the PG-derived state of the history with the given
@@ -291,7 +344,9 @@ func (q *queries) UpdateHistory(ctx context.Context, id string, u HistoryUpdate)
 // AddCancels stores cancel events of the history with the given id and
 // returns how many were new: events already stored (same history and
 // Sequence) are skipped, so a full re-sync from the PG can be added as is. An
-// unknown history is ErrNotFound.
+// unknown history is ErrNotFound. It fills in each cancel's HistoryID, an
+// empty ID and CreatedAt as stored (UTC, microseconds; the store's now when
+// zero), as CreateHistory does for its history.
 func (q *queries) AddCancels(ctx context.Context, historyID string, cancels []Cancel) (int64, error) {
 	op := "add cancels to history " + historyID
 	if !validID(historyID) {
@@ -319,6 +374,9 @@ func (q *queries) AddCancels(ctx context.Context, historyID string, cancels []Ca
 	res := q.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
 	if res.Error != nil {
 		return 0, translate(res.Error, op)
+	}
+	for i := range rows {
+		cancels[i].ID, cancels[i].HistoryID, cancels[i].CreatedAt = rows[i].ID, historyID, rows[i].CreatedAt
 	}
 	return res.RowsAffected, nil
 }

@@ -291,3 +291,42 @@ func TestRegisterCancelledPayment(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookBeforeRegistration: the PG's webhook of a deposit that comes
+// before the payment is registered is kept, and the registration applies
+// it: the history is registered paid, the kept webhook is marked applied,
+// and nothing is forwarded (the service learns the state from the
+// registration's answer). Iamport only: a Toss virtual account is issued
+// by the registration's confirm, so nothing can be deposited before it.
+func TestWebhookBeforeRegistration(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := start(t, dsn(t))
+		m := methods()[1]
+		if m.name != "iamport_vbank" {
+			t.Fatalf("methods()[1] is %s", m.name)
+		}
+		src := newSource()
+		uid := m.pay(h, src, 30000)
+		m.deposit(h, uid)
+		const kept = "SELECT count(*) FROM payment_pending_webhooks WHERE vendor_code = $1 AND vendor_uid = $2 AND applied_at IS NULL"
+		deadline := time.Now().Add(eventWaitTimeout)
+		for h.count(kept, string(m.vendor), uid) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the deposit's webhook was not kept for the registration")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		before := len(h.srv.Inbox.Events())
+		hist := h.register(m.vendor, uid, src, 30000)
+		if hist.PaidAt == nil {
+			t.Errorf("registered after the deposit without paid_at: %+v", hist)
+		}
+		h.drainJobs()
+		if n := h.count(kept, string(m.vendor), uid); n != 0 {
+			t.Errorf("%d kept webhooks not applied after the registration", n)
+		}
+		if evs := h.srv.Inbox.Events(); len(evs) != before {
+			t.Errorf("%d events forwarded for a payment registered as it is", len(evs)-before)
+		}
+	})
+}

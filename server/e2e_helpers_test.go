@@ -292,29 +292,28 @@ func (h *harness) drainJobs() {
 // key is running, read from the database the server uses.
 func (h *harness) waitIdempotencyRunning(key string) {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), eventWaitTimeout)
-	defer cancel()
-	st, err := store.Open(ctx, h.dsn)
-	if err != nil {
-		h.t.Error(err)
-		return
-	}
-	defer st.Close()
-	for {
-		var n int
-		err := st.SQLDB().QueryRowContext(ctx,
-			"SELECT count(*) FROM payment_idempotency_keys WHERE idempotency_key = $1 AND status = 'running'", key).Scan(&n)
-		if err != nil || n > 0 {
-			if err != nil {
-				h.t.Errorf("wait for the running key: %v", err)
-			}
-			return
-		}
-		select {
-		case <-ctx.Done():
+	deadline := time.Now().Add(eventWaitTimeout)
+	for h.count("SELECT count(*) FROM payment_idempotency_keys WHERE idempotency_key = $1 AND status = 'running'", key) == 0 {
+		if time.Now().After(deadline) {
 			h.t.Errorf("no request held the key %s within %s", key, eventWaitTimeout)
 			return
-		case <-time.After(10 * time.Millisecond):
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// count runs a SELECT count(*) on the database the server uses.
+func (h *harness) count(query string, args ...any) int {
+	h.t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, h.dsn)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer st.Close()
+	var n int
+	if err := st.SQLDB().QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		h.t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }

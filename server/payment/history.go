@@ -19,6 +19,7 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 	if err := vendorOf(in.Vendor.Code); err != nil {
 		return nil, err
 	}
+	fetchedAt := s.now()
 	st, err := s.verify(ctx, in)
 	if err != nil {
 		return nil, err
@@ -43,6 +44,11 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 		CancelledAt: st.firstCancel,
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		// Before the insert, so that a webhook kept meanwhile is either
+		// seen by replayPending or sees this history (LockVendorPayment).
+		if err := tx.LockVendorPayment(ctx, string(in.Vendor.Code), in.Vendor.UID); err != nil {
+			return err
+		}
 		if err := tx.CreateHistory(ctx, h); err != nil {
 			return err
 		}
@@ -51,7 +57,7 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 			return err
 		}
 		h.Cancels = cancels
-		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID)
+		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID, fetchedAt)
 	})
 	if err != nil {
 		return nil, err

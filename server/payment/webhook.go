@@ -122,7 +122,29 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 		if _, err := s.fetch(ctx, vendor, uid); err != nil {
 			return err
 		}
-		return s.store.AddPendingWebhook(ctx, &store.PendingWebhook{VendorCode: string(vendor), VendorUID: uid, Data: ev.SealedBody})
+		registered := false
+		err := s.store.InTx(ctx, func(tx *store.Tx) error {
+			// Under the lock a registration takes too: either it commits
+			// first and the history is found here, or it replays this.
+			if err := tx.LockVendorPayment(ctx, string(vendor), uid); err != nil {
+				return err
+			}
+			_, err := tx.HistoryByVendor(ctx, string(vendor), uid)
+			if err == nil {
+				registered = true
+				return nil
+			}
+			if !isNotFound(err) {
+				return err
+			}
+			return tx.AddPendingWebhook(ctx, &store.PendingWebhook{
+				VendorCode: string(vendor), VendorUID: uid, Data: ev.SealedBody, ReceivedAt: ev.ReceivedAt,
+			})
+		})
+		if err != nil || !registered {
+			return err
+		}
+		return s.Process(ctx, ev) // registered meanwhile: apply it now
 	}
 	if err != nil {
 		return err
@@ -221,9 +243,19 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 	return s.queue.EnqueueDeliveryTx(ctx, tx.SQLTx(), id)
 }
 
-// replayPending enqueues the webhooks that arrived before this payment was
-// registered, in the registering transaction.
-func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid string) error {
+// pendingSkew is how much older than a registration's PG fetch a kept
+// webhook must be to count as covered by it: clock skew between the
+// instances that stamped the two times, with a wide margin.
+const pendingSkew = 2 * time.Second
+
+// replayPending deals with the webhooks that arrived before this payment
+// was registered, in the registration's transaction. One received before
+// the registration fetched the payment (fetchedAt) is covered by that
+// fetch: the PG changed the payment before it sent the webhook, so the
+// state just stored already holds the change, and the webhook is only
+// marked applied. Later ones are enqueued, to re-fetch and forward as any
+// webhook.
+func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid string, fetchedAt time.Time) error {
 	pending, err := tx.PendingWebhooks(ctx, vendor, uid)
 	if err != nil || len(pending) == 0 || s.queue == nil {
 		return err
@@ -232,9 +264,11 @@ func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid s
 		if p.AppliedAt != nil {
 			continue
 		}
-		ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt}
-		if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
-			return err
+		if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
+			ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt}
+			if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
+				return err
+			}
 		}
 		if err := tx.MarkPendingWebhookApplied(ctx, p.ID); err != nil {
 			return err

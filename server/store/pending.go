@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/paymentctl/paymentctl/migrations"
 )
 
 // PendingWebhook is a PG webhook that arrived before its payment was
@@ -105,4 +107,23 @@ func (q *queries) MarkPendingWebhookApplied(ctx context.Context, id string) erro
 		return translate(err, op)
 	}
 	return fmt.Errorf("%s: %w: already applied", op, ErrConflict)
+}
+
+// LockVendorPayment serialises, until the transaction ends, the
+// transactions that register the payment the PG knows as (code, uid) and
+// those that keep a webhook for it as pending: whichever commits second
+// sees the other's rows, so a webhook arriving during a registration is
+// either replayed by it or finds the history. On PostgreSQL it is a
+// transaction-level advisory lock on a hash of the pair (a collision only
+// serialises two unrelated payments); on SQLite the transaction already
+// holds the database's write lock.
+func (tx *Tx) LockVendorPayment(ctx context.Context, code, uid string) error {
+	if tx.dialect != migrations.Postgres {
+		return nil
+	}
+	err := tx.conn(ctx).Exec("SELECT pg_advisory_xact_lock(hashtextextended(CAST(? AS text), 0))", code+" "+uid).Error
+	if err != nil {
+		return translate(err, "lock payment "+code+" "+uid)
+	}
+	return nil
 }

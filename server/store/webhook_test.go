@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+
+	"github.com/paymentctl/paymentctl/migrations"
 )
 
 func TestWebhookAttempts(t *testing.T) {
@@ -129,4 +131,48 @@ func placeholder(s *Store) string {
 		return "$1"
 	}
 	return "?"
+}
+
+// TestLockVendorPayment: a second transaction locking the same payment
+// waits for the first to end; another payment does not.
+func TestLockVendorPayment(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, _ *testClock) {
+		if s.Dialect() != migrations.Postgres {
+			t.Skip("on SQLite the write transaction is the lock")
+		}
+		held := make(chan struct{})
+		release := make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- s.InTx(ctx, func(tx *Tx) error {
+				if err := tx.LockVendorPayment(ctx, "iamport", "imp_1"); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		if err := s.InTx(ctx, func(tx *Tx) error { return tx.LockVendorPayment(ctx, "iamport", "imp_2") }); err != nil {
+			t.Fatalf("another payment: %v", err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			second <- s.InTx(ctx, func(tx *Tx) error { return tx.LockVendorPayment(ctx, "iamport", "imp_1") })
+		}()
+		select {
+		case err := <-second:
+			t.Fatalf("the same payment was locked twice at once (err %v)", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		close(release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-second; err != nil {
+			t.Fatalf("after the first ended: %v", err)
+		}
+	})
 }

@@ -224,9 +224,9 @@ func parallel(n, workers int, fn func(i int) error) error {
 }
 
 // BenchmarkReadHistory measures the encrypted read PATCH
-// /payments/histories/:id of an Iamport card payment: body decryption,
-// both queries, the at-rest open, the password check and the encrypted
-// reply.
+// /payments/histories/:id of an Iamport card payment: body decryption, the
+// one query (history and cancels), the at-rest open, the password check
+// and the encrypted reply.
 func BenchmarkReadHistory(b *testing.B) {
 	benchEachBackend(b, func(b *testing.B, env *benchEnv) {
 		ctx := context.Background()

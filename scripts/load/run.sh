@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load run of paymentctl (docs/performance.md): a running
 # `paymentctl serve` on PostgreSQL, fake PGs in process (local mode), wrk on
-# loopback. It measures, in about two minutes:
+# loopback. It measures, in about three minutes:
 #   - idle RSS after start-up (VmRSS from /proc/<pid>/status);
 #   - encrypted reads, PATCH /payments/histories/:id (wrk, read.lua);
 #   - registrations of Iamport and Toss card payments made at the fakes
@@ -18,7 +18,7 @@
 #   LOAD_REG_DURATION   length of each registration phase (default 8s);
 #                       LOAD_REGISTRATIONS must last that long
 #   LOAD_CONNECTIONS    wrk connections (default 32; wrk runs 2 threads)
-#   LOAD_REGISTRATIONS  payments prepared per PG (default 5000; the fakes
+#   LOAD_REGISTRATIONS  payments prepared per PG (default 9000; the fakes
 #                       keep 10,000 payments each)
 #   LOAD_WEBHOOKS       deposits timed (default 200)
 #   LOAD_PROFILE        a directory: serve through the helper instead
@@ -33,7 +33,7 @@ base=${LOAD_POSTGRES_DSN:-${PAYMENTCTL_TEST_POSTGRES_DSN:-postgres://postgres@12
 duration=${LOAD_DURATION:-10s}
 reg_duration=${LOAD_REG_DURATION:-8s}
 conns=${LOAD_CONNECTIONS:-32}
-regs=${LOAD_REGISTRATIONS:-5000}
+regs=${LOAD_REGISTRATIONS:-9000}
 hooks=${LOAD_WEBHOOKS:-200}
 profile=${LOAD_PROFILE:-}
 out=${LOAD_OUT:-$(mktemp -d -t paymentctl-load.XXXXXX)}
@@ -108,17 +108,51 @@ phase() {
     prof_pid=$!
   fi
   echo "== $name: wrk -t$threads -c$conns -d$length"
+  local before after
+  before=$(cpu_sample | tr '\n' ' ')
   env "$@" LOAD_DIR="$work" WRK_THREADS=$threads \
-    wrk -t"$threads" -c"$conns" -d"$length" --latency -s "scripts/load/$script" "$url" | tee "$out/$name.txt"
+    wrk -t"$threads" -c"$conns" -d"$length" --latency -s "scripts/load/$script" "$url" >"$out/$name.txt"
+  after=$(cpu_sample | tr '\n' ' ')
+  cpu_report "$name" "$before" "$after" "$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$out/$name.txt")" >>"$out/$name.txt"
+  cat "$out/$name.txt"
   [ -n "$prof_pid" ] && wait "$prof_pid"
   return 0
 }
+# cpu_sample: "busy total" jiffies of the machine and the server's
+# user+system jiffies, to tell a CPU-bound phase from a waiting one.
+cpu_sample() {
+  awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat
+  awk '{print $14+$15}' "/proc/$server_pid/stat"
+  psql -XAt -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()" "$base"
+  # PostgreSQL's processes as pid:jiffies (a backend that exits before the
+  # second sample is not counted)
+  pgrep -u postgres | while read -r p; do awk -v p="$p" '{printf "%s:%d,", p, $14+$15}' "/proc/$p/stat" 2>/dev/null; done
+  echo
+}
+# cpu_report NAME BEFORE AFTER REQUESTS: machine busy % and server CPU per
+# request over a phase.
+cpu_report() {
+  local name=$1 requests=$4 b0 t0 s0 x0 p0 b1 t1 s1 x1 p1
+  read -r b0 t0 s0 x0 p0 <<<"$2"
+  read -r b1 t1 s1 x1 p1 <<<"$3"
+  awk -v n="$name" -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v x=$((x1 - x0)) -v p0="$p0" -v p1="$p1" \
+    -v r="${requests:-0}" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" 'BEGIN {
+      k = split(p0, a, ","); for (i = 1; i <= k; i++) if (split(a[i], f, ":") == 2) before[f[1]] = f[2]
+      k = split(p1, a, ","); for (i = 1; i <= k; i++) if (split(a[i], f, ":") == 2) pg += f[2] - before[f[1]]
+      wall = t / hz / cores
+      if (r < 1) r = 1
+      printf "cpu %s machine_busy_pct=%.0f server_cpu_pct=%.0f postgres_cpu_pct=%.0f server_ms_per_req=%.3f postgres_ms_per_req=%.3f pg_xacts_per_req=%.2f\n",
+        n, 100*b/t, 100*s/hz/wall, 100*pg/hz/wall, 1000*s/hz/r, 1000*pg/hz/r, x/r
+    }'
+}
+# cpu_cell FILE: the CPU line of a phase as a table cell.
+cpu_cell() { echo "$(field "$1" 'machine_busy_pct') % busy; server $(field "$1" 'server_ms_per_req') ms, PostgreSQL $(field "$1" 'postgres_ms_per_req') ms, $(field "$1" 'pg_xacts_per_req') transactions"; }
 # field FILE REGEX: the first number after REGEX in a wrk report.
 field() { sed -n "s/.*$2[= ]*\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
 
 phase read read.lua "$duration"
 phase register_iamport register.lua "$reg_duration" BODIES="$work/iamport.bodies"
-echo "== waiting for the replayed webhook jobs"
+echo "== waiting for the webhook jobs the registrations caused (replays, Toss confirm webhooks)"
 "$work/load" drain -dsn "$dsn" -timeout 90s | tee "$out/drain_iamport.txt"
 phase register_toss register.lua "$reg_duration" BODIES="$work/toss.bodies"
 "$work/load" drain -dsn "$dsn" -timeout 90s | tee "$out/drain_toss.txt"
@@ -134,18 +168,18 @@ finished=$(date +%s)
   echo "Load run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average before: $load_before"
   echo "server: $([ -n "$profile" ] && echo 'helper-hosted App (profiling)' || echo 'paymentctl serve'), PostgreSQL $(psql -XAtc 'SHOW server_version' "$base" 2>/dev/null || echo '?'), wrk -t$threads -c$conns, reads for $duration, registrations for at most $reg_duration"
   echo
-  echo "| measure | result | p50 | p99 | target |"
-  echo "|---|---|---|---|---|"
-  echo "| encrypted read, PATCH /payments/histories/:id | $(field "$out/read.txt" 'ok_per_s') req/s ($(field "$out/read.txt" 'other') errors) | $(field "$out/read.txt" 'p50_ms') ms | $(field "$out/read.txt" 'p99_ms') ms | >= 10,000 req/s |"
+  echo "| measure | result | p50 | p99 | CPU per request | target |"
+  echo "|---|---|---|---|---|---|"
+  echo "| encrypted read, PATCH /payments/histories/:id | $(field "$out/read.txt" 'ok_per_s') req/s ($(field "$out/read.txt" 'other') errors) | $(field "$out/read.txt" 'p50_ms') ms | $(field "$out/read.txt" 'p99_ms') ms | $(cpu_cell "$out/read.txt") | >= 10,000 req/s |"
   for pg in iamport toss; do
     f="$out/register_$pg.txt"
-    echo "| registration, $pg card$([ $pg = toss ] && echo ' (+ confirm)') | $(field "$f" 'ok_per_s') req/s ($(field "$f" 'other') errors$(grep -q 'ran out' "$f" && echo ', payments ran out: lower bound')) | $(field "$f" 'p50_ms') ms | $(field "$f" 'p99_ms') ms | >= 1,500 req/s |"
+    echo "| registration, $pg card$([ $pg = toss ] && echo ' (+ confirm)') | $(field "$f" 'ok_per_s') req/s ($(field "$f" 'other') errors$(grep -q 'ran out' "$f" && echo ', payments ran out: lower bound')) | $(field "$f" 'p50_ms') ms | $(field "$f" 'p99_ms') ms | $(cpu_cell "$f") | >= 1,500 req/s |"
   done
-  echo "| webhook, deposit -> receiver ($(field "$out/webhook.txt" 'n=') events) | | $(field "$out/webhook.txt" 'p50_ms') ms | $(field "$out/webhook.txt" 'p99_ms') ms | p50 <= 20 ms |"
-  echo "| RSS idle after start-up | $rss_idle MB | | | <= 40 MB |"
-  echo "| RSS after the run (peak) | $rss_after MB ($rss_peak MB) | | | |"
+  echo "| webhook, deposit -> receiver ($(field "$out/webhook.txt" 'n=') events) | | $(field "$out/webhook.txt" 'p50_ms') ms | $(field "$out/webhook.txt" 'p99_ms') ms | | p50 <= 20 ms |"
+  echo "| RSS idle after start-up | $rss_idle MB | | | | <= 40 MB |"
+  echo "| RSS after the run (peak) | $rss_after MB ($rss_peak MB) | | | | |"
   echo
-  echo "replayed webhook jobs after the registrations: $(cat "$out/drain_iamport.txt") (Iamport), $(cat "$out/drain_toss.txt") (Toss)"
+  echo "webhook queue after the registrations (replayed or new PG webhooks): $(cat "$out/drain_iamport.txt") (Iamport), $(cat "$out/drain_toss.txt") (Toss)"
   echo "run time $((finished - started)) s (build $((started - t0)) s)"
 } | tee "$out/results.md"
 echo "results and logs: $out"

@@ -281,17 +281,25 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Migrate brings the database of st to the schema this binary expects:
+// the application's migrations, then the job queue's (River). `paymentctl
+// schema` does the same with its roles and reports; tests and load runs
+// call this on schemas of their own.
+func Migrate(ctx context.Context, st *store.Store) error {
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate the %s database: %w", st.Dialect(), err)
+	}
+	if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
+		return fmt.Errorf("migrate the job queue: %w", err)
+	}
+	return nil
+}
+
 // prepareSchema migrates an embedded SQLite database and checks a
 // PostgreSQL one.
 func prepareSchema(ctx context.Context, st *store.Store) error {
 	if st.Dialect() == migrations.SQLite {
-		if err := st.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrate the embedded database: %w", err)
-		}
-		if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
-			return fmt.Errorf("migrate the job queue: %w", err)
-		}
-		return nil
+		return Migrate(ctx, st)
 	}
 	ok, err := st.SchemaUpToDate(ctx)
 	if err != nil {

@@ -3,29 +3,24 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
-	"github.com/paymentctl/paymentctl/server/store"
-	"github.com/paymentctl/paymentctl/server/webhook"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
@@ -58,45 +53,11 @@ func benchEachBackend(b *testing.B, fn func(b *testing.B, env *benchEnv)) {
 	b.Run("sqlite", func(b *testing.B) {
 		fn(b, startBench(b, "sqlite:"+filepath.Join(b.TempDir(), "payments.db")))
 	})
-	if base := os.Getenv("PAYMENTCTL_TEST_POSTGRES_DSN"); base != "" {
+	if base := pgschema.TestDSN(); base != "" {
 		b.Run("postgres", func(b *testing.B) {
-			fn(b, startBench(b, benchSchema(b, base)))
+			fn(b, startBench(b, postgresSchema(b, base)))
 		})
 	}
-}
-
-// benchSchema creates and migrates a schema of its own, as `paymentctl
-// schema` would, and returns a DSN that uses it.
-func benchSchema(b *testing.B, base string) string {
-	b.Helper()
-	ctx := context.Background()
-	name := fmt.Sprintf("bench_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { admin.Close() })
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
-		b.Fatalf("create schema: %v", err)
-	}
-	b.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE") })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	dsn := base + sep + "search_path=" + name
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatalf("migrate: %v", err)
-	}
-	if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
-		b.Fatalf("migrate river: %v", err)
-	}
-	return dsn
 }
 
 // startBench starts paymentctl in local mode on dsn with the production

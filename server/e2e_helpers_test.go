@@ -2,20 +2,16 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
@@ -53,7 +49,7 @@ func backends() []backend {
 	bs := []backend{{name: "sqlite", dsn: func(t *testing.T) string {
 		return "sqlite:" + filepath.Join(t.TempDir(), "payments.db")
 	}}}
-	if base := os.Getenv("PAYMENTCTL_TEST_POSTGRES_DSN"); base != "" {
+	if base := pgschema.TestDSN(); base != "" {
 		bs = append(bs, backend{name: "postgres", dsn: func(t *testing.T) string { return postgresSchema(t, base) }})
 	}
 	return bs
@@ -68,34 +64,17 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, dsn func(t *testing.T) s
 
 // postgresSchema creates a schema of its own, migrated as `paymentctl
 // schema` would, and returns a DSN that uses it.
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
+func postgresSchema(tb testing.TB, base string) string {
+	tb.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("e2e_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE") })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	dsn := base + sep + "search_path=" + name
+	dsn := pgschema.ForTest(tb, base, "e2e_")
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	if err := webhook.Migrate(ctx, st.SQLDB(), st.Dialect()); err != nil {
-		t.Fatalf("migrate river: %v", err)
+	if err := server.Migrate(ctx, st); err != nil {
+		tb.Fatal(err)
 	}
 	return dsn
 }

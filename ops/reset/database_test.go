@@ -2,19 +2,15 @@ package reset
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/store"
 )
@@ -32,32 +28,10 @@ func backends() []backend {
 	bs := []backend{{name: "sqlite", dsn: func(t *testing.T) string {
 		return "sqlite:" + filepath.Join(t.TempDir(), "payments.db")
 	}}}
-	if base := os.Getenv("PAYMENTCTL_TEST_POSTGRES_DSN"); base != "" {
-		bs = append(bs, backend{name: "postgres", dsn: func(t *testing.T) string { return postgresSchema(t, base) }})
+	if base := pgschema.TestDSN(); base != "" {
+		bs = append(bs, backend{name: "postgres", dsn: func(t *testing.T) string { return pgschema.ForTest(t, base, "reset_") }})
 	}
 	return bs
-}
-
-// postgresSchema creates an empty schema of the test's own and returns a
-// DSN whose search_path selects it; the reset creates the tables.
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	name := fmt.Sprintf("reset_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE") })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + name
 }
 
 // testConfig is a local-mode configuration on dsn, with nothing on fixed

@@ -2,11 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,12 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/migrations"
 )
-
-// postgresDSNEnv enables the PostgreSQL runs of the suite; without it only
-// SQLite runs. Each run works in its own schema, so runs never collide.
-const postgresDSNEnv = "PAYMENTCTL_TEST_POSTGRES_DSN"
 
 // testClock is a settable clock. It starts off UTC and with nanoseconds so
 // that the tests see the store normalise times.
@@ -47,20 +40,20 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // forEachDSN runs fn as one parallel subtest per database: a new SQLite
-// file, and a new PostgreSQL schema when postgresDSNEnv is set.
+// file, and a new PostgreSQL schema when pgschema.EnvTestDSN is set.
 func forEachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Helper()
 	t.Run(migrations.SQLite, func(t *testing.T) {
 		t.Parallel()
 		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "payments.db"))
 	})
-	base := os.Getenv(postgresDSNEnv)
+	base := pgschema.TestDSN()
 	if base == "" {
 		return
 	}
 	t.Run(migrations.Postgres, func(t *testing.T) {
 		t.Parallel()
-		fn(t, postgresSchemaDSN(t, base))
+		fn(t, pgschema.ForTest(t, base, "t_store_"))
 	})
 }
 
@@ -85,33 +78,6 @@ func openStore(t *testing.T, dsn string, opts ...Option) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// postgresSchemaDSN creates a uniquely named schema, drops it when the test
-// ends, and returns base with the schema as its search_path.
-func postgresSchemaDSN(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	buf := make([]byte, 6)
-	rand.Read(buf)
-	schema := "t_store_" + hex.EncodeToString(buf)
-	admin := openStore(t, base)
-	if _, err := admin.SQLDB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.SQLDB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // newHistory returns an unsaved Toss history with unique vendor and source

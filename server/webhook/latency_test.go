@@ -4,11 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/server/store"
 )
@@ -19,9 +19,9 @@ func benchEachStore(b *testing.B, fn func(b *testing.B, s *store.Store)) {
 	b.Run(migrations.SQLite, func(b *testing.B) {
 		fn(b, sqliteStore(b))
 	})
-	if base := os.Getenv(postgresDSNEnv); base != "" {
+	if base := pgschema.TestDSN(); base != "" {
 		b.Run(migrations.Postgres, func(b *testing.B) {
-			fn(b, openStore(b, postgresSchemaDSN(b, base)))
+			fn(b, openStore(b, pgschema.ForTest(b, base, "t_webhook_")))
 		})
 	}
 }

@@ -3,15 +3,12 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,13 +19,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/store"
 )
-
-// postgresDSNEnv enables the PostgreSQL runs; each run gets its own schema.
-const postgresDSNEnv = "PAYMENTCTL_TEST_POSTGRES_DSN"
 
 // testSecret signs the deliveries of the tests.
 var testSecret = []byte("test-webhook-secret-0123456789")
@@ -98,7 +93,7 @@ func sqliteStore(t testing.TB) *store.Store {
 
 // forEachStore runs fn as one subtest per database on a fresh store with
 // paymentctl's and River's tables: SQLite always, PostgreSQL when
-// postgresDSNEnv is set.
+// pgschema.EnvTestDSN is set.
 func forEachStore(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
 	// The two databases run side by side; tests never share a database.
@@ -106,13 +101,13 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 		t.Parallel()
 		fn(t, sqliteStore(t))
 	})
-	base := os.Getenv(postgresDSNEnv)
+	base := pgschema.TestDSN()
 	if base == "" {
 		return
 	}
 	t.Run(migrations.Postgres, func(t *testing.T) {
 		t.Parallel()
-		fn(t, openStore(t, postgresSchemaDSN(t, base)))
+		fn(t, openStore(t, pgschema.ForTest(t, base, "t_webhook_")))
 	})
 }
 
@@ -131,38 +126,6 @@ func openStore(t testing.TB, dsn string) *store.Store {
 		t.Fatalf("Migrate: %v", err)
 	}
 	return s
-}
-
-// postgresSchemaDSN creates a uniquely named schema, drops it when the test
-// ends, and returns base with the schema as its search_path.
-func postgresSchemaDSN(t testing.TB, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	buf := make([]byte, 6)
-	rand.Read(buf)
-	schema := "t_webhook_" + hex.EncodeToString(buf)
-	st, err := store.Open(ctx, base)
-	if err != nil {
-		t.Fatalf("open admin store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	admin := st.SQLDB()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // attempt is one RecordAttempt call.

@@ -39,8 +39,9 @@ type responseSealer interface {
 // for a retry with the same key and body; the same key with a different
 // body is refused (422), and a retry while the first is still running is
 // told so (409). Responses that say nothing happened (400, 409, 5xx) are
-// not kept, so the client can retry them. It runs inside the body
-// encryption, on plaintext.
+// not kept, so the client can retry them; a record left running by a
+// process that died frees its key after store.IdempotencyLease. It runs
+// inside the body encryption, on plaintext.
 func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := c.GetHeader(IdempotencyHeader)

@@ -93,7 +93,7 @@ func (r *idempotencyRow) domain() *IdempotencyRecord {
 const beginAttempts = 3
 
 // BeginIdempotency claims the key of req. When the key is free (never used,
-// released or expired) it stores a running record and returns it with
+// released, expired, or running for longer than IdempotencyLease) it stores a running record and returns it with
 // created true; the caller then handles the request and calls
 // CompleteIdempotency or ReleaseIdempotency. Otherwise it returns the
 // existing record, running or completed, with created false, and the caller
@@ -106,10 +106,12 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 	for range beginAttempts {
 		now := stamp(q.now())
 		db := q.conn(ctx)
-		// An expired record no longer protects anything: drop it so the key
-		// starts afresh even before ExpireIdempotencyKeys runs.
-		err := db.Where("idempotency_key = ? AND method = ? AND path = ? AND expires_at <= ?",
-			req.Key, req.Method, req.Path, now).Delete(&idempotencyRow{}).Error
+		// An expired record no longer protects anything, and one running
+		// past its lease was abandoned by a process that died: drop it so
+		// the key starts afresh even before ExpireIdempotencyKeys runs.
+		err := db.Where("idempotency_key = ? AND method = ? AND path = ? AND (expires_at <= ? OR (status = ? AND created_at <= ?))",
+			req.Key, req.Method, req.Path, now, string(IdempotencyRunning), now.Add(-IdempotencyLease)).
+			Delete(&idempotencyRow{}).Error
 		if err != nil {
 			return nil, false, translate(err, op)
 		}

@@ -90,7 +90,10 @@ func TestIdempotencyExpiry(t *testing.T) {
 		}
 		begin("old-2")
 		clock.Advance(DefaultIdempotencyTTL - time.Hour)
-		begin("young")
+		young, _ := begin("young")
+		if err := s.CompleteIdempotency(ctx, young.ID, 201, "body"); err != nil {
+			t.Fatal(err)
+		}
 
 		if n, err := s.ExpireIdempotencyKeys(ctx); err != nil || n != 0 {
 			t.Fatalf("ExpireIdempotencyKeys before 24 h = %d, %v; want 0, nil", n, err)
@@ -107,6 +110,41 @@ func TestIdempotencyExpiry(t *testing.T) {
 			t.Error("the young key was expired too early")
 		}
 		wantErr(t, "completing an expired record", s.CompleteIdempotency(ctx, old.ID, 201, "x"), ErrNotFound)
+	})
+}
+
+// TestIdempotencyLease: a record left running (its process died) frees
+// its key after IdempotencyLease, and not before; a completed one keeps
+// its key for the whole TTL.
+func TestIdempotencyLease(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		begin := func(key string) (*IdempotencyRecord, bool) {
+			t.Helper()
+			rec, created, err := s.BeginIdempotency(ctx, IdempotencyRequest{Key: key, Method: "POST", Path: "/payments/histories"})
+			if err != nil {
+				t.Fatalf("BeginIdempotency(%s): %v", key, err)
+			}
+			return rec, created
+		}
+		abandoned, _ := begin("abandoned")
+		done, _ := begin("done")
+		if err := s.CompleteIdempotency(ctx, done.ID, 201, "body"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(IdempotencyLease - time.Second)
+		if rec, created := begin("abandoned"); created || rec.ID != abandoned.ID || rec.Status != IdempotencyRunning {
+			t.Errorf("within the lease: %+v, created %v; want the running record", rec, created)
+		}
+		clock.Advance(time.Second)
+		rec, created := begin("abandoned")
+		if !created || rec.ID == abandoned.ID {
+			t.Errorf("after the lease: %+v, created %v; want a new record", rec, created)
+		}
+		wantErr(t, "completing the abandoned record", s.CompleteIdempotency(ctx, abandoned.ID, 201, "x"), ErrNotFound)
+		if rec, created := begin("done"); created || rec.ID != done.ID || rec.Status != IdempotencyCompleted {
+			t.Errorf("completed key after the lease: %+v, created %v; want the stored response", rec, created)
+		}
 	})
 }
 

@@ -42,6 +42,14 @@ var (
 // WithIdempotencyTTL says otherwise.
 const DefaultIdempotencyTTL = 24 * time.Hour
 
+// IdempotencyLease is how long a record may stay running before
+// BeginIdempotency takes it for abandoned (its process died mid-request;
+// a live request releases or completes its record) and lets the key start
+// afresh. It is far above the longest a request can take (the PG
+// clients' timeouts and the server's write timeout), so a slow request is
+// never run twice.
+const IdempotencyLease = 10 * time.Minute
+
 // slowQuery is the threshold above which a query is reported through the
 // Logf given with WithLogf.
 const slowQuery = 500 * time.Millisecond

@@ -50,7 +50,10 @@ so no request is refused or dropped. SIGTERM or SIGINT stops it gracefully.`,
   # hand over to a new binary without downtime
   kill -HUP "$(cat /run/paymentctl.pid)"`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			// Started by an upgrade, a process that fails before it is
+			// ready (configuration included) tells its parent why.
+			defer func() { handoff.ReportStartFailure(err) }()
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
 				return err

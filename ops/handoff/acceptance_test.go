@@ -149,6 +149,9 @@ func TestHandoffUnderLoad(t *testing.T) {
 	if !strings.Contains(failed.Error, "exit status 3") {
 		t.Errorf("upgrade failure %q does not report the child's exit status 3", failed.Error)
 	}
+	if !strings.Contains(failed.Error, "the new process said: simulated crash before ready") {
+		t.Errorf("upgrade failure %q does not carry the reason the child reported", failed.Error)
+	}
 	crashed := logs.wait(t, "crash of the exiting binary", func(r logRecord) bool { return r.Msg == "simulated crash before ready" })
 	procs.waitGone(crashed.PID)
 	load.waitOKFrom(t, cur, 20)

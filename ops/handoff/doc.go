@@ -46,7 +46,10 @@
 //  5. If the new process exits before it is ready, or is not ready within
 //     ReadyTimeout (tableflip then kills it), Upgrade returns and logs the
 //     error and the old process keeps serving. The binary at argv[0] is still
-//     the bad one, so the updater must put the previous one back.
+//     the bad one, so the updater must put the previous one back. A new
+//     process that fails on its way up says why with ReportStartFailure (a
+//     file named in its environment by the old process), and Upgrade's
+//     error carries that reason rather than only "exit status 1".
 //
 // # Why the drain matters
 //

@@ -190,6 +190,9 @@ func (s *Server) Serve(ctx context.Context, srv *http.Server, ln net.Listener) e
 		return fmt.Errorf("signal ready: %w", err)
 	}
 	s.log.Info("serving", "addr", ln.Addr().String(), "inherited", s.upg.HasParent())
+	// Ready: a later failure is no start-up failure for the parent to
+	// report, and this process's own upgrades set their own file.
+	os.Unsetenv(envReport)
 
 	var reason string
 	for reason == "" {
@@ -292,7 +295,7 @@ func (s *Server) upgrade() error {
 	}
 	s.log.Info("upgrade started", "ready_timeout", s.opts.ReadyTimeout)
 	start := time.Now()
-	if err := s.upg.Upgrade(); err != nil {
+	if err := withReport(s.upg.Upgrade); err != nil {
 		err = fmt.Errorf("upgrade: %w", err)
 		s.log.Error("upgrade failed", "error", err, "elapsed", time.Since(start))
 		return err

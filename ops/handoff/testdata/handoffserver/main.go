@@ -96,6 +96,7 @@ func run() int {
 	logger.Info("listening", "addr", ln.Addr().String(), "inherited", hs.HasParent())
 	if mode == "exit" {
 		logger.Error("simulated crash before ready")
+		handoff.ReportStartFailure(errors.New("simulated crash before ready"))
 		return 3
 	}
 

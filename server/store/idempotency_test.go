@@ -76,21 +76,13 @@ func TestIdempotencyLifecycle(t *testing.T) {
 func TestIdempotencyExpiry(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
-		begin := func(key string) (*IdempotencyRecord, bool) {
-			t.Helper()
-			rec, created, err := s.BeginIdempotency(ctx, IdempotencyRequest{Key: key, Method: "POST", Path: "/payments/histories"})
-			if err != nil {
-				t.Fatalf("BeginIdempotency(%s): %v", key, err)
-			}
-			return rec, created
-		}
-		old, _ := begin("old-1")
+		old, _ := beginKey(t, s, "old-1")
 		if err := s.CompleteIdempotency(ctx, old.ID, 201, "body"); err != nil {
 			t.Fatal(err)
 		}
-		begin("old-2")
+		beginKey(t, s, "old-2")
 		clock.Advance(DefaultIdempotencyTTL - time.Hour)
-		young, _ := begin("young")
+		young, _ := beginKey(t, s, "young")
 		if err := s.CompleteIdempotency(ctx, young.ID, 201, "body"); err != nil {
 			t.Fatal(err)
 		}
@@ -100,13 +92,13 @@ func TestIdempotencyExpiry(t *testing.T) {
 		}
 		clock.Advance(time.Hour)
 		// An expired key is free again even before the sweep.
-		if rec, created := begin("old-1"); !created || rec.ID == old.ID || rec.Status != IdempotencyRunning {
+		if rec, created := beginKey(t, s, "old-1"); !created || rec.ID == old.ID || rec.Status != IdempotencyRunning {
 			t.Errorf("Begin on an expired key = %+v, created %v; want a new running record", rec, created)
 		}
 		if n, err := s.ExpireIdempotencyKeys(ctx); err != nil || n != 1 {
 			t.Fatalf("ExpireIdempotencyKeys after 24 h = %d, %v; want 1 (old-2), nil", n, err)
 		}
-		if _, created := begin("young"); created {
+		if _, created := beginKey(t, s, "young"); created {
 			t.Error("the young key was expired too early")
 		}
 		wantErr(t, "completing an expired record", s.CompleteIdempotency(ctx, old.ID, 201, "x"), ErrNotFound)
@@ -119,30 +111,22 @@ func TestIdempotencyExpiry(t *testing.T) {
 func TestIdempotencyLease(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
-		begin := func(key string) (*IdempotencyRecord, bool) {
-			t.Helper()
-			rec, created, err := s.BeginIdempotency(ctx, IdempotencyRequest{Key: key, Method: "POST", Path: "/payments/histories"})
-			if err != nil {
-				t.Fatalf("BeginIdempotency(%s): %v", key, err)
-			}
-			return rec, created
-		}
-		abandoned, _ := begin("abandoned")
-		done, _ := begin("done")
+		abandoned, _ := beginKey(t, s, "abandoned")
+		done, _ := beginKey(t, s, "done")
 		if err := s.CompleteIdempotency(ctx, done.ID, 201, "body"); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(IdempotencyLease - time.Second)
-		if rec, created := begin("abandoned"); created || rec.ID != abandoned.ID || rec.Status != IdempotencyRunning {
+		if rec, created := beginKey(t, s, "abandoned"); created || rec.ID != abandoned.ID || rec.Status != IdempotencyRunning {
 			t.Errorf("within the lease: %+v, created %v; want the running record", rec, created)
 		}
 		clock.Advance(time.Second)
-		rec, created := begin("abandoned")
+		rec, created := beginKey(t, s, "abandoned")
 		if !created || rec.ID == abandoned.ID {
 			t.Errorf("after the lease: %+v, created %v; want a new record", rec, created)
 		}
 		wantErr(t, "completing the abandoned record", s.CompleteIdempotency(ctx, abandoned.ID, 201, "x"), ErrNotFound)
-		if rec, created := begin("done"); created || rec.ID != done.ID || rec.Status != IdempotencyCompleted {
+		if rec, created := beginKey(t, s, "done"); created || rec.ID != done.ID || rec.Status != IdempotencyCompleted {
 			t.Errorf("completed key after the lease: %+v, created %v; want the stored response", rec, created)
 		}
 	})
@@ -207,4 +191,14 @@ func TestIdempotencyConcurrentBegin(t *testing.T) {
 			t.Errorf("%d callers created a record and they saw %d ids; want exactly 1 and 1", created, len(ids))
 		}
 	})
+}
+
+// beginKey claims key for POST /payments/histories; errors fail t.
+func beginKey(t *testing.T, s *Store, key string) (*IdempotencyRecord, bool) {
+	t.Helper()
+	rec, created, err := s.BeginIdempotency(context.Background(), IdempotencyRequest{Key: key, Method: "POST", Path: "/payments/histories"})
+	if err != nil {
+		t.Fatalf("BeginIdempotency(%s): %v", key, err)
+	}
+	return rec, created
 }

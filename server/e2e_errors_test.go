@@ -106,6 +106,24 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("a refused payment was stored: %v", err)
 			}
 		})
+		t.Run("another order's payment is refused and left alone", func(t *testing.T) {
+			victim := newSource()
+			p := h.iamportCard(victim, 20000)
+			thief := newSource()
+			for _, price := range []int64{20000, 1} { // the right amount, and a wrong one
+				_, err := h.api.CreateHistory(ctx, sdk.HistoryCreate{
+					Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: iamportStoreID, UID: p.ImpUID}, Source: thief,
+					Price: price, Password: testPassword, WebhookURL: h.webhookURL(),
+				})
+				if statusOf(err) != 422 || !strings.Contains(err.Error(), "was made for order") {
+					t.Errorf("register order %s's payment for order %s at %d: %v, want 422", victim.ID, thief.ID, price, err)
+				}
+			}
+			if after, err := h.iamport.Payment(ctx, p.ImpUID); err != nil || after.Status != iamport.StatusPaid {
+				t.Errorf("the other order's payment after the refusals: %+v, %v; want it paid", after, err)
+			}
+			h.register(sdk.VendorIamport, p.ImpUID, victim, 20000) // its own order still can
+		})
 		t.Run("toss amount mismatch is not confirmed", func(t *testing.T) {
 			src := newSource()
 			p := h.tossCard(src, 20000)

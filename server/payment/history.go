@@ -78,6 +78,12 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, er
 		if p.Status == iamport.StatusFailed {
 			return pgState{}, refusedf("the payment %s failed at the PG", in.Vendor.UID)
 		}
+		// source.id is the order's merchant_uid (as Toss's orderId is
+		// checked by its confirm). Before the amount check: a payment of
+		// another order is refused, never cancelled as a wrong amount.
+		if p.MerchantUID != in.Source.ID {
+			return pgState{}, refusedf("the payment %s was made for order %q, not for source.id %q", in.Vendor.UID, p.MerchantUID, in.Source.ID)
+		}
 		if int64(p.Amount) != in.Price {
 			s.cancelWrongAmount(ctx, in, int64(p.Amount))
 			return pgState{}, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", int64(p.Amount), in.Price)

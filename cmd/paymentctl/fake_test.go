@@ -34,12 +34,35 @@ import (
 //	freeport VAR...     set each VAR to a free loopback TCP port
 //	waitfile FILE       wait (up to 15 s) until FILE exists
 //	capture VAR REGEXP  set VAR to the first group of REGEXP in the last stdout
+//	httpget URL FILE    GET URL into FILE; fails unless the answer is 200
 func fakeScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(*testscript.TestScript, bool, []string){
 		"freeport": scriptFreeport,
 		"waitfile": scriptWaitfile,
 		"capture":  scriptCapture,
+		"httpget":  scriptHTTPGet,
 	}
+}
+
+func scriptHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: httpget URL FILE")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(args[0])
+	if err != nil {
+		if !neg {
+			ts.Fatalf("GET %s: %v", args[0], err)
+		}
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	if ok := resp.StatusCode == http.StatusOK; ok == neg {
+		ts.Fatalf("GET %s: %s", args[0], resp.Status)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), body, 0o644))
 }
 
 func scriptFreeport(ts *testscript.TestScript, neg bool, args []string) {

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
-		// freeport, waitfile and capture, for the fake*.txtar scripts.
+		// freeport, waitfile, capture and httpget (fakeScriptCmds).
 		Cmds: fakeScriptCmds(),
 		Setup: func(env *testscript.Env) error {
 			// A clean environment: no PAYMENT_* from the developer's shell.

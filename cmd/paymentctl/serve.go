@@ -24,6 +24,8 @@ type serveOptions struct {
 	IO      *iostreams
 	Config  *config.Config
 	PIDFile string
+	// PprofAddr, when set, is the loopback address of Go's profiles.
+	PprofAddr string
 }
 
 // newServeCmd returns `paymentctl serve`. runF replaces runServe in tests.
@@ -48,12 +50,20 @@ so no request is refused or dropped. SIGTERM or SIGINT stops it gracefully.`,
   PAYMENT_MODE=real paymentctl serve --log-format json --pid-file /run/paymentctl.pid
 
   # hand over to a new binary without downtime
-  kill -HUP "$(cat /run/paymentctl.pid)"`,
+  kill -HUP "$(cat /run/paymentctl.pid)"
+
+  # with CPU and heap profiles for go tool pprof, on loopback only
+  paymentctl serve --pprof-addr 127.0.0.1:6060`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			// Started by an upgrade, a process that fails before it is
 			// ready (configuration included) tells its parent why.
 			defer func() { handoff.ReportStartFailure(err) }()
+			if opts.PprofAddr != "" {
+				if err := checkPprofAddr(opts.PprofAddr); err != nil {
+					return err
+				}
+			}
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
 				return err
@@ -70,6 +80,7 @@ so no request is refused or dropped. SIGTERM or SIGINT stops it gracefully.`,
 	fl.Int(config.FlagName("api.port"), 0, "port of the API (PAYMENT_API_PORT, default 37821)")
 	fl.String(config.FlagName("database.url"), "", "database DSN, postgres://… or sqlite:path (PAYMENT_DATABASE_URL)")
 	fl.StringVar(&opts.PIDFile, "pid-file", "", "write the serving process's PID here (kept current across handoffs)")
+	fl.StringVar(&opts.PprofAddr, "pprof-addr", "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
 	return cmd
 }
 
@@ -151,6 +162,14 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 			log.Error("stop the updater agent", "err", err)
 		}
 	}()
+	if opts.PprofAddr != "" {
+		psrv, err := servePprof(hs, opts.PprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer psrv.Close()
+	}
 	banner(opts.IO, log, cfg, app, local)
 
 	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

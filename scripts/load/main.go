@@ -3,8 +3,7 @@
 // and writes the pre-encrypted request bodies wrk replays, waits for the
 // server's webhook queue to drain, and measures the webhook latency from a
 // deposit at the fake PG to the event's arrival at a service's receiver.
-// For profiles it can also host the server itself with net/http/pprof on a
-// side listener; paymentctl never serves pprof.
+// Profiles come from the server itself (`paymentctl serve --pprof-addr`).
 //
 // Usage (run.sh calls these; every address is loopback):
 //
@@ -13,7 +12,6 @@
 //	go run ./scripts/load prepare -api URL -iamport URL -toss URL -dir DIR -n N -dsn DSN
 //	go run ./scripts/load drain -dsn DSN
 //	go run ./scripts/load webhook -api URL -iamport URL -n N -dsn DSN
-//	go run ./scripts/load serve -pprof ADDR   (configured like paymentctl serve)
 //
 // The connection key and IV come from the environment as for the server
 // (PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV, defaults otherwise).
@@ -43,7 +41,7 @@ func main() {
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: load ports|schema|prepare|drain|webhook|serve ...")
+		return errors.New("usage: load ports|schema|prepare|drain|webhook ...")
 	}
 	switch args[0] {
 	case "ports":
@@ -56,8 +54,6 @@ func run(ctx context.Context, args []string) error {
 		return drainCmd(ctx, args[1:])
 	case "webhook":
 		return webhookLatency(ctx, args[1:])
-	case "serve":
-		return serve(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
 }

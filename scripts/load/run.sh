@@ -21,9 +21,9 @@
 #   LOAD_REGISTRATIONS  payments prepared per PG (default 9000; the fakes
 #                       keep 10,000 payments each)
 #   LOAD_WEBHOOKS       deposits timed (default 200)
-#   LOAD_PROFILE        a directory: serve through the helper instead
-#                       (same App, plus pprof on a side port) and save a
-#                       CPU profile of each wrk phase there
+#   LOAD_PROFILE        a directory: run serve with --pprof-addr on a
+#                       loopback port and save a CPU profile of each wrk
+#                       phase there
 #   LOAD_OUT            where results.md and the logs go (default a temp dir)
 # Requires wrk (apt-get install wrk), curl and Go.
 set -euo pipefail
@@ -73,13 +73,10 @@ url="http://127.0.0.1:$api"
 iamport_url="http://127.0.0.1:$iamport"
 toss_url="http://127.0.0.1:$toss"
 
-if [ -n "$profile" ]; then
-  echo "== serving through the helper (pprof on 127.0.0.1:$pprof)"
-  "$work/load" serve -pprof "127.0.0.1:$pprof" 2>"$out/serve.log" &
-else
-  echo "== paymentctl serve on $url (schema $schema)"
-  "$work/paymentctl" serve 2>"$out/serve.log" &
-fi
+pprof_flag=()
+[ -n "$profile" ] && pprof_flag=(--pprof-addr "127.0.0.1:$pprof")
+echo "== paymentctl serve on $url (schema $schema)${profile:+, pprof on 127.0.0.1:$pprof}"
+"$work/paymentctl" serve "${pprof_flag[@]}" 2>"$out/serve.log" &
 server_pid=$!
 for _ in $(seq 300); do
   curl -sf "$url/monitors/health" >/dev/null 2>&1 && break
@@ -166,7 +163,7 @@ finished=$(date +%s)
 
 {
   echo "Load run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average before: $load_before"
-  echo "server: $([ -n "$profile" ] && echo 'helper-hosted App (profiling)' || echo 'paymentctl serve'), PostgreSQL $(psql -XAtc 'SHOW server_version' "$base" 2>/dev/null || echo '?'), wrk -t$threads -c$conns, reads for $duration, registrations for at most $reg_duration"
+  echo "server: paymentctl serve$([ -n "$profile" ] && echo ' --pprof-addr (profiling)'), PostgreSQL $(psql -XAtc 'SHOW server_version' "$base" 2>/dev/null || echo '?'), wrk -t$threads -c$conns, reads for $duration, registrations for at most $reg_duration"
   echo
   echo "| measure | result | p50 | p99 | CPU per request | target |"
   echo "|---|---|---|---|---|---|"

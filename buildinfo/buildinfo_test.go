@@ -100,8 +100,9 @@ func TestReleaseConfig(t *testing.T) {
 	if !slices.Equal(targets, want) {
 		t.Errorf("ldflags set %v, want %v", targets, want)
 	}
-	if len(rc.Archives) == 0 || !slices.Contains(rc.Archives[0].Files, "LICENSE") || !slices.Contains(rc.Archives[0].Files, "README.md") {
-		t.Errorf("archives must include README.md and LICENSE")
+	if len(rc.Archives) == 0 || !slices.Contains(rc.Archives[0].Files, "LICENSE") || !slices.Contains(rc.Archives[0].Files, "README.md") ||
+		!slices.Contains(rc.Archives[0].Files, "deploy/systemd/paymentctl.service") {
+		t.Errorf("archives must include README.md, LICENSE and the systemd unit")
 	}
 }
 

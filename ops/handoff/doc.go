@@ -83,9 +83,10 @@
 //
 // # systemd
 //
-// testdata/paymentctl.service is the unit to start from. systemd tracks the
-// process through PIDFile= (tableflip writes it when a process becomes ready,
-// before the old one exits). ExecReload= sends SIGHUP. "systemctl reload"
+// deploy/systemd/paymentctl.service (in the repository and the release
+// archives) is the unit to start from. systemd tracks the process through
+// PIDFile= (tableflip writes it when a process becomes ready, before the
+// old one exits). ExecReload= sends SIGHUP. "systemctl reload"
 // upgrades. "systemctl restart" stops and starts, which is downtime. Reload
 // only sends the signal and does not wait for the result, so read the log, or
 // let the updater call Upgrade. KillMode stays control-group, so "systemctl

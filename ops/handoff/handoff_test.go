@@ -524,7 +524,7 @@ func TestHandlerProbe(t *testing.T) {
 // TestSystemdUnit keeps the example unit that doc.go points to consistent
 // with what tableflip needs.
 func TestSystemdUnit(t *testing.T) {
-	data, err := os.ReadFile("testdata/paymentctl.service")
+	data, err := os.ReadFile("../../deploy/systemd/paymentctl.service")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -404,34 +404,56 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Errorf("same request without key: %v, want 409", err)
 		}
 
-		t.Run("while running", func(t *testing.T) {
+		// A retry while the first request runs is told so; the first,
+		// abandoned by its client at the slowed PG, still runs to the end,
+		// and its answer is what the key replays afterwards.
+		t.Run("while running, then abandoned by its client", func(t *testing.T) {
 			src := newSource()
 			p := h.iamportCard(src, 1000)
-			h.srv.Fakes.Iamport.Faults().Set(fault.Faults{Latency: 1500 * time.Millisecond})
+			// No webhook job may be at the slowed PG: on SQLite one that
+			// re-fetches under its history's lock holds the write lock.
+			h.drainJobs()
+			// Long enough that the retry below arrives while the first
+			// waits at the PG, even on a loaded machine.
+			h.srv.Fakes.Iamport.Faults().Set(fault.Faults{Latency: 4 * time.Second})
 			defer h.srv.Fakes.Iamport.Faults().Set(fault.Faults{})
 			in := sdk.HistoryCreate{
 				Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: iamportStoreID, UID: p.ImpUID}, Source: src,
 				Price: 1000, Password: testPassword, WebhookURL: h.webhookURL(),
 			}
 			key := uuid.NewString()
-			var wg sync.WaitGroup
-			statuses := make([]int, 2)
-			for i := range 2 {
-				wg.Go(func() {
-					if i == 1 {
-						// The first holds the key (and waits at the slowed PG).
-						h.waitIdempotencyRunning(key)
-					}
-					_, err := h.api.CreateHistory(ctx, in, sdk.WithIdempotencyKey(key))
-					statuses[i] = statusOf(err)
-					if err != nil && statuses[i] == 0 {
-						t.Errorf("request %d: %v", i, err)
-					}
-				})
+			firstCtx, leave := context.WithCancel(ctx)
+			defer leave()
+			first := make(chan error, 1)
+			go func() {
+				_, err := h.api.CreateHistory(firstCtx, in, sdk.WithIdempotencyKey(key))
+				first <- err
+			}()
+			h.waitIdempotencyRunning(key)
+			if _, err := h.api.CreateHistory(ctx, in, sdk.WithIdempotencyKey(key)); statusOf(err) != 409 {
+				t.Errorf("retry while the first runs: %v, want 409", err)
 			}
-			wg.Wait()
-			if statuses[0] != 0 || statuses[1] != 409 {
-				t.Errorf("statuses = %v, want [0 409]", statuses)
+			leave()
+			if err := <-first; !errors.Is(err, context.Canceled) {
+				t.Errorf("first request after its client left: %v, want context.Canceled", err)
+			}
+			// Had the server dropped the flow with its client, the key would
+			// have been released instead of completed.
+			const completed = "SELECT count(*) FROM payment_idempotency_keys WHERE idempotency_key = $1 AND status = 'completed'"
+			deadline := time.Now().Add(eventWaitTimeout)
+			for h.count(completed, key) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the request its client abandoned did not run to the end")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			replayed, err := h.api.CreateHistory(ctx, in, sdk.WithIdempotencyKey(key))
+			if err != nil {
+				t.Fatalf("after the first finished: %v, want its answer replayed", err)
+			}
+			stored, err := h.api.HistoryBySource(ctx, sdk.Accessor{Source: src, Password: testPassword})
+			if err != nil || stored.ID != replayed.ID {
+				t.Errorf("registered by the abandoned request: %+v, %v; replayed %s", stored, err, replayed.ID)
 			}
 		})
 	})

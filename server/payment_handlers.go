@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,7 +31,16 @@ type route[In, Out any] struct {
 	required []string
 	validate func(In) error // nil: nothing beyond the required keys
 	call     func(ctx context.Context, c *gin.Context, in In) (Out, error)
+	// mutates marks a route that changes state at the PG (money captured
+	// or refunded) or records it: once started it runs to the end even if
+	// the client goes away (see handler).
+	mutates bool
 }
+
+// mutationTimeout bounds a mutating flow that no longer depends on its
+// client: several PG calls (each bounded by its client's timeout, 10 s by
+// default) and the database writes.
+const mutationTimeout = time.Minute
 
 // handler decodes and validates the (decrypted) body, calls the service and
 // answers with the route's status; any failure goes to the error mapper.
@@ -47,7 +57,17 @@ func (r route[In, Out]) handler() gin.HandlerFunc {
 				return
 			}
 		}
-		out, err := r.call(c.Request.Context(), c, in)
+		ctx := c.Request.Context()
+		if r.mutates {
+			// A client that disconnects must not cut a flow between the PG
+			// (money captured or refunded) and the database (the record of
+			// it): the retry would find them disagreeing until the PG's
+			// webhook arrives.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), mutationTimeout)
+			defer cancel()
+		}
+		out, err := r.call(ctx, c, in)
 		if err != nil {
 			fail(c, err)
 			return
@@ -102,6 +122,7 @@ func newPaymentHandlers(svc payments) paymentHandlers {
 			required: []string{"vendor", "source", "price", "password", "webhook_url"},
 			validate: validateHistoryCreate,
 			call:     serviceCall(svc.CreateHistory),
+			mutates:  true,
 		}.handler(),
 		historyByID:     byID(svc.History).handler(),
 		historyBySource: bySource(svc.HistoryBySource).handler(),
@@ -110,12 +131,14 @@ func newPaymentHandlers(svc payments) paymentHandlers {
 			required: []string{"source", "password", "price", "reason"},
 			validate: validateCancel,
 			call:     serviceCall(svc.Cancel),
+			mutates:  true,
 		}.handler(),
 		createReservation: route[sdk.ReservationCreate, *sdk.Reservation]{
 			status:   http.StatusCreated,
 			required: []string{"vendor", "source", "title", "password"},
 			validate: validateReservationCreate,
 			call:     serviceCall(svc.CreateReservation),
+			mutates:  true,
 		}.handler(),
 		reservationByID:     byID(svc.Reservation).handler(),
 		reservationBySource: bySource(svc.ReservationBySource).handler(),

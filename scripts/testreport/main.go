@@ -37,8 +37,11 @@ type event struct {
 
 // report gathers the events of one run.
 type report struct {
-	outputs  map[string][]string // "pkg\x00test" (test empty for the package) -> output lines
-	failed   []string            // failed tests and packages, keys of outputs, in order
+	outputs  map[string][]string // "pkg\x00test" (test empty for the package) -> output lines of the current run
+	failed   []string            // failed tests and packages, keys of outputs, in order, once each
+	// failedOutputs keeps the output of each failed run of a key (with
+	// -count > 1 a later passing run must not erase it).
+	failedOutputs map[string][]string
 	packages []string            // "ok  pkg 1.2s" / "FAIL pkg 3.4s" lines
 	passed   int
 	skipped  int
@@ -74,7 +77,7 @@ func run(in io.Reader, out io.Writer, args []string) error {
 		defer f.Close()
 		log = f
 	}
-	r := &report{outputs: map[string][]string{}, postgres: map[string]string{}}
+	r := &report{outputs: map[string][]string{}, failedOutputs: map[string][]string{}, postgres: map[string]string{}}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -137,7 +140,11 @@ func (r *report) add(ev event) {
 		if ev.Test == "" {
 			r.packages = append(r.packages, fmt.Sprintf("FAIL %s %.1fs", ev.Package, ev.Elapsed))
 		}
-		r.failed = append(r.failed, k)
+		if !slices.Contains(r.failed, k) {
+			r.failed = append(r.failed, k)
+		}
+		r.failedOutputs[k] = append(r.failedOutputs[k], r.outputs[k]...)
+		delete(r.outputs, k)
 	}
 }
 
@@ -182,7 +189,10 @@ func (r *report) print(w io.Writer) {
 	}
 	for _, k := range leaves {
 		pkg, test, _ := strings.Cut(k, "\x00")
-		lines := r.outputs[k]
+		lines := r.failedOutputs[k]
+		if len(lines) == 0 {
+			lines = r.outputs[k] // build errors have no fail event of their own
+		}
 		if len(lines) == 0 {
 			continue
 		}

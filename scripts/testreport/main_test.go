@@ -45,6 +45,18 @@ func TestRun(t *testing.T) {
 			dontWant: []string{"passing noise", "  p TestB\n", "output of p \n"},
 		},
 		{
+			name: "a failure in one of several runs (-count)",
+			stream: `{"Action":"output","Package":"p","Test":"TestA","Output":"    a_test.go:5: flaked\n"}
+{"Action":"fail","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestA","Output":"fine this time\n"}
+{"Action":"pass","Package":"p","Test":"TestA"}
+{"Action":"fail","Package":"p","Elapsed":1}
+`,
+			wantErr:  true,
+			want:     []string{"tests: 1 passed, 1 failed", "a_test.go:5: flaked"},
+			dontWant: []string{"fine this time"},
+		},
+		{
 			name:    "build failure",
 			stream:  "# p\nb.go:3:1: syntax error\n" + `{"Action":"fail","Package":"p"}` + "\n",
 			wantErr: true,

@@ -37,15 +37,15 @@ type event struct {
 
 // report gathers the events of one run.
 type report struct {
-	outputs  map[string][]string // "pkg\x00test" (test empty for the package) -> output lines of the current run
-	failed   []string            // failed tests and packages, keys of outputs, in order, once each
+	outputs map[string][]string // "pkg\x00test" (test empty for the package) -> output lines of the current run
+	failed  []string            // failed tests and packages, keys of outputs, in order, once each
 	// failedOutputs keeps the output of each failed run of a key (with
 	// -count > 1 a later passing run must not erase it).
 	failedOutputs map[string][]string
-	packages []string            // "ok  pkg 1.2s" / "FAIL pkg 3.4s" lines
-	passed   int
-	skipped  int
-	postgres map[string]string // PostgreSQL-backed test -> last action
+	packages      []string // "ok  pkg 1.2s" / "FAIL pkg 3.4s" lines
+	passed        int
+	skipped       int
+	postgres      map[string]string // PostgreSQL-backed test -> last action
 }
 
 func main() {

@@ -149,18 +149,29 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 	if err != nil {
 		return err
 	}
+	// Fetched before the lock, so that no database lock waits on the PG
+	// (on SQLite the lock is the whole database's). Every write of a
+	// history reseals its data, so a history that changed between the
+	// read above and the lock shows it; the fetch may then be older than
+	// what was applied, and is made again under the lock: a slow fetch can
+	// never overwrite a newer state.
+	fetched, err := s.fetch(ctx, vendor, uid)
+	if err != nil {
+		return err
+	}
 	return s.store.WithHistoryLocked(ctx, h.ID, func(tx *store.Tx, locked *store.History) error {
-		// Fetched under the lock, so a slow fetch can never overwrite a
-		// newer state applied meanwhile.
-		fetched, err := s.fetch(ctx, vendor, uid)
-		if err != nil {
-			return err
+		st := fetched
+		if locked.Data != h.Data || len(locked.Cancels) != len(h.Cancels) {
+			var err error
+			if st, err = s.fetch(ctx, vendor, uid); err != nil {
+				return err
+			}
 		}
 		previous, err := s.historyDTO(locked)
 		if err != nil {
 			return err
 		}
-		current, err := s.apply(ctx, tx, locked, fetched)
+		current, err := s.apply(ctx, tx, locked, st)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/paymentctl/paymentctl/internal/gittest"
 )
 
 // A module at paymentctl's path small enough to build in a moment: its
@@ -40,68 +42,6 @@ func main() {
 `,
 }
 
-// repo is a git repository of the test.
-type repo struct {
-	t   *testing.T
-	dir string
-	env []string
-}
-
-// git runs git in the repository and returns its trimmed output.
-func (r *repo) git(args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
-	cmd.Env = r.env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// commit writes files and commits them; it returns the new hash.
-func (r *repo) commit(msg string, files map[string]string) string {
-	r.t.Helper()
-	for name, content := range files {
-		path := filepath.Join(r.dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	r.git("add", "-A")
-	r.git("commit", "-q", "--allow-empty", "-m", msg)
-	return r.git("rev-parse", "HEAD")
-}
-
-// isolatedEnv keeps git away from the machine's configuration, and the Go
-// caches where they are although HOME moves.
-func isolatedEnv(t *testing.T) []string {
-	t.Helper()
-	for _, tool := range []string{"git", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not found", tool)
-		}
-	}
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
-	if err != nil {
-		t.Skipf("go env: %v", err)
-	}
-	goenv := strings.Fields(string(out))
-	if len(goenv) != 3 {
-		t.Skipf("go env printed %q", out)
-	}
-	home := t.TempDir()
-	return append(os.Environ(),
-		"GOCACHE="+goenv[0], "GOMODCACHE="+goenv[1], "GOPATH="+goenv[2], "GOTOOLCHAIN=local",
-		"HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(home, ".gitconfig"),
-		"GIT_AUTHOR_NAME=Tester", "GIT_AUTHOR_EMAIL=tester@example.com",
-		"GIT_COMMITTER_NAME=Tester", "GIT_COMMITTER_EMAIL=tester@example.com",
-	)
-}
-
 // link returns what a link of the release directory points at.
 func link(t *testing.T, releases, name string) string {
 	t.Helper()
@@ -117,17 +57,17 @@ func TestPullAndBuild(t *testing.T) {
 		t.Skip("runs go build")
 	}
 	ctx := context.Background()
-	env := isolatedEnv(t)
-	origin := &repo{t: t, dir: t.TempDir(), env: env}
-	origin.git("init", "-q", "-b", "main")
-	c1 := origin.commit("first", fixture)
-	clone := &repo{t: t, dir: filepath.Join(t.TempDir(), "clone"), env: env}
-	cmd := exec.Command("git", "clone", "-q", origin.dir, clone.dir)
+	env := gittest.Env(t)
+	origin := &gittest.Repo{TB: t, Dir: t.TempDir(), Env: env}
+	origin.Git("init", "-q", "-b", "main")
+	c1 := origin.Commit("first", fixture)
+	clone := &gittest.Repo{TB: t, Dir: filepath.Join(t.TempDir(), "clone"), Env: env}
+	cmd := exec.Command("git", "clone", "-q", origin.Dir, clone.Dir)
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
-	g := GitOptions{Repo: clone.dir, Env: env}
+	g := GitOptions{Repo: clone.Dir, Env: env}
 	releases := filepath.Join(t.TempDir(), "releases")
 
 	// A first build makes the current link.
@@ -154,11 +94,11 @@ func TestPullAndBuild(t *testing.T) {
 	}
 
 	// A new commit upstream: pull fast-forwards, build switches.
-	c2 := origin.commit("second", map[string]string{"README": "two\n"})
+	c2 := origin.Commit("second", map[string]string{"README": "two\n"})
 	if p, err = Pull(ctx, g); err != nil {
 		t.Fatalf("pull: %v", err)
 	}
-	if p.From != c1 || p.To != c2 || clone.git("rev-parse", "HEAD") != c2 {
+	if p.From != c1 || p.To != c2 || clone.Git("rev-parse", "HEAD") != c2 {
 		t.Fatalf("pull: %+v, want %s → %s", p, c1, c2)
 	}
 	if want := "fast-forwarded " + c1[:7] + " → " + c2[:7]; p.Summary() != want {
@@ -183,13 +123,13 @@ func TestPullAndBuild(t *testing.T) {
 	}
 
 	// Diverged histories: the pull fails and leaves the checkout alone.
-	clone.commit("local", map[string]string{"LOCAL": "x\n"})
-	local := clone.git("rev-parse", "HEAD")
-	origin.commit("remote", map[string]string{"REMOTE": "y\n"})
+	clone.Commit("local", map[string]string{"LOCAL": "x\n"})
+	local := clone.Git("rev-parse", "HEAD")
+	origin.Commit("remote", map[string]string{"REMOTE": "y\n"})
 	if _, err := Pull(ctx, g); err == nil || !strings.Contains(err.Error(), "git pull") {
 		t.Fatalf("pull of diverged histories = %v, want a git pull error", err)
 	}
-	if got := clone.git("rev-parse", "HEAD"); got != local {
+	if got := clone.Git("rev-parse", "HEAD"); got != local {
 		t.Errorf("the failed pull moved HEAD to %s", got)
 	}
 }
@@ -198,17 +138,17 @@ func TestBuildFailure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go build")
 	}
-	env := isolatedEnv(t)
-	r := &repo{t: t, dir: t.TempDir(), env: env}
-	r.git("init", "-q", "-b", "main")
+	env := gittest.Env(t)
+	r := &gittest.Repo{TB: t, Dir: t.TempDir(), Env: env}
+	r.Git("init", "-q", "-b", "main")
 	broken := map[string]string{}
 	for k, v := range fixture {
 		broken[k] = v
 	}
 	broken["cmd/paymentctl/main.go"] = "package main\n\nfunc main() { undefined() }\n"
-	r.commit("broken", broken)
+	r.Commit("broken", broken)
 	releases := filepath.Join(t.TempDir(), "releases")
-	if _, err := Build(context.Background(), GitOptions{Repo: r.dir, Env: env}, releases); err == nil || !strings.Contains(err.Error(), "undefined") {
+	if _, err := Build(context.Background(), GitOptions{Repo: r.Dir, Env: env}, releases); err == nil || !strings.Contains(err.Error(), "undefined") {
 		t.Fatalf("Build of a broken commit = %v, want the compiler's error", err)
 	}
 	if _, err := os.Lstat(filepath.Join(releases, currentLink)); !os.IsNotExist(err) {

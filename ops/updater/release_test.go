@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/paymentctl/paymentctl/internal/gittest"
 )
 
 // A tiny module at this module's path, so that the -X flags of the
@@ -52,78 +54,11 @@ func main() {
 `
 )
 
-// gitEnv isolates git from the machine's configuration, and keeps the Go
-// caches where they are although HOME moves.
-func gitEnv(t *testing.T) []string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
-	if err != nil {
-		t.Skipf("go env: %v", err)
-	}
-	goenv := strings.Fields(string(out))
-	if len(goenv) != 3 {
-		t.Skipf("go env printed %q", out)
-	}
-	home := t.TempDir()
-	return append(os.Environ(),
-		"GOCACHE="+goenv[0], "GOMODCACHE="+goenv[1], "GOPATH="+goenv[2],
-		"HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(home, "gitconfig"),
-		"GIT_AUTHOR_NAME=Ada", "GIT_AUTHOR_EMAIL=ada@example.com",
-		"GIT_COMMITTER_NAME=Ada", "GIT_COMMITTER_EMAIL=ada@example.com",
-		"GIT_AUTHOR_DATE=2026-11-24T12:00:00+09:00", "GIT_COMMITTER_DATE=2026-11-24T12:00:00+09:00",
-	)
-}
-
-// gitRepo is a repository the test commits to.
-type gitRepo struct {
-	t   *testing.T
-	dir string
-	env []string
-}
-
-func (g *gitRepo) run(args ...string) string {
-	g.t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", g.dir}, args...)...)
-	cmd.Env = g.env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		g.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// commit writes files (path → content) and commits them; it returns the
-// hash.
-func (g *gitRepo) commit(msg string, files map[string]string) string {
-	g.t.Helper()
-	for name, content := range files {
-		path := filepath.Join(g.dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			g.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			g.t.Fatal(err)
-		}
-	}
-	g.run("add", "-A")
-	g.run("commit", "-q", "--allow-empty", "-m", msg)
-	return g.run("rev-parse", "HEAD")
-}
-
-func requireTools(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"git", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not found", tool)
-		}
-	}
-}
-
 // fixture is an origin repository with the tiny module, a clone the
 // releases come from, and a release directory whose executable path goes
 // through current.
 type fixture struct {
-	origin, work *gitRepo
+	origin, work *gittest.Repo
 	dir          string
 	up           *fakeUpgrader
 	rel          *Releases
@@ -131,26 +66,25 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	requireTools(t)
-	env := gitEnv(t)
+	env := gittest.Env(t)
 	root := t.TempDir()
-	origin := &gitRepo{t: t, dir: filepath.Join(root, "origin"), env: env}
-	if err := os.MkdirAll(origin.dir, 0o755); err != nil {
+	origin := &gittest.Repo{TB: t, Dir: filepath.Join(root, "origin"), Env: env}
+	if err := os.MkdirAll(origin.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	origin.run("init", "-q", "-b", "main")
-	origin.commit("first", map[string]string{
+	origin.Git("init", "-q", "-b", "main")
+	origin.Commit("first", map[string]string{
 		"go.mod": fixtureGoMod, "buildinfo/buildinfo.go": fixtureBuildinfo, "cmd/paymentctl/main.go": fixtureMain,
 	})
-	work := &gitRepo{t: t, dir: filepath.Join(root, "work"), env: env}
-	cmd := exec.Command("git", "clone", "-q", origin.dir, work.dir)
+	work := &gittest.Repo{TB: t, Dir: filepath.Join(root, "work"), Env: env}
+	cmd := exec.Command("git", "clone", "-q", origin.Dir, work.Dir)
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("clone: %v\n%s", err, out)
 	}
 	f := &fixture{origin: origin, work: work, dir: filepath.Join(root, "releases"), up: &fakeUpgrader{}}
 	rel, err := NewReleases(ReleasesOptions{
-		Repo: work.dir, Dir: f.dir, Upgrader: f.up, Env: env,
+		Repo: work.Dir, Dir: f.dir, Upgrader: f.up, Env: env,
 		Executable: filepath.Join(f.dir, currentLink, binaryName),
 	})
 	if err != nil {
@@ -182,9 +116,9 @@ func (u *fakeUpgrader) Upgrade() error {
 
 func TestResolve(t *testing.T) {
 	f := newFixture(t)
-	first := f.work.run("rev-parse", "HEAD")
-	f.origin.run("tag", "v1.0.0")
-	second := f.origin.commit("second", map[string]string{"README": "2\n"})
+	first := f.work.Git("rev-parse", "HEAD")
+	f.origin.Git("tag", "v1.0.0")
+	second := f.origin.Commit("second", map[string]string{"README": "2\n"})
 	ctx := context.Background()
 
 	tests := []struct {
@@ -221,13 +155,13 @@ func TestResolve(t *testing.T) {
 			}
 		})
 	}
-	if head := f.work.run("rev-parse", "HEAD"); head != first {
+	if head := f.work.Git("rev-parse", "HEAD"); head != first {
 		t.Errorf("resolve moved the work tree to %s", head)
 	}
 
 	// Without an upstream, the branch the repository is on.
-	f.work.run("checkout", "-q", "-b", "local", first)
-	third := f.work.commit("third", nil)
+	f.work.Git("checkout", "-q", "-b", "local", first)
+	third := f.work.Commit("third", nil)
 	got, err := f.rel.Resolve(ctx, "")
 	if err != nil || got.Hash != third || got.Branch != "local" {
 		t.Errorf("Resolve on a branch without upstream = %+v, %v; want %s on local", got, err, third)
@@ -237,8 +171,8 @@ func TestResolve(t *testing.T) {
 func TestStageSwitchRollback(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	first := f.work.run("rev-parse", "HEAD")
-	second := f.origin.commit("second: it's \"quoted\"", map[string]string{"README": "2\n"})
+	first := f.work.Git("rev-parse", "HEAD")
+	second := f.origin.Commit("second: it's \"quoted\"", map[string]string{"README": "2\n"})
 	f.up.exe = filepath.Join(f.dir, currentLink, binaryName)
 
 	if st := f.rel.State(); st.Switchable || !strings.Contains(st.NotSwitchable, "there is no") {
@@ -342,8 +276,8 @@ func TestStageSwitchRollback(t *testing.T) {
 func TestStageFailures(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	broken := f.origin.commit("broken", map[string]string{"cmd/paymentctl/main.go": "package main\n\nfunc main() { nope }\n"})
-	liar := f.origin.commit("liar", map[string]string{"cmd/paymentctl/main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(`{\"commit\":\"0000\"}`) }\n"})
+	broken := f.origin.Commit("broken", map[string]string{"cmd/paymentctl/main.go": "package main\n\nfunc main() { nope }\n"})
+	liar := f.origin.Commit("liar", map[string]string{"cmd/paymentctl/main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(`{\"commit\":\"0000\"}`) }\n"})
 
 	tests := []struct {
 		name, hash, want string

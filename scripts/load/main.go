@@ -21,11 +21,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
+
+	"github.com/paymentctl/paymentctl/scripts/loadsetup"
 )
 
 func main() {
@@ -45,9 +45,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "ports":
-		return ports(args[1:])
+		return loadsetup.Ports(os.Stdout, args[1:])
 	case "schema":
-		return schema(ctx, args[1:])
+		return loadsetup.Schema(ctx, os.Stdout, os.Stderr, "load_", args[1:])
 	case "prepare":
 		return prepare(ctx, args[1:])
 	case "drain":
@@ -56,32 +56,4 @@ func run(ctx context.Context, args []string) error {
 		return webhookLatency(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
-}
-
-// ports prints n free loopback TCP ports, one per line. They are held
-// until all are chosen, so they differ from one another.
-func ports(args []string) error {
-	n := 1
-	if len(args) > 0 {
-		v, err := strconv.Atoi(args[0])
-		if err != nil || v < 1 {
-			return fmt.Errorf("ports: %q is not a positive count", args[0])
-		}
-		n = v
-	}
-	lns := make([]net.Listener, 0, n)
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		lns = append(lns, ln)
-		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-	}
-	return nil
 }

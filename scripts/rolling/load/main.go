@@ -44,16 +44,16 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/ops/updater"
+	"github.com/paymentctl/paymentctl/scripts/loadsetup"
 )
 
 // errFailures is returned by run when requests failed; the report says
@@ -77,9 +77,9 @@ func dispatch(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "ports":
-		return ports(args[1:])
+		return loadsetup.Ports(os.Stdout, args[1:])
 	case "schema":
-		return schema(ctx, args[1:])
+		return loadsetup.Schema(ctx, os.Stdout, os.Stderr, "rolling_", args[1:])
 	case "members":
 		return members(ctx, args[1:])
 	case "run":
@@ -88,38 +88,17 @@ func dispatch(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown subcommand %q", args[0])
 }
 
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	return fs
+}
+
 // loadConfig reads the configuration the servers read, from the
 // environment.
 func loadConfig() (*config.Config, error) {
 	return config.Load(config.LoadOptions{LookupEnv: os.LookupEnv})
-}
-
-// ports prints n free loopback TCP ports, one per line. They are held
-// until all are chosen, so they differ from one another.
-func ports(args []string) error {
-	n := 1
-	if len(args) > 0 {
-		v, err := strconv.Atoi(args[0])
-		if err != nil || v < 1 {
-			return fmt.Errorf("ports: %q is not a positive count", args[0])
-		}
-		n = v
-	}
-	lns := make([]net.Listener, 0, n)
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		lns = append(lns, ln)
-		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-	}
-	return nil
 }
 
 // members waits until the updater master at -master lists -want

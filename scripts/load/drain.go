@@ -9,50 +9,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/paymentctl/paymentctl/internal/pgschema"
-	"github.com/paymentctl/paymentctl/server"
-	"github.com/paymentctl/paymentctl/server/store"
 )
-
-// schemaPrefix names the schemas this helper creates; drop refuses any
-// other name.
-const schemaPrefix = "load_"
-
-// schema creates a fresh PostgreSQL schema migrated as `paymentctl schema`
-// would (the application's migrations, then River's) and prints its name,
-// or drops one it created.
-func schema(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "drop") {
-		return errors.New("usage: schema create|drop -base DSN [-name NAME]")
-	}
-	fs := flag.NewFlagSet("schema "+args[0], flag.ContinueOnError)
-	base := fs.String("base", "", "PostgreSQL DSN of the database (postgres://...)")
-	name := fs.String("name", "", "schema to drop")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *base == "" {
-		return errors.New("schema: -base is required")
-	}
-	if args[0] == "drop" {
-		return pgschema.Drop(ctx, *base, schemaPrefix, *name)
-	}
-	n, dsn, err := pgschema.Create(ctx, *base, schemaPrefix)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := server.Migrate(ctx, st); err != nil {
-		return err
-	}
-	fmt.Println(n)
-	return nil
-}
 
 // drainCmd waits until the server's webhook queue has nothing waiting or
 // running.

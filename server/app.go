@@ -63,6 +63,8 @@ type Options struct {
 // behind the zero-downtime listener; Start (embed.go) serves it on a
 // loopback port for tests.
 type App struct {
+	// Config is the configuration the instance runs with.
+	Config *config.Config
 	// Handler is the HTTP API.
 	Handler http.Handler
 	// Store is the database.
@@ -100,7 +102,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{log: log, Metrics: metrics.New(), metricsAddr: cfg.Metrics.Addr, listen: opts.Listen}
+	a := &App{Config: cfg, log: log, Metrics: metrics.New(), metricsAddr: cfg.Metrics.Addr, listen: opts.Listen}
 	if a.listen == nil {
 		a.listen = net.Listen
 	}

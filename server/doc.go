@@ -29,4 +29,7 @@
 //		FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
 //	defer srv.Close(ctx)
 //	client, _ := sdk.New(sdk.Options{BaseURL: srv.URL, Key: …, IV: …})
+//
+// In a test, servertest.Start(t, nil) does all of that on free ports and
+// a temporary SQLite file, and stops the server when the test ends.
 package server

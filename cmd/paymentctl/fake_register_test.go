@@ -4,32 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/paymentctl/paymentctl/config"
-	"github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/servertest"
 )
 
 // TestFakePayRegister pays at the fakes of an embedded server and registers
 // the payment with it through `fake pay --register`.
 func TestFakePayRegister(t *testing.T) {
 	ctx := context.Background()
-	env := map[string]string{
-		"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "p.db"),
-		"PAYMENT_METRICS_ADDR": "127.0.0.1:0",
-	}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	cfg, err := config.Load(config.LoadOptions{LookupEnv: lookup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close(context.Background()) })
+	srv := servertest.Start(t, nil)
 
 	tests := []struct {
 		name string
@@ -43,7 +28,7 @@ func TestFakePayRegister(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: lookup, Now: time.Now}
+			f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: func(string) (string, bool) { return "", false }, Now: time.Now}
 			args := append(tt.args, "--json", "--register", "--api-url", srv.URL,
 				"--iamport-url", srv.Fakes.IamportURL, "--toss-url", srv.Fakes.TossURL)
 			if code := run(ctx, f, args); code != exitOK {
@@ -67,7 +52,7 @@ func TestFakePayRegister(t *testing.T) {
 	}
 	t.Run("server down", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: lookup, Now: time.Now}
+		f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: func(string) (string, bool) { return "", false }, Now: time.Now}
 		code := run(ctx, f, []string{"fake", "pay", "card", "--pg", "iamport", "--amount", "1000", "--register",
 			"--api-url", "http://127.0.0.1:1", "--iamport-url", srv.Fakes.IamportURL})
 		if code != exitError || !bytes.Contains(errOut.Bytes(), []byte("register the payment with paymentctl")) {

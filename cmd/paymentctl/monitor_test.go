@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +16,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/ops/monitor"
-	"github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/servertest"
 )
 
 func TestMonitorCmdOptions(t *testing.T) {
@@ -94,34 +93,16 @@ func TestMonitorCmdUsageErrors(t *testing.T) {
 // its URL and a configuration whose API port is the server's.
 func startMonitored(t *testing.T) (string, *config.Config) {
 	t.Helper()
-	env := map[string]string{"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "p.db")}
-	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := server.Start(context.Background(), server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := r.Close(ctx); err != nil {
-			t.Errorf("close the server: %v", err)
-		}
-	})
+	r := servertest.Start(t, nil)
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(r.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.API.Port, err = strconv.Atoi(port)
-	if err != nil {
+	cfg := *r.Config
+	if cfg.API.Port, err = strconv.Atoi(port); err != nil {
 		t.Fatal(err)
 	}
-	return r.URL, cfg
+	return r.URL, &cfg
 }
 
 // frameCounter is an output that cancels a watch once it has seen n

@@ -6,16 +6,14 @@ import (
 	"encoding/json"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/ops/monitor"
-	"github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/servertest"
 )
 
 func TestMain(m *testing.M) {
@@ -23,34 +21,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startServer runs a local-mode paymentctl server on a loopback port.
-func startServer(t *testing.T) (*server.Running, *config.Config) {
-	t.Helper()
-	env := map[string]string{"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "p.db")}
-	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	r, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := r.Close(ctx); err != nil {
-			t.Errorf("close the server: %v", err)
-		}
-	})
-	return r, cfg
-}
-
 func TestAgainstServer(t *testing.T) {
-	r, cfg := startServer(t)
+	r := servertest.Start(t, nil)
+	cfg := r.Config
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -103,15 +103,7 @@ until Ctrl-C, which ends it with status 0.`,
 func runMonitor(ctx context.Context, opts *monitorOptions) error {
 	var instances monitor.Instances = monitor.Static(opts.URLs...)
 	if len(opts.URLs) == 0 {
-		ep, err := opts.Config.Endpoint(opts.Mode)
-		if err != nil {
-			return err
-		}
-		key, err := updater.DeriveKey(opts.Config.System.Password.Reveal())
-		if err != nil {
-			return err
-		}
-		master, err := updater.NewClient(ep.Master, key, updater.ClientOptions{})
+		master, ep, err := masterClient(opts.Config, opts.Mode)
 		if err != nil {
 			return err
 		}

@@ -82,17 +82,24 @@ See docs/updater.md for how to run the instances.`,
 	return cmd
 }
 
-// runUpdate asks the master to roll out and prints the progress as it comes.
-func runUpdate(ctx context.Context, opts *updateOptions) error {
-	ep, err := opts.Config.Endpoint(opts.Mode)
+// masterClient returns a client of the updater master of mode, signing
+// with the key derived from the system password, and the mode's endpoint.
+func masterClient(cfg *config.Config, mode config.Mode) (*updater.Client, config.Endpoint, error) {
+	ep, err := cfg.Endpoint(mode)
 	if err != nil {
-		return err
+		return nil, ep, err
 	}
-	key, err := updater.DeriveKey(opts.Config.System.Password.Reveal())
+	key, err := updater.DeriveKey(cfg.System.Password.Reveal())
 	if err != nil {
-		return err
+		return nil, ep, err
 	}
 	client, err := updater.NewClient(ep.Master, key, updater.ClientOptions{})
+	return client, ep, err
+}
+
+// runUpdate asks the master to roll out and prints the progress as it comes.
+func runUpdate(ctx context.Context, opts *updateOptions) error {
+	client, ep, err := masterClient(opts.Config, opts.Mode)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Mode is the deployment mode.
@@ -124,8 +125,11 @@ type Remote struct {
 type Config struct {
 	Mode Mode `mapstructure:"mode"`
 	API  struct {
-		Host string `mapstructure:"host"`
-		Port int    `mapstructure:"port"`
+		Host         string        `mapstructure:"host"`
+		Port         int           `mapstructure:"port"`
+		ReadTimeout  time.Duration `mapstructure:"read_timeout"`
+		WriteTimeout time.Duration `mapstructure:"write_timeout"`
+		IdleTimeout  time.Duration `mapstructure:"idle_timeout"`
 	} `mapstructure:"api"`
 	Updator struct {
 		Port     int    `mapstructure:"port"`
@@ -150,7 +154,14 @@ type Config struct {
 	} `mapstructure:"password"`
 	Webhook struct {
 		Secret Secret `mapstructure:"secret"`
+		// AllowedNetworks is a comma-separated list of CIDRs; see
+		// WebhookAllowedNetworks.
+		AllowedNetworks string `mapstructure:"allowed_networks"`
 	} `mapstructure:"webhook"`
+	Reconcile struct {
+		// Interval is how often the reconciler sweeps; 0 disables it.
+		Interval time.Duration `mapstructure:"interval"`
+	} `mapstructure:"reconcile"`
 	Iamport struct {
 		Key    Secret `mapstructure:"key"`
 		Secret Secret `mapstructure:"secret"`
@@ -286,3 +297,15 @@ func FlagName(key string) string {
 
 // LogValue masks the secret in log/slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// WebhookAllowedNetworks parses webhook.allowed_networks. Validate has
+// already refused a list that does not parse.
+func (c *Config) WebhookAllowedNetworks() []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range splitList(c.Webhook.AllowedNetworks) {
+		if _, n, err := net.ParseCIDR(s); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}

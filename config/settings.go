@@ -9,6 +9,8 @@ const (
 	KindString Kind = iota
 	KindInt
 	KindSecret
+	// KindDuration is a Go duration such as "30s" or "5m".
+	KindDuration
 )
 
 // Setting describes one configuration key: its name in the YAML file
@@ -73,6 +75,12 @@ func Settings() []Setting {
 			Help: "Interface the API listens on; empty means all interfaces."},
 		{Key: "api.port", Env: "PAYMENT_API_PORT", Default: "37821", Kind: KindInt,
 			Help: "Port of the payment API."},
+		{Key: "api.read_timeout", Env: "PAYMENT_API_READ_TIMEOUT", Default: "30s", Kind: KindDuration,
+			Help: "Longest time to read one request, headers and body (a Go duration); slower clients are disconnected."},
+		{Key: "api.write_timeout", Env: "PAYMENT_API_WRITE_TIMEOUT", Default: "60s", Kind: KindDuration,
+			Help: "Longest time from the end of a request's headers to the end of its response."},
+		{Key: "api.idle_timeout", Env: "PAYMENT_API_IDLE_TIMEOUT", Default: "120s", Kind: KindDuration,
+			Help: "How long an idle keep-alive connection is kept open."},
 		{Key: "updator.port", Env: "PAYMENT_UPDATOR_PORT", Default: "37820", Kind: KindInt,
 			Help: "Port of the updater agent (the master listens here for its slaves and for `paymentctl update`)."},
 		{Key: "updator.master", Env: "PAYMENT_UPDATOR_MASTER", Default: "", Kind: KindString,
@@ -129,6 +137,10 @@ func Settings() []Setting {
 			Help: "Server secret of the keyed hash (HMAC-SHA256) of per-record passwords."},
 		{Key: "webhook.secret", Env: "PAYMENT_WEBHOOK_SECRET", Default: defaultWebhookSecret, Kind: KindSecret,
 			Help: "Signing secret of forwarded webhooks (Standard Webhooks `webhook-signature`)."},
+		{Key: "webhook.allowed_networks", Env: "PAYMENT_WEBHOOK_ALLOWED_NETWORKS", Default: "", Kind: KindString,
+			Help: "Comma-separated CIDRs that `webhook_url`s may reach although private, loopback or link-local (dev and real mode refuse those otherwise)."},
+		{Key: "reconcile.interval", Env: "PAYMENT_RECONCILE_INTERVAL", Default: "5m", Kind: KindDuration,
+			Help: "How often the reconciler re-fetches payments in a non-final state from their PG (a Go duration); `0` disables it."},
 		{Key: "iamport.key", Env: "PAYMENT_IAMPORT_KEY", Default: defaultIamportKey, Kind: KindSecret,
 			Help: "Iamport (PortOne v1) REST API key."},
 		{Key: "iamport.secret", Env: "PAYMENT_IAMPORT_SECRET", Default: defaultIamportSecret, Kind: KindSecret,

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Problem is one invalid setting: which key, what is wrong with its value
@@ -69,15 +70,24 @@ func describe(s Setting, value string) string {
 func checkKinds(settings []Setting, values map[string]string, sources map[string]Source) []Problem {
 	var problems []Problem
 	for _, s := range settings {
-		if s.Kind != KindInt {
-			continue
-		}
-		if _, err := strconv.Atoi(strings.TrimSpace(values[s.Key])); err != nil {
-			problems = append(problems, Problem{
-				Key: s.Key, Env: s.Env,
-				Problem: fmt.Sprintf("%s (from %s) is not a whole number", describe(s, values[s.Key]), sources[s.Key]),
-				Fix:     "set a number such as " + s.Default,
-			})
+		v := strings.TrimSpace(values[s.Key])
+		switch s.Kind {
+		case KindInt:
+			if _, err := strconv.Atoi(v); err != nil {
+				problems = append(problems, Problem{
+					Key: s.Key, Env: s.Env,
+					Problem: fmt.Sprintf("%s (from %s) is not a whole number", describe(s, values[s.Key]), sources[s.Key]),
+					Fix:     "set a number such as " + s.Default,
+				})
+			}
+		case KindDuration:
+			if d, err := time.ParseDuration(v); err != nil || d < 0 {
+				problems = append(problems, Problem{
+					Key: s.Key, Env: s.Env,
+					Problem: fmt.Sprintf("%s (from %s) is not a duration", describe(s, values[s.Key]), sources[s.Key]),
+					Fix:     "set a Go duration such as " + s.Default,
+				})
+			}
 		}
 	}
 	return problems
@@ -156,6 +166,19 @@ func (c *Config) Validate() error {
 		}
 		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
 			add(key, fmt.Sprintf("%q is not host:port", addr), "use e.g. 10.0.0.5:37820")
+		}
+	}
+
+	for key, d := range map[string]time.Duration{
+		"api.read_timeout": c.API.ReadTimeout, "api.write_timeout": c.API.WriteTimeout, "api.idle_timeout": c.API.IdleTimeout,
+	} {
+		if d < time.Second {
+			add(key, fmt.Sprintf("%s is shorter than a second", d), "use e.g. 30s")
+		}
+	}
+	for _, n := range splitList(c.Webhook.AllowedNetworks) {
+		if _, _, err := net.ParseCIDR(n); err != nil {
+			add("webhook.allowed_networks", fmt.Sprintf("%q is not a CIDR", n), "use e.g. 10.0.0.0/8,fd00::/8")
 		}
 	}
 

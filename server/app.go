@@ -36,6 +36,11 @@ type Options struct {
 	Config *config.Config
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// RunningFakes makes local mode use fake PGs that another process
+	// (`paymentctl serve` or `paymentctl fake`) runs on the configured
+	// fake ports instead of starting its own: for commands that work on a
+	// running local deployment, such as `paymentctl reconcile local`.
+	RunningFakes bool
 	// FakeIamportAddr and FakeTossAddr are where local mode starts the
 	// fake PGs; empty means the configured fake ports on 127.0.0.1. Tests
 	// use "127.0.0.1:0".
@@ -55,6 +60,10 @@ type Options struct {
 	PollInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CompensateAfter is how long the reconciler waits for a registration's
+	// retry before cancelling a capture no history records; zero keeps
+	// payment.SweepOptions' default. Tests shorten it.
+	CompensateAfter time.Duration
 }
 
 // App is one paymentctl server instance without its listener: the store,
@@ -78,6 +87,9 @@ type App struct {
 	// Metrics are the Prometheus collectors, served on their own listener
 	// (config metrics.addr) by Start.
 	Metrics *metrics.Metrics
+	// Payments is the payment service (the reconcile command runs its
+	// sweep).
+	Payments *payment.Service
 
 	queue       *webhook.Queue
 	pgTransport *http.Transport
@@ -142,9 +154,15 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Payments = svc
+	svc.SetSweepObserver(a.Metrics.ReconcileObserver(payment.DriftKinds()))
 	a.queue, err = webhook.New(webhook.Options{
 		DB: a.Store.SQLDB(), Dialect: a.Store.Dialect(),
 		Processor: svc, Payloads: countedPayloads{Payloads: svc, metrics: a.Metrics},
+		// The reconciler: a River periodic job, run by the elected leader
+		// of the instances sharing the database.
+		Sweeper:       payment.Reconciler{Service: svc, Options: payment.SweepOptions{Interval: cfg.Reconcile.Interval, CompensateAfter: opts.CompensateAfter}},
+		SweepInterval: cfg.Reconcile.Interval,
 		Secret:       webhookSecret(cfg.Webhook.Secret.Reveal()),
 		Retry:        opts.DeliveryRetry,
 		InboundRetry: opts.InboundRetry,
@@ -319,6 +337,14 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
 	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
 	tossSecret := cfg.TossPayments.Secret.Reveal()
+	if cfg.Mode == config.ModeLocal && opts.RunningFakes {
+		if iamportURL == "" {
+			iamportURL, iamportKey, iamportSecret = "http://"+orAddr("", cfg.Fake.IamportPort), fakeiamport.DefaultKey, fakeiamport.DefaultSecret
+		}
+		if tossURL == "" {
+			tossURL, tossSecret = "http://"+orAddr("", cfg.Fake.TossPort), faketoss.DefaultSecretKey
+		}
+	}
 	if cfg.Mode == config.ModeLocal && (iamportURL == "" || tossURL == "") {
 		fakes, err := fakepg.Start(ctx, fakepg.Options{
 			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),

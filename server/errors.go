@@ -63,7 +63,9 @@ func (e *HTTPError) body() []byte {
 //	store.ErrConflict          409
 //	payment.ErrRefused         422 (amount mismatch, over-refund, failed payment)
 //	PG 4xx refusals            the PG's status and message (422 for an Iamport envelope refusal)
-//	PG 5xx, PG unreachable     502
+//	PG 5xx, PG unreachable     502; PG timed out 504 (*payment.PGError)
+//	outcome unknown            502/504 (500 if our database failed after the PG acted),
+//	                           "being verified: retry with the same Idempotency-Key"
 //	anything else              500, details only in the log
 func toHTTPError(err error) *HTTPError {
 	var he *HTTPError
@@ -72,7 +74,10 @@ func toHTTPError(err error) *HTTPError {
 	}
 	var ie *iamport.Error
 	var te *toss.Error
+	var pe *payment.PGError
 	switch {
+	case errors.As(err, &pe):
+		return pgFailure(pe)
 	case errors.Is(err, payment.ErrInvalid):
 		return &HTTPError{Status: http.StatusBadRequest, Message: clientMessage(err, payment.ErrInvalid), Err: err}
 	case errors.Is(err, payment.ErrWrongPassword):
@@ -89,6 +94,22 @@ func toHTTPError(err error) *HTTPError {
 		return pgError(te.Status, "Toss Payments", te.Code+": "+te.Message, err)
 	}
 	return &HTTPError{Status: http.StatusInternalServerError, Message: "Internal server error.", Err: err}
+}
+
+// pgFailure answers a PG that failed, timed out or left a money-moving
+// call's outcome unknown.
+func pgFailure(pe *payment.PGError) *HTTPError {
+	status, what := http.StatusBadGateway, pe.PG+" did not answer as expected."
+	if pe.Timeout {
+		status, what = http.StatusGatewayTimeout, pe.PG+" did not answer in time."
+	}
+	if pe.PG == "" {
+		status, what = http.StatusInternalServerError, "The PG's answer could not be recorded."
+	}
+	if pe.Unknown {
+		what += " Whether the payment was changed is being verified; retry with the same " + IdempotencyHeader + " to get the outcome."
+	}
+	return &HTTPError{Status: status, Message: what, Err: pe}
 }
 
 // pgError passes a PG's refusal through. Our own credentials being refused

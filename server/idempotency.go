@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/server/store"
 )
 
@@ -26,6 +28,7 @@ type idempotencyStore interface {
 	BeginIdempotency(ctx context.Context, req store.IdempotencyRequest) (*store.IdempotencyRecord, bool, error)
 	CompleteIdempotency(ctx context.Context, id string, status int, sealedBody string) error
 	ReleaseIdempotency(ctx context.Context, id string) error
+	MarkIdempotencyUnknown(ctx context.Context, id string) error
 }
 
 // responseSealer seals stored responses; *seal.Keyring implements it.
@@ -39,7 +42,10 @@ type responseSealer interface {
 // for a retry with the same key and body; the same key with a different
 // body is refused (422), and a retry while the first is still running is
 // told so (409). Responses that say nothing happened (400, 409, 5xx) are
-// not kept, so the client can retry them; a record left running by a
+// not kept, so the client can retry them; a request whose PG call may have
+// acted (payment.ErrOutcomeUnknown, answered 502/504) keeps the key bound
+// to it, and its retry runs again with the same record, which the payment
+// service uses to find the outcome before doing anything twice; a record left running by a
 // process that died frees its key after store.IdempotencyLease. It runs
 // inside the body encryption, on plaintext.
 func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) gin.HandlerFunc {
@@ -77,6 +83,9 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 			return
 		}
 
+		// The request's operations are bound to its record, so a retry
+		// finds them.
+		c.Request = c.Request.WithContext(payment.WithRequestKey(ctx, rec.ID))
 		w := &teeWriter{ResponseWriter: c.Writer}
 		c.Writer = w
 		defer func() { c.Writer = w.ResponseWriter }()
@@ -85,7 +94,16 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 
 		status, stored := w.Status(), w.buf.Bytes()
 		if len(c.Errors) > 0 {
-			he := toHTTPError(c.Errors.Last().Err)
+			err := c.Errors.Last().Err
+			if errors.Is(err, payment.ErrOutcomeUnknown) {
+				// The PG may have acted: the key stays bound to this
+				// request, whose retry resolves the outcome first.
+				if err := st.MarkIdempotencyUnknown(context.WithoutCancel(ctx), rec.ID); err != nil {
+					log.Error("keep an idempotency key of unknown outcome", "err", err)
+				}
+				return
+			}
+			he := toHTTPError(err)
 			status, stored = he.Status, he.body()
 		}
 		// 400 (bad request), 409 (concurrent) and 5xx say nothing was done:

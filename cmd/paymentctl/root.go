@@ -126,6 +126,7 @@ Configuration: defaults < --config file (YAML) < .env in the working directory
 		newUpdateCmd(f, nil),
 		newMonitorCmd(f, nil),
 		newResetCmd(f, nil),
+		newReconcileCmd(f, nil),
 		newFakeCmd(f, nil),
 		newConfigCmd(f),
 		newVersionCmd(f),

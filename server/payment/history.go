@@ -15,12 +15,19 @@ import (
 )
 
 // CreateHistory verifies a payment with its PG and registers it.
+//
+// Everything that can refuse the registration is checked before a Toss
+// payment is confirmed (captured): the order, the amount, and that neither
+// the source nor the payment is registered already. The confirm is
+// recorded as an operation first; if the registration still fails after
+// it (a race, a database failure), the payment is cancelled at the PG, or
+// left to the reconciler to cancel (see compensate).
 func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk.History, error) {
 	if err := vendorOf(in.Vendor.Code); err != nil {
 		return nil, err
 	}
 	fetchedAt := s.now()
-	st, err := s.verify(ctx, in)
+	st, confirm, err := s.verify(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +52,13 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		// Before the insert, so that a webhook kept meanwhile is either
-		// seen by replayPending or sees this history (LockVendorPayment).
+		// seen by replayPending or sees this history (LockVendorPayment),
+		// and so that the reconciler does not cancel this payment as an
+		// orphaned capture while it is being registered.
 		if err := tx.LockVendorPayment(ctx, string(in.Vendor.Code), in.Vendor.UID); err != nil {
+			return err
+		}
+		if err := s.settleConfirms(ctx, tx, h); err != nil {
 			return err
 		}
 		if err := tx.CreateHistory(ctx, h); err != nil {
@@ -60,68 +72,207 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID, fetchedAt)
 	})
 	if err != nil {
+		if confirm != nil {
+			s.compensate(context.WithoutCancel(ctx), confirm, err)
+		}
 		return nil, err
 	}
+	s.log.Info("payment registered", "history", id, "vendor", in.Vendor.Code, "price", st.price, "confirmed", confirm != nil)
 	// The store filled in what it stored (id, times as kept); no need to
 	// read the new record back.
 	return s.historyDTO(h)
 }
 
-// verify asks the PG about the payment before anything is written.
-func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, error) {
+// settleConfirms marks the open confirm operations of the payment being
+// registered as succeeded, inside the registration's transaction: the
+// history now records what they captured. A payment whose earlier
+// registration failed after its capture is being cancelled: it is refused.
+func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.History) error {
+	ops, err := tx.OperationsOfVendorPayment(ctx, h.Vendor.Code, h.Vendor.UID)
+	if err != nil {
+		return err
+	}
+	for _, o := range ops {
+		if o.Kind != store.OpConfirm {
+			continue
+		}
+		switch o.State {
+		case store.OpCompensate, store.OpCompensated:
+			return refusedf("the payment %s was cancelled at the PG because an earlier registration of it failed", h.Vendor.UID)
+		case store.OpPending, store.OpUnknown:
+			if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// precheck refuses, before any money is captured, a registration that the
+// insert would refuse: a source or a PG payment registered already.
+func (s *Service) precheck(ctx context.Context, in sdk.HistoryCreate) error {
+	if _, err := s.store.HistoryBySource(ctx, storeSource(in.Source)); err == nil {
+		return fmt.Errorf("%w: the source is registered already", store.ErrConflict)
+	} else if !isNotFound(err) {
+		return err
+	}
+	if _, err := s.store.HistoryByVendor(ctx, string(in.Vendor.Code), in.Vendor.UID); err == nil {
+		return fmt.Errorf("%w: the payment is registered already", store.ErrConflict)
+	} else if !isNotFound(err) {
+		return err
+	}
+	ops, err := s.store.OperationsOfVendorPayment(ctx, string(in.Vendor.Code), in.Vendor.UID)
+	if err != nil {
+		return err
+	}
+	for _, o := range ops {
+		if o.Kind == store.OpConfirm && (o.State == store.OpCompensate || o.State == store.OpCompensated) {
+			return refusedf("the payment %s was cancelled at the PG because an earlier registration of it failed", in.Vendor.UID)
+		}
+	}
+	return nil
+}
+
+// verify asks the PG about the payment before anything is written. For a
+// Toss payment it confirms, it returns the confirm operation.
+func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *store.Operation, error) {
 	switch in.Vendor.Code {
 	case sdk.VendorIamport:
 		p, err := s.iamport.Payment(ctx, in.Vendor.UID)
 		if err != nil {
-			return pgState{}, err
+			return pgState{}, nil, pgFailure(string(in.Vendor.Code), false, err)
 		}
 		if p.Status == iamport.StatusFailed {
-			return pgState{}, refusedf("the payment %s failed at the PG", in.Vendor.UID)
+			return pgState{}, nil, refusedf("the payment %s failed at the PG", in.Vendor.UID)
 		}
 		// source.id is the order's merchant_uid (as Toss's orderId is
 		// checked by its confirm). Before the amount check: a payment of
 		// another order is refused, never cancelled as a wrong amount.
 		if p.MerchantUID != in.Source.ID {
-			return pgState{}, refusedf("the payment %s was made for order %q, not for source.id %q", in.Vendor.UID, p.MerchantUID, in.Source.ID)
+			return pgState{}, nil, refusedf("the payment %s was made for order %q, not for source.id %q", in.Vendor.UID, p.MerchantUID, in.Source.ID)
 		}
 		if int64(p.Amount) != in.Price {
 			s.cancelWrongAmount(ctx, in, int64(p.Amount))
-			return pgState{}, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", int64(p.Amount), in.Price)
+			return pgState{}, nil, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", int64(p.Amount), in.Price)
 		}
-		return iamportState(p)
+		st, err := iamportState(p)
+		return st, nil, err
 	case sdk.VendorToss:
 		p, err := s.toss.GetPayment(ctx, in.Vendor.UID)
 		if err != nil {
-			return pgState{}, err
+			return pgState{}, nil, pgFailure(string(in.Vendor.Code), false, err)
 		}
+		var confirm *store.Operation
 		switch p.Status {
 		case toss.StatusReady, toss.StatusInProgress:
 			// Not captured yet: refuse a mismatch without confirming it
 			// (Toss expires it), confirm otherwise.
 			if p.OrderID != in.Source.ID {
-				return pgState{}, refusedf("the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
+				return pgState{}, nil, refusedf("the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
 			}
 			if p.TotalAmount != in.Price {
-				return pgState{}, refusedf("wrong amount: the payment is of %d, not %d; it was not confirmed", p.TotalAmount, in.Price)
+				return pgState{}, nil, refusedf("wrong amount: the payment is of %d, not %d; it was not confirmed", p.TotalAmount, in.Price)
 			}
-			p, err = s.toss.Confirm(ctx, toss.ConfirmRequest{PaymentKey: in.Vendor.UID, OrderID: in.Source.ID, Amount: in.Price})
-			if err != nil {
-				return pgState{}, err
+			if err := s.precheck(ctx, in); err != nil {
+				return pgState{}, nil, err
+			}
+			if p, confirm, err = s.confirm(ctx, in); err != nil {
+				return pgState{}, nil, err
 			}
 		case toss.StatusAborted, toss.StatusExpired:
-			return pgState{}, refusedf("the payment %s is %s at the PG", in.Vendor.UID, p.Status)
+			return pgState{}, nil, refusedf("the payment %s is %s at the PG", in.Vendor.UID, p.Status)
 		default:
 			if p.OrderID != in.Source.ID {
-				return pgState{}, refusedf("the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
+				return pgState{}, nil, refusedf("the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
 			}
 			if p.TotalAmount != in.Price {
 				s.cancelWrongAmount(ctx, in, p.TotalAmount)
-				return pgState{}, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", p.TotalAmount, in.Price)
+				return pgState{}, nil, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", p.TotalAmount, in.Price)
 			}
 		}
-		return tossState(p)
+		st, err := tossState(p)
+		return st, confirm, err
 	}
-	return pgState{}, fmt.Errorf("%w: unknown vendor %q", ErrInvalid, in.Vendor.Code)
+	return pgState{}, nil, fmt.Errorf("%w: unknown vendor %q", ErrInvalid, in.Vendor.Code)
+}
+
+// confirm captures a Toss payment, recorded as an operation before the
+// call. Toss's Idempotency-Key is derived from the payment, so a retried
+// registration never confirms twice.
+func (s *Service) confirm(ctx context.Context, in sdk.HistoryCreate) (*toss.Payment, *store.Operation, error) {
+	data, err := json.Marshal(in.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := &store.Operation{
+		ID: uuid.NewString(), Kind: store.OpConfirm,
+		Vendor:     store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
+		RequestKey: requestKey(ctx), PGKey: "confirm:" + in.Vendor.UID, Amount: in.Price,
+	}
+	if o.Data, err = s.keys.Cancel.Seal(data, []byte(o.ID)); err != nil {
+		return nil, nil, err
+	}
+	if err := s.store.CreateOperation(ctx, o); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.toss.Confirm(ctx, toss.ConfirmRequest{PaymentKey: in.Vendor.UID, OrderID: in.Source.ID, Amount: in.Price, IdempotencyKey: o.PGKey})
+	if err != nil {
+		return nil, nil, s.failOperation(ctx, o, err)
+	}
+	return p, o, nil
+}
+
+// compensate deals with a confirm whose registration failed (cause): the
+// money is captured at the PG and no history records it. Unless another
+// registration recorded the same payment meanwhile, the payment is
+// cancelled at the PG; if that fails, the operation is left to the
+// reconciler, which retries it.
+func (s *Service) compensate(ctx context.Context, o *store.Operation, cause error) {
+	if h, err := s.store.HistoryByVendor(ctx, o.Vendor.Code, o.Vendor.UID); err == nil {
+		// Recorded by a concurrent registration of the same payment.
+		if err := s.store.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID}); err != nil {
+			s.log.Error("settle a confirm", "operation", o.ID, "err", err)
+		}
+		return
+	}
+	s.log.Warn("registration failed after the payment was captured; cancelling it at the PG",
+		"vendor", o.Vendor.Code, "operation", o.ID, "cause", cause)
+	if err := s.store.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensate, Error: errorText(cause)}); err != nil {
+		s.log.Error("record a capture to cancel", "operation", o.ID, "err", err)
+	}
+	if _, err := s.cancelCapture(ctx, o); err != nil {
+		s.log.Error("cancel an orphaned capture; the reconciler retries", "operation", o.ID, "err", err)
+	}
+}
+
+// cancelCapture cancels at the PG the payment of a confirm operation in
+// state compensate, under the payment's vendor lock (so that no
+// registration of it commits meanwhile), and marks the operation
+// compensated. It reports whether it cancelled anything.
+func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, error) {
+	cancelled := false
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockVendorPayment(ctx, o.Vendor.Code, o.Vendor.UID); err != nil {
+			return err
+		}
+		if h, err := tx.HistoryByVendor(ctx, o.Vendor.Code, o.Vendor.UID); err == nil {
+			return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID})
+		} else if !isNotFound(err) {
+			return err
+		}
+		_, err := s.toss.Cancel(ctx, o.Vendor.UID, toss.CancelRequest{
+			CancelReason: "the payment's registration failed", IdempotencyKey: "compensate:" + o.ID,
+		})
+		if err != nil && !toss.IsCode(err, toss.CodeAlreadyCanceledPayment) {
+			return pgFailure(o.Vendor.Code, true, err)
+		}
+		cancelled = err == nil
+		return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensated})
+	})
+	if err == nil && cancelled {
+		s.log.Info("cancelled an orphaned capture at the PG", "vendor", o.Vendor.Code, "operation", o.ID, "amount", o.Amount)
+	}
+	return cancelled, err
 }
 
 // cancelWrongAmount cancels, in full, a payment whose amount is not what
@@ -166,75 +317,6 @@ func (s *Service) HistoryBySource(ctx context.Context, in sdk.Accessor) (*sdk.Hi
 		return nil, err
 	}
 	return s.historyDTO(h)
-}
-
-// Cancel refunds all or part of a payment through its PG. The history row
-// stays locked from the balance check to the stored result, so concurrent
-// cancels of one payment run one after the other.
-func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (*sdk.History, error) {
-	found, err := s.store.HistoryBySource(ctx, storeSource(in.Source))
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkPassword(found.Password, in.Password); err != nil {
-		return nil, err
-	}
-	var out *sdk.History
-	err = s.store.WithHistoryLocked(ctx, found.ID, func(tx *store.Tx, h *store.History) error {
-		if remaining := h.Price - h.Refund; in.Price > remaining {
-			return refusedf("cannot refund %d: only %d of %d remains", in.Price, remaining, h.Price)
-		}
-		if in.Price <= 0 {
-			return fmt.Errorf("%w: price must be positive", ErrInvalid)
-		}
-		previous, err := s.historyDTO(h)
-		if err != nil {
-			return err
-		}
-		st, err := s.cancelAtPG(ctx, h, in)
-		if err != nil {
-			return err
-		}
-		current, err := s.apply(ctx, tx, h, st)
-		if err != nil {
-			return err
-		}
-		out = current
-		return s.recordEvent(ctx, tx, h, previous, current, nil)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// cancelAtPG asks the PG for the refund.
-func (s *Service) cancelAtPG(ctx context.Context, h *store.History, in sdk.CancelCreate) (pgState, error) {
-	switch sdk.VendorCode(h.Vendor.Code) {
-	case sdk.VendorIamport:
-		amount := iamport.Amount(in.Price)
-		checksum := iamport.Amount(h.Price - h.Refund)
-		req := iamport.CancelRequest{ImpUID: h.Vendor.UID, MerchantUID: h.Source.ID, Amount: &amount, Checksum: &checksum, Reason: in.Reason}
-		if a := in.Account; a != nil {
-			req.RefundBank, req.RefundAccount, req.RefundHolder, req.RefundTel = a.Bank, a.Account, a.Holder, a.Mobile
-		}
-		p, err := s.iamport.Cancel(ctx, req)
-		if err != nil {
-			return pgState{}, err
-		}
-		return iamportState(p)
-	case sdk.VendorToss:
-		req := toss.CancelRequest{CancelReason: in.Reason, CancelAmount: in.Price}
-		if a := in.Account; a != nil {
-			req.RefundReceiveAccount = &toss.RefundAccount{Bank: a.Bank, AccountNumber: a.Account, HolderName: a.Holder}
-		}
-		p, err := s.toss.Cancel(ctx, h.Vendor.UID, req)
-		if err != nil {
-			return pgState{}, err
-		}
-		return tossState(p)
-	}
-	return pgState{}, fmt.Errorf("history %s has unknown vendor %q", h.ID, h.Vendor.Code)
 }
 
 // apply writes a PG state onto a locked history and returns the result.

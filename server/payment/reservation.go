@@ -28,7 +28,7 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 		data, err = s.toss.GetBilling(ctx, in.Vendor.UID, in.Source.ID)
 	}
 	if err != nil {
-		return nil, err
+		return nil, pgFailure(string(in.Vendor.Code), false, err)
 	}
 	raw, err := json.Marshal(data)
 	if err != nil {

@@ -74,6 +74,8 @@ type Service struct {
 	queue   Queue
 	log     *slog.Logger
 	now     func() time.Time
+	// observer hears of the reconciler's checks and drifts; may be nil.
+	observer SweepObserver
 }
 
 // New returns a Service. Queue may be set later with SetQueue, because the

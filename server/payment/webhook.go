@@ -149,21 +149,36 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 	if err != nil {
 		return err
 	}
-	// Fetched before the lock, so that no database lock waits on the PG
-	// (on SQLite the lock is the whole database's). Every write of a
-	// history reseals its data, so a history that changed between the
-	// read above and the lock shows it; the fetch may then be older than
-	// what was applied, and is made again under the lock: a slow fetch can
-	// never overwrite a newer state.
-	fetched, err := s.fetch(ctx, vendor, uid)
+	_, err = s.refresh(ctx, h, body, false)
+	return err
+}
+
+// refresh re-fetches a registered payment from its PG and applies it under
+// the history's lock, as a PG webhook does (raw is its body; nil when the
+// reconciler found the change): the {previous, current} event is recorded
+// and its delivery enqueued only when something a service sees changed,
+// and operations of unknown outcome on the payment are settled by what the
+// PG says. It reports the change, or with dryRun, what would change,
+// writing nothing.
+//
+// The fetch happens before the lock, so that no database lock waits on the
+// PG (on SQLite the lock is the whole database's). Every write of a
+// history reseals its data, so a history that changed between the read
+// and the lock shows it; the fetch may then be older than what was
+// applied, and is made again under the lock: a slow fetch can never
+// overwrite a newer state.
+func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dryRun bool) (*Change, error) {
+	vendor := vendorOfHistory(h)
+	fetched, err := s.fetch(ctx, vendor, h.Vendor.UID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.store.WithHistoryLocked(ctx, h.ID, func(tx *store.Tx, locked *store.History) error {
+	var change *Change
+	err = s.store.WithHistoryLocked(ctx, h.ID, func(tx *store.Tx, locked *store.History) error {
 		st := fetched
-		if locked.Data != h.Data || len(locked.Cancels) != len(h.Cancels) {
+		if changedSince(h, locked) {
 			var err error
-			if st, err = s.fetch(ctx, vendor, uid); err != nil {
+			if st, err = s.fetch(ctx, vendor, h.Vendor.UID); err != nil {
 				return err
 			}
 		}
@@ -171,15 +186,25 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 		if err != nil {
 			return err
 		}
-		current, err := s.apply(ctx, tx, locked, st)
+		current, err := s.applyAndRecord(ctx, tx, locked, st, raw)
 		if err != nil {
 			return err
 		}
-		if sameState(previous, current) {
-			return nil // a duplicate, late or forged webhook: nothing happened
+		if !sameState(previous, current) {
+			change = &Change{HistoryID: h.ID, Previous: previous, Current: current}
 		}
-		return s.recordEvent(ctx, tx, locked, previous, current, body)
+		if err := s.settleOps(ctx, tx, locked, st); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
 	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return change, err
 }
 
 // fetch re-reads a payment from its PG: a webhook body is never trusted.

@@ -20,6 +20,11 @@ const (
 	IdempotencyRunning IdempotencyStatus = "running"
 	// IdempotencyCompleted means its response is stored for replays.
 	IdempotencyCompleted IdempotencyStatus = "completed"
+	// IdempotencyUnknown means the request ended without knowing whether
+	// the PG acted (a timeout, a reset connection, a 5xx): the key stays
+	// bound to the request, and a retry with the same body runs it again
+	// under the same record, which resolves the outcome first.
+	IdempotencyUnknown IdempotencyStatus = "unknown"
 )
 
 // IdempotencyRequest names a request carrying an Idempotency-Key header.
@@ -93,8 +98,10 @@ func (r *idempotencyRow) domain() *IdempotencyRecord {
 const beginAttempts = 3
 
 // BeginIdempotency claims the key of req. When the key is free (never used,
-// released, expired, or running for longer than IdempotencyLease) it stores a running record and returns it with
-// created true; the caller then handles the request and calls
+// released, expired, or running for longer than IdempotencyLease) it stores
+// a running record and returns it with created true; a record left unknown
+// by the same request (same RequestHash) is taken back as running, with
+// its id, and returned with created true too; the caller then handles the request and calls
 // CompleteIdempotency or ReleaseIdempotency. Otherwise it returns the
 // existing record, running or completed, with created false, and the caller
 // compares RequestHash and replays or refuses.
@@ -134,6 +141,16 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 		if res.RowsAffected == 1 {
 			return row.domain(), true, nil
 		}
+		// A retry of a request whose outcome was unknown takes the record
+		// back, keeping its id: the request's operation is found by it.
+		res = db.Model(&idempotencyRow{}).
+			Where("idempotency_key = ? AND method = ? AND path = ? AND status = ? AND request_hash = ?",
+				req.Key, req.Method, req.Path, string(IdempotencyUnknown), req.RequestHash).
+			Updates(map[string]any{"status": string(IdempotencyRunning), "created_at": now})
+		if res.Error != nil {
+			return nil, false, translate(res.Error, op)
+		}
+		resumed := res.RowsAffected == 1
 		var existing idempotencyRow
 		err = db.Where("idempotency_key = ? AND method = ? AND path = ?", req.Key, req.Method, req.Path).
 			Take(&existing).Error
@@ -143,7 +160,7 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 		if err != nil {
 			return nil, false, translate(err, op)
 		}
-		return existing.domain(), false, nil
+		return existing.domain(), resumed, nil
 	}
 	return nil, false, fmt.Errorf("%s: %w: key keeps changing", op, ErrConflict)
 }
@@ -183,6 +200,26 @@ func (q *queries) ReleaseIdempotency(ctx context.Context, id string) error {
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
 	res := q.conn(ctx).Where("id = ? AND status = ?", id, string(IdempotencyRunning)).Delete(&idempotencyRow{})
+	if res.Error != nil {
+		return translate(res.Error, op)
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	return q.notRunning(ctx, op, id)
+}
+
+// MarkIdempotencyUnknown moves the running record with the given id to
+// IdempotencyUnknown: its request's outcome is being verified, and the key
+// stays bound to it (see BeginIdempotency).
+func (q *queries) MarkIdempotencyUnknown(ctx context.Context, id string) error {
+	op := "mark idempotency key " + id + " unknown"
+	if !validID(id) {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	res := q.conn(ctx).Model(&idempotencyRow{}).
+		Where("id = ? AND status = ?", id, string(IdempotencyRunning)).
+		Update("status", string(IdempotencyUnknown))
 	if res.Error != nil {
 		return translate(res.Error, op)
 	}

@@ -45,12 +45,15 @@ const (
 	// fetchCooldown is the least time between two fetches of one queue; a
 	// notification right after a fetch waits this long.
 	fetchCooldown = 2 * time.Millisecond
-	// jobTimeout bounds one attempt of either kind; a PG re-fetch or a
-	// delivery (10 s HTTP timeout) ends well within it.
-	jobTimeout = 2 * time.Minute
+	// jobTimeout bounds one attempt of a webhook job; a PG re-fetch (two at
+	// most, 10 s each) or a delivery (10 s HTTP timeout) ends within it.
+	jobTimeout = 30 * time.Second
 	// rescueAfter is when a job left running by a crashed instance is
-	// retried by another one. It must exceed jobTimeout.
-	rescueAfter = 10 * time.Minute
+	// retried by another one (River's rescuer looks every 30 s, so a job is
+	// rescued within about a minute). It exceeds jobTimeout, so a job that
+	// is still alive has been cancelled by then and never runs twice at
+	// once.
+	rescueAfter = 40 * time.Second
 	// defaultHTTPTimeout bounds one delivery when Options.HTTPClient is nil.
 	defaultHTTPTimeout = 10 * time.Second
 	// hardStopTimeout is how long Stop waits for cancelled jobs to return
@@ -131,6 +134,10 @@ type Options struct {
 	// Logger receives delivery failures and give-ups, and River's warnings.
 	// Nil discards them.
 	Logger *slog.Logger
+	// Sweeper, when set with a positive SweepInterval, runs every
+	// SweepInterval as a River periodic job (on the elected leader only).
+	Sweeper       Sweeper
+	SweepInterval time.Duration
 	// Now is the clock for webhook-timestamp, attempt records and retry
 	// budgets (default time.Now). River schedules retries on the wall
 	// clock, so it must stay close to it.
@@ -143,6 +150,7 @@ type Queue struct {
 	client    *river.Client[*sql.Tx]
 	processor Processor
 	payloads  Payloads
+	sweeper   Sweeper
 	secret    []byte
 	http      *http.Client
 	delivery  RetryPolicy
@@ -175,6 +183,20 @@ func New(opts Options) (*Queue, error) {
 		poll = defaultPollInterval
 	}
 	ws := river.NewWorkers()
+	queues := map[string]river.QueueConfig{
+		inboundQueue:  {MaxWorkers: workers},
+		deliveryQueue: {MaxWorkers: workers},
+	}
+	var periodic []*river.PeriodicJob
+	if q.sweeper != nil && opts.SweepInterval > 0 {
+		if err := river.AddWorkerSafely(ws, &sweepWorker{q: q}); err != nil {
+			return nil, fmt.Errorf("new webhook queue: %w", err)
+		}
+		queues[sweepQueue] = river.QueueConfig{MaxWorkers: 1}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(opts.SweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true}))
+	}
 	if err := river.AddWorkerSafely(ws, &inboundWorker{q: q}); err != nil {
 		return nil, fmt.Errorf("new webhook queue: %w", err)
 	}
@@ -186,11 +208,9 @@ func New(opts Options) (*Queue, error) {
 		return nil, err
 	}
 	client, err := river.NewClient(driver, &river.Config{
-		Logger: slog.New(minLevel{Handler: q.log.Handler(), level: slog.LevelWarn}),
-		Queues: map[string]river.QueueConfig{
-			inboundQueue:  {MaxWorkers: workers},
-			deliveryQueue: {MaxWorkers: workers},
-		},
+		Logger:               slog.New(minLevel{Handler: q.log.Handler(), level: slog.LevelWarn}),
+		Queues:               queues,
+		PeriodicJobs:         periodic,
 		Workers:              ws,
 		FetchCooldown:        min(fetchCooldown, poll),
 		FetchPollInterval:    poll,
@@ -218,6 +238,7 @@ func fromOptions(opts Options) (*Queue, error) {
 	q := &Queue{
 		processor: opts.Processor,
 		payloads:  opts.Payloads,
+		sweeper:   opts.Sweeper,
 		secret:    append([]byte(nil), opts.Secret...),
 		http:      opts.HTTPClient,
 		delivery:  cmp.Or(opts.Retry, DeliveryRetry()),

@@ -84,8 +84,12 @@ func (c *Client) GetPaymentByOrderID(ctx context.Context, orderID string) (*Paym
 // window (POST /v1/payments/confirm, the real API's route). Toss refuses a
 // wrong orderId or amount.
 func (c *Client) Confirm(ctx context.Context, in ConfirmRequest) (*Payment, error) {
+	var h http.Header
+	if in.IdempotencyKey != "" {
+		h = http.Header{"Idempotency-Key": {in.IdempotencyKey}}
+	}
 	var p Payment
-	return &p, c.do(ctx, http.MethodPost, "/v1/payments/confirm", in, nil, &p)
+	return &p, c.do(ctx, http.MethodPost, "/v1/payments/confirm", in, h, &p)
 }
 
 // Approve approves a payment through the original route POST

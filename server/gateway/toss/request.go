@@ -51,6 +51,9 @@ type ConfirmRequest struct {
 	PaymentKey string `json:"paymentKey"`
 	OrderID    string `json:"orderId"`
 	Amount     int64  `json:"amount"`
+	// IdempotencyKey, when set, is sent as the Idempotency-Key header, so
+	// that a retried confirm is executed once.
+	IdempotencyKey string `json:"-"`
 }
 
 // VirtualAccountRequest is the body of POST /v1/virtual-accounts (SDK

@@ -163,12 +163,12 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		// of the instances sharing the database.
 		Sweeper:       payment.Reconciler{Service: svc, Options: payment.SweepOptions{Interval: cfg.Reconcile.Interval, CompensateAfter: opts.CompensateAfter}},
 		SweepInterval: cfg.Reconcile.Interval,
-		Secret:       webhookSecret(cfg.Webhook.Secret.Reveal()),
-		Retry:        opts.DeliveryRetry,
-		InboundRetry: opts.InboundRetry,
-		PollInterval: opts.PollInterval,
-		Logger:       log,
-		Now:          now,
+		Secret:        webhookSecret(cfg.Webhook.Secret.Reveal()),
+		Retry:         opts.DeliveryRetry,
+		InboundRetry:  opts.InboundRetry,
+		PollInterval:  opts.PollInterval,
+		Logger:        log,
+		Now:           now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook queue: %w", err)

@@ -32,10 +32,21 @@
 // originals' 3 min and 1,000), the webhook retry schedule (the real one by
 // default; tests shrink it with hook.Scale), a clock, a logger and the HTTP
 // client for webhooks. Server.Faults returns a fault.Injector whose knobs may
-// change while serving: DeclineRate (card and billing payments are declined
-// with the gateway's own error), Latency and ErrorRate (every API call),
-// WebhookDelay, WebhookDuplicate and WebhookReorder (deliveries).
-// Server.Webhooks exposes the deliveries for assertions.
+// change while serving (Fakes.SetFaults sets both fakes'): DeclineRate (card
+// and billing payments are declined with the gateway's own error), Latency
+// and ErrorRate (every API call), RouteLatency and DropResponse (calls of
+// chosen routes are handled, then answered late or not at all), and
+// WebhookDelay, WebhookDuplicate, WebhookReorder and WebhookDropRate
+// (deliveries). Server.Webhooks exposes the deliveries for assertions.
+//
+// A test of the payment server that runs the fakes in process switches a
+// fault on for one step like this:
+//
+//	cancel := fault.Route{Method: "POST", Path: "/v1/payments/*/cancel"}
+//	app.Fakes.Toss.Faults().Set(fault.Faults{
+//		RouteLatency: []fault.RouteLatency{{Route: cancel, Latency: time.Minute}},
+//	})
+//	defer app.Fakes.Toss.Faults().Set(fault.Faults{})
 //
 // # Where they differ from the originals
 //

@@ -62,7 +62,9 @@ type Options struct {
 	// canceled either way. Zero cancels everything at once.
 	WebhookDrain time.Duration
 	// Faults are the initial fault knobs. Each fake gets its own
-	// injector starting from them, reachable through its Faults method.
+	// injector starting from them, reachable through its Faults method
+	// (or Fakes.SetFaults for both). Route patterns apply to whichever
+	// fake serves a matching route; the two APIs' routes do not overlap.
 	Faults fault.Faults
 	// Wrap, when set, wraps each fake's handler before it is served,
 	// with the fake's name (OnlyIamport or OnlyToss); for instance a
@@ -221,13 +223,29 @@ func webhookClient(opts Options, name string) *http.Client {
 	return opts.WebhookClient(name)
 }
 
+// SetFaults replaces the fault knobs of every fake started, as each
+// fake's Faults().Set does for one. Tests switch a fault on for one step
+// and back off (Set(fault.Faults{})) after it.
+func (f *Fakes) SetFaults(faults fault.Faults) {
+	if f.Iamport != nil {
+		f.Iamport.Faults().Set(faults)
+	}
+	if f.Toss != nil {
+		f.Toss.Faults().Set(faults)
+	}
+}
+
 // serve runs fk, wrapped by wrap if set, on ln in a goroutine. logf
-// receives diagnostics, serverLogf the server's errors.
+// receives diagnostics, serverLogf the server's errors. The requests'
+// contexts are canceled when Close begins, which cuts injected latencies
+// short (package fault then leaves the call unanswered) instead of letting
+// the graceful shutdown wait for them.
 func (f *Fakes) serve(name string, ln net.Listener, fk fake, wrap func(string, http.Handler) http.Handler, logf, serverLogf func(string, ...any)) {
 	var h http.Handler = fk
 	if wrap != nil {
 		h = wrap(name, h)
 	}
+	base, cancel := context.WithCancel(context.Background())
 	r := &running{
 		name: name,
 		fake: fk,
@@ -235,13 +253,16 @@ func (f *Fakes) serve(name string, ln net.Listener, fk fake, wrap func(string, h
 			Handler:           h,
 			ReadHeaderTimeout: readHeaderTimeout,
 			ErrorLog:          log.New(logWriter(serverLogf), "", 0),
+			BaseContext:       func(net.Listener) context.Context { return base },
 		},
 		stopped: make(chan struct{}),
 	}
+	r.srv.RegisterOnShutdown(cancel)
 	f.running = append(f.running, r)
 	logf("listening on %s", ln.Addr())
 	go func() {
 		defer close(r.stopped)
+		defer cancel()
 		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			serverLogf("serve: %v", err)
 		}
@@ -249,7 +270,8 @@ func (f *Fakes) serve(name string, ln net.Listener, fk fake, wrap func(string, h
 }
 
 // Close shuts both servers down gracefully (in-flight calls may finish until
-// ctx is done, then connections are closed), lets queued webhooks make
+// ctx is done, then connections are closed; calls held by an injected
+// latency are left unanswered at once), lets queued webhooks make
 // their first attempt for up to Options.WebhookDrain (or until ctx is
 // done), then stops the webhook senders, canceling pending deliveries and
 // retries. It returns the shutdown errors, such as ctx's when calls were

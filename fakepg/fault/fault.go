@@ -1,6 +1,7 @@
 // Package fault holds the fault-injection knobs of the fake payment
-// gateways: declined payments, slow and failing API calls, and late,
-// duplicated or reordered webhooks.
+// gateways: declined payments; slow, failing and unanswered API calls, on
+// every route or on chosen ones; and late, duplicated, reordered or lost
+// webhooks.
 //
 // Every knob is off by default. An Injector may be changed with Set while the
 // fakes serve requests, and a nil *Injector behaves as "no faults" for every
@@ -9,7 +10,7 @@ package fault
 
 import (
 	"math/rand/v2"
-	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,8 +20,18 @@ type Faults struct {
 	// DeclineRate is the share (0..1) of card and billing payment attempts
 	// the fake declines with the PG's own decline error.
 	DeclineRate float64
-	// Latency is added before every API answer.
+	// Latency is waited before every API call is handled, so a client
+	// that gives up first leaves nothing changed.
 	Latency time.Duration
+	// RouteLatency slows down the calls of chosen routes. By default the
+	// call is handled at once and its answer held back (see RouteLatency);
+	// every matching entry adds up.
+	RouteLatency []RouteLatency
+	// DropResponse lists routes whose calls are handled (the change is
+	// stored and its webhooks queued) and then left unanswered: the
+	// connection is closed, so the client sees EOF or a reset after it
+	// sent the whole request. A matching RouteLatency is waited first.
+	DropResponse []Route
 	// ErrorRate is the share (0..1) of API calls answered with HTTP 500 in
 	// the PG's error shape.
 	ErrorRate float64
@@ -31,6 +42,17 @@ type Faults struct {
 	// WebhookReorder holds webhooks for a short window and delivers each
 	// batch in reverse order (see package hook).
 	WebhookReorder bool
+	// WebhookDropRate is the share (0..1) of webhooks never sent, not even
+	// retried; package hook records them as dropped.
+	WebhookDropRate float64
+}
+
+// clone returns f with slices of its own, so neither copy can change the
+// other's.
+func (f Faults) clone() Faults {
+	f.RouteLatency = slices.Clone(f.RouteLatency)
+	f.DropResponse = slices.Clone(f.DropResponse)
+	return f
 }
 
 // Injector applies a Faults value. It is safe for concurrent use.
@@ -47,7 +69,7 @@ func NewInjector(f Faults, rnd func() float64) *Injector {
 	if rnd == nil {
 		rnd = rand.Float64
 	}
-	return &Injector{f: f, rnd: rnd}
+	return &Injector{f: f.clone(), rnd: rnd}
 }
 
 // Set replaces the current faults. It does nothing on a nil Injector.
@@ -55,13 +77,21 @@ func (i *Injector) Set(f Faults) {
 	if i == nil {
 		return
 	}
+	f = f.clone()
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.f = f
 }
 
-// Get returns the current faults; a nil Injector returns the zero Faults.
+// Get returns a copy of the current faults; a nil Injector returns the
+// zero Faults. To switch one knob on, change the copy and Set it.
 func (i *Injector) Get() Faults {
+	return i.current().clone()
+}
+
+// current returns the current faults without copying the slices, which
+// Set never changes in place, so they may be read but not written.
+func (i *Injector) current() Faults {
 	if i == nil {
 		return Faults{}
 	}
@@ -92,6 +122,17 @@ func (i *Injector) Fail() bool {
 	return i.draw(i.f.ErrorRate)
 }
 
+// DropWebhook reports whether this webhook should never be sent, which is
+// true with probability WebhookDropRate.
+func (i *Injector) DropWebhook() bool {
+	if i == nil {
+		return false
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.draw(i.f.WebhookDropRate)
+}
+
 // draw returns true with probability rate. Rates at or below 0 never fire and
 // rates at or above 1 always do, without consuming a random number. The
 // caller holds i.mu.
@@ -104,36 +145,4 @@ func (i *Injector) draw(rate float64) bool {
 	default:
 		return i.rnd() < rate
 	}
-}
-
-// Middleware wraps next with the API faults: it first waits Latency (or
-// until the request is canceled), then with probability ErrorRate calls
-// fail(w, r) instead of next. fail writes the PG's error answer; nil means a
-// plain-text HTTP 500. The knobs are read per request, so Set takes effect at
-// once. On a nil Injector Middleware returns next unchanged.
-func (i *Injector) Middleware(next http.Handler, fail func(w http.ResponseWriter, r *http.Request)) http.Handler {
-	if i == nil {
-		return next
-	}
-	if fail == nil {
-		fail = func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "injected fault", http.StatusInternalServerError)
-		}
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := i.Get().Latency; d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		if i.Fail() {
-			fail(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -25,14 +25,17 @@ func seq(vals ...float64) (func() float64, *int) {
 func TestNilInjector(t *testing.T) {
 	var i *Injector
 	i.Set(Faults{DeclineRate: 1, ErrorRate: 1})
-	if got := i.Get(); got != (Faults{}) {
-		t.Errorf("Get() = %+v, want zero", got)
+	if diff := cmp.Diff(Faults{}, i.Get()); diff != "" {
+		t.Errorf("Get() on nil injector (-want +got):\n%s", diff)
 	}
 	if i.Decline() {
 		t.Error("Decline() = true on nil injector")
 	}
 	if i.Fail() {
 		t.Error("Fail() = true on nil injector")
+	}
+	if i.DropWebhook() {
+		t.Error("DropWebhook() = true on nil injector")
 	}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	h := i.Middleware(next, nil)
@@ -59,15 +62,17 @@ func TestRates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, kind := range []string{"Decline", "Fail"} {
+			for _, kind := range []string{"Decline", "Fail", "DropWebhook"} {
 				rnd, calls := seq(tt.rnd...)
 				var f Faults
-				draw := (*Injector).Decline
-				if kind == "Decline" {
-					f.DeclineRate = tt.rate
-				} else {
-					f.ErrorRate = tt.rate
-					draw = (*Injector).Fail
+				var draw func(*Injector) bool
+				switch kind {
+				case "Decline":
+					f.DeclineRate, draw = tt.rate, (*Injector).Decline
+				case "Fail":
+					f.ErrorRate, draw = tt.rate, (*Injector).Fail
+				default:
+					f.WebhookDropRate, draw = tt.rate, (*Injector).DropWebhook
 				}
 				i := NewInjector(f, rnd)
 				var got []bool
@@ -106,10 +111,23 @@ func TestSetGet(t *testing.T) {
 	if got := i.Get().Latency; got != time.Second {
 		t.Errorf("initial Latency = %v, want 1s", got)
 	}
-	want := Faults{DeclineRate: 0.25, ErrorRate: 0.5, WebhookDelay: time.Millisecond, WebhookDuplicate: true, WebhookReorder: true}
+	want := Faults{
+		DeclineRate: 0.25, ErrorRate: 0.5, WebhookDelay: time.Millisecond, WebhookDuplicate: true, WebhookReorder: true,
+		RouteLatency:    []RouteLatency{{Route: Route{Method: "POST", Path: "/x"}, Latency: time.Second}},
+		DropResponse:    []Route{{Path: "/y"}},
+		WebhookDropRate: 0.5,
+	}
 	i.Set(want)
 	if diff := cmp.Diff(want, i.Get()); diff != "" {
 		t.Errorf("Get after Set (-want +got):\n%s", diff)
+	}
+
+	// Neither the Set argument nor a Get result shares its slices.
+	want.RouteLatency[0].Latency = time.Hour
+	got := i.Get()
+	got.DropResponse[0].Path = "/changed"
+	if again := i.Get(); again.RouteLatency[0].Latency != time.Second || again.DropResponse[0].Path != "/y" {
+		t.Errorf("the injector's faults changed through a copy: %+v", again)
 	}
 }
 

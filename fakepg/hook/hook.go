@@ -14,6 +14,8 @@
 // own timers and so may overtake later deliveries. The webhook faults of
 // package fault change this:
 //
+//   - WebhookDropRate: that share of Sends is recorded as Dropped (and
+//     FaultDropped) and never sent, not even retried or duplicated.
 //   - WebhookDelay: a delivery's first attempt starts that long after Send.
 //   - WebhookDuplicate: Send enqueues a second, independent Delivery with the
 //     same URL, header and body (DuplicateOf names the first); both are
@@ -59,17 +61,18 @@ type Attempt struct {
 
 // Delivery is one webhook and what became of it.
 type Delivery struct {
-	ID          string      // random UUID
-	URL         string      // target; "" means the delivery was dropped
-	Body        []byte      // request body as sent
-	Header      http.Header // request header as sent (Content-Type etc.)
-	Attempts    []Attempt   // in order
-	Delivered   bool        // a 2xx was received
-	GaveUp      bool        // every retry of the schedule failed
-	Dropped     bool        // no URL: recorded but never sent
-	Canceled    bool        // the Sender was closed before the delivery finished
-	DuplicateOf string      // ID of the delivery this one duplicates (WebhookDuplicate), else ""
-	EnqueuedAt  time.Time   // when Send was called (Options.Now)
+	ID           string      // random UUID
+	URL          string      // target; "" means the delivery was dropped
+	Body         []byte      // request body as sent
+	Header       http.Header // request header as sent (Content-Type etc.)
+	Attempts     []Attempt   // in order
+	Delivered    bool        // a 2xx was received
+	GaveUp       bool        // every retry of the schedule failed
+	Dropped      bool        // recorded but never sent: no URL, or FaultDropped
+	FaultDropped bool        // dropped by the WebhookDropRate fault (URL is kept)
+	Canceled     bool        // the Sender was closed before the delivery finished
+	DuplicateOf  string      // ID of the delivery this one duplicates (WebhookDuplicate), else ""
+	EnqueuedAt   time.Time   // when Send was called (Options.Now)
 }
 
 // Finished reports whether nothing more will happen to d.
@@ -159,7 +162,8 @@ func NewSender(opts Options) *Sender {
 // Send enqueues a POST of body to url and returns the new delivery's ID
 // without waiting for it. header is copied; Content-Type defaults to
 // application/json. An empty url records the delivery as Dropped and sends
-// nothing; so does a closed Sender, recording it as Canceled.
+// nothing, as does the WebhookDropRate fault when it fires; a closed Sender
+// records it as Canceled.
 func (s *Sender) Send(url string, header http.Header, body []byte) string {
 	f := s.faults.Get()
 	h := header.Clone()
@@ -183,6 +187,10 @@ func (s *Sender) Send(url string, header http.Header, body []byte) string {
 	case s.closed:
 		d.Canceled = true
 		s.logf("webhook %s to %s canceled: sender closed", d.ID, url)
+		return d.ID
+	case s.faults.DropWebhook():
+		d.Dropped, d.FaultDropped = true, true
+		s.logf("webhook %s to %s dropped: injected fault", d.ID, url)
 		return d.ID
 	}
 	batch := []*Delivery{d}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -360,6 +361,51 @@ func TestWebhookDuplicate(t *testing.T) {
 		if !d.Delivered {
 			t.Errorf("delivery %d not delivered", i)
 		}
+	}
+}
+
+func TestWebhookDropRate(t *testing.T) {
+	tests := []struct {
+		name     string
+		rate     float64
+		draws    []float64
+		wantSent []string
+	}{
+		{name: "one drops everything", rate: 1, draws: []float64{0}, wantSent: nil},
+		{name: "zero drops nothing", rate: 0, draws: []float64{0}, wantSent: []string{"0", "1", "2"}},
+		{name: "a share", rate: 0.5, draws: []float64{0.2, 0.7, 0.4}, wantSent: []string{"1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReceiver(t)
+			n := 0
+			rnd := func() float64 { v := tt.draws[n%len(tt.draws)]; n++; return v }
+			// Duplicates and retries must not resurrect a dropped webhook.
+			faults := fault.NewInjector(fault.Faults{WebhookDropRate: tt.rate, WebhookDuplicate: true}, rnd)
+			s := newSender(t, Options{Faults: faults, Backoff: []time.Duration{time.Millisecond}})
+			var ids []string
+			for i := range 3 {
+				ids = append(ids, s.Send(r.srv.URL, nil, []byte(fmt.Sprint(i))))
+			}
+			wait(t, s)
+			var sent []string
+			for _, b := range r.bodies() {
+				if len(sent) == 0 || sent[len(sent)-1] != b {
+					sent = append(sent, b) // one per duplicated pair
+				}
+			}
+			if diff := cmp.Diff(tt.wantSent, sent); diff != "" {
+				t.Errorf("received (-want +got):\n%s", diff)
+			}
+			for i, id := range ids {
+				d, _ := s.Delivery(id)
+				dropped := !slices.Contains(tt.wantSent, fmt.Sprint(i))
+				if d.Dropped != dropped || d.FaultDropped != dropped || (dropped && (len(d.Attempts) != 0 || d.URL != r.srv.URL)) {
+					t.Errorf("delivery %d: Dropped %v FaultDropped %v attempts %d URL %q; want dropped=%v with the URL kept",
+						i, d.Dropped, d.FaultDropped, len(d.Attempts), d.URL, dropped)
+				}
+			}
+		})
 	}
 }
 

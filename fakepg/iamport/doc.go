@@ -57,9 +57,11 @@
 // Backoff (webhook retries; nil is the real 5 × 1 minute), Faults, Logf,
 // Now, HTTPClient (for webhooks). Server.Faults() returns the injector whose
 // knobs may be changed while serving: DeclineRate (card and billing-key
-// payments), Latency and ErrorRate (every call), WebhookDelay,
-// WebhookDuplicate and WebhookReorder (deliveries). Server.Webhooks()
-// exposes every delivery and its attempts.
+// payments), Latency and ErrorRate (every call), RouteLatency and
+// DropResponse (calls of chosen routes, e.g. "POST /payments/cancel", take
+// effect and then answer late or not at all), WebhookDelay,
+// WebhookDuplicate, WebhookReorder and WebhookDropRate (deliveries).
+// Server.Webhooks() exposes every delivery and its attempts.
 //
 // # Webhooks
 //

@@ -60,10 +60,23 @@
 //     DeclineRate declines card charges with 403 REJECT_CARD_PAYMENT — a
 //     key-in approved at once and a billing charge store nothing, an approval
 //     of an IN_PROGRESS card payment leaves it ABORTED with a failure and a
-//     webhook; WebhookDelay, WebhookDuplicate and WebhookReorder act on
-//     deliveries.
-//   - The Idempotency-Key header of a cancel replays the first answer for
-//     the same payment and key.
+//     webhook; RouteLatency and DropResponse let the calls of chosen routes
+//     (e.g. "POST /v1/payments/*/cancel") take effect and then answer late
+//     or not at all; WebhookDelay, WebhookDuplicate, WebhookReorder and
+//     WebhookDropRate act on deliveries.
+//
+// # Guards of the real API
+//
+//   - Idempotency-Key (every POST): the first answer to a key, errors
+//     included, is kept for 15 days per secret key, method and path, and a
+//     repeat gets it back, same status and body, without running again; the
+//     repeat's body is not compared. A repeat while the first still runs is
+//     409 IDEMPOTENT_REQUEST_PROCESSING; a key over 300 characters is 400
+//     INVALID_IDEMPOTENCY_KEY. Answers of the ErrorRate fault and
+//     authentication failures are not kept.
+//   - A cancel's refundableAmount, when not 0, must be the payment's
+//     balanceAmount before the cancel, else 400
+//     NOT_MATCHES_REFUNDABLE_AMOUNT and nothing changes.
 //
 // # Differences from the original fake
 //

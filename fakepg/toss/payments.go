@@ -293,7 +293,8 @@ func (s *Server) createVirtualAccount(r *http.Request) (any, error) {
 }
 
 // cancel answers POST /v1/payments/{paymentKey}/cancel: refund the whole
-// balance, or cancelAmount of it.
+// balance, or cancelAmount of it. A repeated Idempotency-Key is answered
+// before this runs (see idempotency).
 func (s *Server) cancel(r *http.Request) (any, error) {
 	key := r.PathValue("paymentKey")
 	var in tossapi.CancelRequest
@@ -316,20 +317,11 @@ func (s *Server) cancel(r *http.Request) (any, error) {
 		return nil, err
 	}
 
-	idem := r.Header.Get("Idempotency-Key")
-	if idem != "" {
-		if prev, ok := s.idempotency.Get(key + "\x00" + idem); ok {
-			return prev, nil
-		}
-	}
 	before, p, err := s.update(key, func(p *tossapi.Payment) error {
 		return s.applyCancel(p, in)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if idem != "" {
-		s.idempotency.Set(key+"\x00"+idem, p)
 	}
 	s.emit(before, p, true)
 	return p, nil
@@ -344,6 +336,14 @@ func (s *Server) applyCancel(p *tossapi.Payment, in tossapi.CancelRequest) error
 	default:
 		return &apiError{http.StatusForbidden, tossapi.CodeNotCancelablePayment,
 			"취소 할 수 없는 결제 입니다. (status " + string(p.Status) + ")"}
+	}
+	// refundableAmount is the balance the caller computed the cancel
+	// from; another cancel in between makes it stale. Toss answers 400
+	// NOT_MATCHES_REFUNDABLE_AMOUNT (its error table). 0 reads as absent:
+	// a zero balance is CANCELED, refused above.
+	if in.RefundableAmount != 0 && in.RefundableAmount != p.BalanceAmount {
+		return &apiError{http.StatusBadRequest, tossapi.CodeNotMatchesRefundableAmount,
+			"잔액 결과가 일치하지 않습니다. (refundableAmount " + itoa(in.RefundableAmount) + ", balance " + itoa(p.BalanceAmount) + ")"}
 	}
 	amount := in.CancelAmount
 	if amount == 0 {

@@ -86,7 +86,7 @@ type Server struct {
 	orders      *memstore.Map[string, string] // orderId → paymentKey
 	billings    *memstore.Map[string, billingRecord]
 	receipts    *memstore.Map[string, receiptRecord]
-	idempotency *memstore.Map[string, tossapi.Payment] // Idempotency-Key of a cancel → its answer
+	idempotency *idempotency // first answers of POSTs with an Idempotency-Key
 }
 
 // New returns a Server configured by opts.
@@ -139,7 +139,7 @@ func New(opts Options) *Server {
 	s.orders = memstore.New[string, string](store)
 	s.billings = memstore.New[string, billingRecord](store)
 	s.receipts = memstore.New[string, receiptRecord](store)
-	s.idempotency = memstore.New[string, tossapi.Payment](store)
+	s.idempotency = newIdempotency(store.Capacity, s.now)
 
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -260,35 +260,39 @@ func (p *statusProbe) Write(b []byte) (int, error) {
 // (HTTP 200) or an error.
 type apiHandler func(r *http.Request) (any, error)
 
-// api wraps h with Basic authentication and the JSON answer.
+// api wraps h with Basic authentication, the Idempotency-Key header and
+// the JSON answer.
 func (s *Server) api(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.authenticate(r); err != nil {
-			writeError(w, err)
-			return
-		}
-		v, err := h(r)
+		secretKey, err := s.authenticate(r)
 		if err != nil {
-			var ae *apiError
-			if !errors.As(err, &ae) || ae.status >= 500 {
-				s.logf("toss fake: %s %s: %v", r.Method, r.URL.Path, err)
-			}
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		s.idempotency.do(r, secretKey, func() answer {
+			v, err := h(r)
+			if err != nil {
+				var ae *apiError
+				if !errors.As(err, &ae) || ae.status >= 500 {
+					s.logf("toss fake: %s %s: %v", r.Method, r.URL.Path, err)
+				}
+				return errorAnswer(err)
+			}
+			return jsonAnswer(http.StatusOK, v)
+		}).write(w)
 	})
 }
 
-// authenticate checks the Basic credentials: the secret key is the user
-// name, the password is empty. Every failure is 401 UNAUTHORIZED_KEY.
-func (s *Server) authenticate(r *http.Request) error {
+// authenticate checks the Basic credentials and returns the secret key: it
+// is the user name, the password is empty. Every failure is 401
+// UNAUTHORIZED_KEY.
+func (s *Server) authenticate(r *http.Request) (string, error) {
 	user, _, ok := r.BasicAuth()
 	if !ok || !s.authorize(user) {
-		return &apiError{http.StatusUnauthorized, tossapi.CodeUnauthorizedKey,
+		return "", &apiError{http.StatusUnauthorized, tossapi.CodeUnauthorizedKey,
 			"인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다."}
 	}
-	return nil
+	return user, nil
 }
 
 // apiError is a failure answered in Toss's {code, message} shape.
@@ -310,23 +314,28 @@ func notFoundPayment() *apiError {
 	return &apiError{http.StatusNotFound, tossapi.CodeNotFoundPayment, "존재하지 않는 결제 정보 입니다."}
 }
 
-func writeError(w http.ResponseWriter, err error) {
+func writeError(w http.ResponseWriter, err error) { errorAnswer(err).write(w) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer(status, v).write(w) }
+
+// errorAnswer is err in Toss's {code, message} shape, with its status; an
+// error other than *apiError is a 500 FAILED_INTERNAL_SYSTEM_PROCESSING.
+func errorAnswer(err error) answer {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = &apiError{http.StatusInternalServerError, tossapi.CodeFailedInternalSystemProcessing, err.Error()}
 	}
-	writeJSON(w, ae.status, tossapi.ErrorBody{Code: ae.code, Message: ae.message})
+	return jsonAnswer(ae.status, tossapi.ErrorBody{Code: ae.code, Message: ae.message})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// jsonAnswer is v as JSON with status, or a 500 if v cannot be encoded.
+func jsonAnswer(status int, v any) answer {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(tossapi.ErrorBody{Code: tossapi.CodeFailedInternalSystemProcessing, Message: err.Error()})
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	return answer{status: status, body: b}
 }
 
 // decode reads a JSON request body into v; unknown fields are tolerated, as

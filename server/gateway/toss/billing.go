@@ -61,4 +61,7 @@ type BillingPaymentRequest struct {
 	CustomerName        string `json:"customerName,omitempty"`
 	TaxFreeAmount       int64  `json:"taxFreeAmount,omitempty"`
 	CardInstallmentPlan int    `json:"cardInstallmentPlan,omitempty"`
+	// IdempotencyKey, when set, is sent as the Idempotency-Key header (not
+	// in the body), so a retried charge runs once (see IdempotencyHeader).
+	IdempotencyKey string `json:"-"`
 }

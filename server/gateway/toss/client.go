@@ -23,6 +23,21 @@ const (
 // maxResponse bounds how much of an answer the client reads.
 const maxResponse = 4 << 20
 
+// IdempotencyHeader is the request header that makes a Toss POST idempotent:
+// Toss keeps the first answer to a key for 15 days, scoped by secret key,
+// URL and method, and answers a repeat with it (errors included) without
+// running the call again; a repeat while the first still runs gets 409
+// IDEMPOTENT_REQUEST_PROCESSING. Keys are at most 300 characters.
+const IdempotencyHeader = "Idempotency-Key"
+
+// idempotency returns the header that carries key; nil when key is "".
+func idempotency(key string) http.Header {
+	if key == "" {
+		return nil
+	}
+	return http.Header{IdempotencyHeader: {key}}
+}
+
 // Options configures a Client.
 type Options struct {
 	// BaseURL is the API host; "" means DefaultBaseURL. Point it at a fake
@@ -82,14 +97,11 @@ func (c *Client) GetPaymentByOrderID(ctx context.Context, orderID string) (*Paym
 
 // Confirm approves a payment the customer authenticated in the checkout
 // window (POST /v1/payments/confirm, the real API's route). Toss refuses a
-// wrong orderId or amount.
+// wrong orderId or amount. IdempotencyKey, if set, goes in the
+// Idempotency-Key header.
 func (c *Client) Confirm(ctx context.Context, in ConfirmRequest) (*Payment, error) {
-	var h http.Header
-	if in.IdempotencyKey != "" {
-		h = http.Header{"Idempotency-Key": {in.IdempotencyKey}}
-	}
 	var p Payment
-	return &p, c.do(ctx, http.MethodPost, "/v1/payments/confirm", in, h, &p)
+	return &p, c.do(ctx, http.MethodPost, "/v1/payments/confirm", in, idempotency(in.IdempotencyKey), &p)
 }
 
 // Approve approves a payment through the original route POST
@@ -126,12 +138,8 @@ func (c *Client) Cancel(ctx context.Context, paymentKey string, in CancelRequest
 	if in.PaymentKey == "" {
 		in.PaymentKey = paymentKey
 	}
-	var h http.Header
-	if in.IdempotencyKey != "" {
-		h = http.Header{"Idempotency-Key": {in.IdempotencyKey}}
-	}
 	var p Payment
-	return &p, c.do(ctx, http.MethodPost, "/v1/payments/"+url.PathEscape(paymentKey)+"/cancel", in, h, &p)
+	return &p, c.do(ctx, http.MethodPost, "/v1/payments/"+url.PathEscape(paymentKey)+"/cancel", in, idempotency(in.IdempotencyKey), &p)
 }
 
 // IssueBillingKey registers a typed-in card as a billing key (POST
@@ -158,7 +166,8 @@ func (c *Client) GetBilling(ctx context.Context, billingKey, customerKey string)
 }
 
 // PayWithBillingKey charges a billing key (POST /v1/billing/{billingKey}).
-// Empty Method and BillingKey are filled in.
+// Empty Method and BillingKey are filled in; IdempotencyKey, if set, goes in
+// the Idempotency-Key header.
 func (c *Client) PayWithBillingKey(ctx context.Context, billingKey string, in BillingPaymentRequest) (*Payment, error) {
 	if in.Method == "" {
 		in.Method = CreateMethodBilling
@@ -167,7 +176,7 @@ func (c *Client) PayWithBillingKey(ctx context.Context, billingKey string, in Bi
 		in.BillingKey = billingKey
 	}
 	var p Payment
-	return &p, c.do(ctx, http.MethodPost, "/v1/billing/"+url.PathEscape(billingKey), in, nil, &p)
+	return &p, c.do(ctx, http.MethodPost, "/v1/billing/"+url.PathEscape(billingKey), in, idempotency(in.IdempotencyKey), &p)
 }
 
 // IssueCashReceipt issues a cash receipt for a payment (POST

@@ -93,6 +93,16 @@ func TestClientRequests(t *testing.T) {
 			wantBody: map[string]any{"paymentKey": "pk", "orderId": "o1", "amount": 1000.0},
 		},
 		{
+			name:   "confirm sends the idempotency key as a header",
+			answer: paymentJSON,
+			call: func(c *Client) (any, error) {
+				return c.Confirm(ctx, ConfirmRequest{PaymentKey: "pk", OrderID: "o1", Amount: 1000, IdempotencyKey: "idem-c"})
+			},
+			want: recorded{Method: "POST", Path: "/v1/payments/confirm", ContentType: "application/json",
+				Idempotency: "idem-c"},
+			wantBody: map[string]any{"paymentKey": "pk", "orderId": "o1", "amount": 1000.0},
+		},
+		{
 			name:     "approve on the original route",
 			answer:   paymentJSON,
 			call:     func(c *Client) (any, error) { return c.Approve(ctx, "pk", Approval{OrderID: "o1", Amount: 1000}) },
@@ -132,6 +142,15 @@ func TestClientRequests(t *testing.T) {
 			wantBody: map[string]any{"paymentKey": "pk", "cancelReason": "r", "cancelAmount": 200.0},
 		},
 		{
+			name:   "cancel sends refundableAmount",
+			answer: paymentJSON,
+			call: func(c *Client) (any, error) {
+				return c.Cancel(ctx, "pk", CancelRequest{CancelReason: "r", CancelAmount: 200, RefundableAmount: 800})
+			},
+			want:     recorded{Method: "POST", Path: "/v1/payments/pk/cancel", ContentType: "application/json"},
+			wantBody: map[string]any{"cancelAmount": 200.0, "refundableAmount": 800.0},
+		},
+		{
 			name:   "issue billing key",
 			answer: billingJSON,
 			call: func(c *Client) (any, error) {
@@ -166,6 +185,17 @@ func TestClientRequests(t *testing.T) {
 			},
 			want:     recorded{Method: "POST", Path: "/v1/billing/bk", ContentType: "application/json"},
 			wantBody: map[string]any{"method": "billing", "billingKey": "bk", "customerKey": "c1", "amount": 500.0},
+		},
+		{
+			name:   "pay with billing key sends the idempotency key as a header",
+			answer: paymentJSON,
+			call: func(c *Client) (any, error) {
+				return c.PayWithBillingKey(ctx, "bk", BillingPaymentRequest{CustomerKey: "c1", OrderID: "o1", Amount: 500,
+					IdempotencyKey: "idem-b"})
+			},
+			want: recorded{Method: "POST", Path: "/v1/billing/bk", ContentType: "application/json",
+				Idempotency: "idem-b"},
+			wantBody: map[string]any{"billingKey": "bk", "amount": 500.0},
 		},
 		{
 			name:   "issue cash receipt",
@@ -222,6 +252,11 @@ func TestClientRequests(t *testing.T) {
 			for k, v := range tt.wantBody {
 				if !cmp.Equal(body[k], v) {
 					t.Errorf("body[%q] = %v, want %v", k, body[k], v)
+				}
+			}
+			for k := range body {
+				if strings.EqualFold(k, "idempotencyKey") {
+					t.Errorf("body carries %q; the key belongs in the header only", k)
 				}
 			}
 		})

@@ -10,6 +10,8 @@ import (
 // list; the real API has many more, all passed through in Error.Code).
 const (
 	CodeInvalidRequest                 = "INVALID_REQUEST"                   // 400 malformed or invalid body
+	CodeInvalidIdempotencyKey          = "INVALID_IDEMPOTENCY_KEY"           // 400 Idempotency-Key over 300 characters
+	CodeNotMatchesRefundableAmount     = "NOT_MATCHES_REFUNDABLE_AMOUNT"     // 400 a cancel's refundableAmount is not the balance left
 	CodeAlreadyProcessedPayment        = "ALREADY_PROCESSED_PAYMENT"         // 400 approved or paid already
 	CodeAlreadyCanceledPayment         = "ALREADY_CANCELED_PAYMENT"          // 400 canceled already
 	CodeDuplicatedOrderID              = "DUPLICATED_ORDER_ID"               // 400 orderId used before
@@ -20,6 +22,7 @@ const (
 	CodeNotMatchesCustomerKey          = "NOT_MATCHES_CUSTOMER_KEY"          // 403 billing key of another customer
 	CodeNotFoundPayment                = "NOT_FOUND_PAYMENT"                 // 404 unknown paymentKey or orderId
 	CodeNotFound                       = "NOT_FOUND"                         // 404 unknown billing key, receipt or route
+	CodeIdempotentRequestProcessing    = "IDEMPOTENT_REQUEST_PROCESSING"     // 409 the first call with this Idempotency-Key still runs
 	CodeFailedInternalSystemProcessing = "FAILED_INTERNAL_SYSTEM_PROCESSING" // 500 Toss-side failure
 )
 

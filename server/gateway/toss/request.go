@@ -51,8 +51,9 @@ type ConfirmRequest struct {
 	PaymentKey string `json:"paymentKey"`
 	OrderID    string `json:"orderId"`
 	Amount     int64  `json:"amount"`
-	// IdempotencyKey, when set, is sent as the Idempotency-Key header, so
-	// that a retried confirm is executed once.
+	// IdempotencyKey, when set, is sent as the Idempotency-Key header (not
+	// in the body): Toss runs the first confirm with a key and answers a
+	// repeat within 15 days with that first answer (see IdempotencyHeader).
 	IdempotencyKey string `json:"-"`
 }
 
@@ -86,8 +87,14 @@ type CancelRequest struct {
 	RefundReceiveAccount *RefundAccount `json:"refundReceiveAccount,omitempty"`
 	TaxAmount            int64          `json:"taxAmount,omitempty"`
 	TaxFreeAmount        int64          `json:"taxFreeAmount,omitempty"`
-	RefundableAmount     int64          `json:"refundableAmount,omitempty"`
+	// RefundableAmount, when set, is the balance the caller believes is
+	// left before this cancel. Toss refuses the cancel with 400
+	// NOT_MATCHES_REFUNDABLE_AMOUNT when the payment's balanceAmount
+	// differs, so two cancels computed from the same balance cannot both
+	// run. 0 is not sent.
+	RefundableAmount int64 `json:"refundableAmount,omitempty"`
 	// IdempotencyKey, when set, is sent as the Idempotency-Key header (not
-	// in the body), which the real API uses to run a retried cancel once.
+	// in the body): Toss runs the first cancel with a key and answers a
+	// repeat within 15 days with that first answer (see IdempotencyHeader).
 	IdempotencyKey string `json:"-"`
 }

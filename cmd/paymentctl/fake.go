@@ -76,6 +76,15 @@ Webhooks go to each fake's own /internal/webhook sink unless told otherwise.
 target and win over --webhook-url. Failed deliveries are retried on the real
 PGs' schedules (Iamport every minute, 5 times; Toss after 1, 4, 16, ... minutes).
 
+Fault flags make the fakes misbehave on purpose. A ROUTE is "[METHOD ]PATH",
+PATH a pattern where * matches one path segment: "POST /v1/payments/*/cancel"
+(Toss cancel), "POST /payments/cancel" (Iamport cancel). --latency DURATION
+waits before every call is handled; --latency 'ROUTE=DURATION' handles the
+calls of ROUTE at once and answers that much later, so a client whose timeout
+is shorter gives up on a call that took effect. --drop-response ROUTE handles
+the call, then closes the connection without an answer. Both repeat, and the
+fakes apply a route only where it exists.
+
 The subcommands drive a running fake from another terminal: pay, deposit,
 cancel, billing-key.`,
 		Example: `  # both fakes, webhooks to their own sinks (see them in the log)
@@ -85,7 +94,12 @@ cancel, billing-key.`,
   paymentctl fake --webhook-url http://127.0.0.1:37821/payments/webhooks
 
   # only Toss, on another port, declining half the cards, webhooks sent twice
-  paymentctl fake --only toss --fake-toss-port 30772 --decline-rate 0.5 --webhook-duplicate`,
+  paymentctl fake --only toss --fake-toss-port 30772 --decline-rate 0.5 --webhook-duplicate
+
+  # refunds that happen but answer after 15s (past a 10s client timeout) or
+  # never, and half the webhooks lost
+  paymentctl fake --latency 'POST /v1/payments/*/cancel=15s' \
+    --drop-response 'POST /payments/cancel' --webhook-drop-rate 0.5`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.check(); err != nil {
@@ -110,11 +124,13 @@ cancel, billing-key.`,
 	fl.StringVar(&opts.IamportWebhookURL, "iamport-webhook-url", "", "where the fake Iamport sends webhooks (wins over --webhook-url)")
 	fl.StringVar(&opts.TossWebhookURL, "toss-webhook-url", "", "where the fake Toss sends webhooks (wins over --webhook-url)")
 	fl.Float64Var(&opts.Faults.DeclineRate, "decline-rate", 0, "share (0 to 1) of card and billing payments to decline")
-	fl.DurationVar(&opts.Faults.Latency, "latency", 0, "delay added before every API answer, e.g. 300ms")
+	fl.Var(latencyFlag{&opts.Faults}, "latency", "delay every call before handling it (300ms), or answer ROUTE's calls late after handling them ('POST /v1/payments/*/cancel=15s'); repeatable")
+	fl.Var(routesFlag{&opts.Faults.DropResponse}, "drop-response", "handle ROUTE's calls, then close the connection without answering; repeatable")
 	fl.Float64Var(&opts.Faults.ErrorRate, "error-rate", 0, "share (0 to 1) of API calls answered with HTTP 500")
 	fl.DurationVar(&opts.Faults.WebhookDelay, "webhook-delay", 0, "delay before each webhook delivery, e.g. 2s")
 	fl.BoolVar(&opts.Faults.WebhookDuplicate, "webhook-duplicate", false, "deliver every webhook twice")
 	fl.BoolVar(&opts.Faults.WebhookReorder, "webhook-reorder", false, "hold webhooks briefly and deliver each batch in reverse order")
+	fl.Float64Var(&opts.Faults.WebhookDropRate, "webhook-drop-rate", 0, "share (0 to 1) of webhooks never sent, not even retried")
 	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write the fakes' URLs to this file (KEY=value lines) once they listen; removed on exit")
 
 	cmd.AddCommand(
@@ -136,7 +152,7 @@ func (o *fakeOptions) check() error {
 	rates := []struct {
 		flag string
 		v    float64
-	}{{"--decline-rate", o.Faults.DeclineRate}, {"--error-rate", o.Faults.ErrorRate}}
+	}{{"--decline-rate", o.Faults.DeclineRate}, {"--error-rate", o.Faults.ErrorRate}, {"--webhook-drop-rate", o.Faults.WebhookDropRate}}
 	for _, r := range rates {
 		if r.v < 0 || r.v > 1 {
 			return &usageError{fmt.Errorf("%s %v: use a share between 0 and 1", r.flag, r.v)}
@@ -257,31 +273,4 @@ func printFakes(w io.Writer, set *fakepg.Fakes, faults fault.Faults) error {
 	}
 	_, err := fmt.Fprintln(w, "Calls and webhooks are logged to stderr. Press Ctrl-C to stop.")
 	return err
-}
-
-// describeFaults lists the fault knobs that are on, as flags.
-func describeFaults(f fault.Faults) string {
-	var on []string
-	if f.DeclineRate > 0 {
-		on = append(on, fmt.Sprintf("--decline-rate %v", f.DeclineRate))
-	}
-	if f.Latency > 0 {
-		on = append(on, "--latency "+f.Latency.String())
-	}
-	if f.ErrorRate > 0 {
-		on = append(on, fmt.Sprintf("--error-rate %v", f.ErrorRate))
-	}
-	if f.WebhookDelay > 0 {
-		on = append(on, "--webhook-delay "+f.WebhookDelay.String())
-	}
-	if f.WebhookDuplicate {
-		on = append(on, "--webhook-duplicate")
-	}
-	if f.WebhookReorder {
-		on = append(on, "--webhook-reorder")
-	}
-	if len(on) == 0 {
-		return "none"
-	}
-	return strings.Join(on, " ")
 }

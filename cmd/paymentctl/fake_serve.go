@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -105,6 +107,12 @@ func logCalls(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if rec.hijacked {
+			// The drop-response fault closed the connection unanswered.
+			log.Warn("call", "method", r.Method, "path", r.URL.Path,
+				"status", "none (connection closed)", "duration", time.Since(start).Round(time.Microsecond))
+			return
+		}
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
@@ -118,12 +126,13 @@ func logCalls(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status a handler wrote. Unwrap lets
-// http.ResponseController reach the real writer (the fakes flush before
-// sending webhooks).
+// statusRecorder remembers the status a handler wrote, or that it took the
+// connection over. Unwrap lets http.ResponseController reach the real
+// writer (the fakes flush before sending webhooks).
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	hijacked bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -141,6 +150,16 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Hijack hands the connection over, as the fakes' drop-response fault
+// asks, and remembers that no answer was written.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err == nil {
+		r.hijacked = true
+	}
+	return conn, rw, err
+}
 
 // webhookClient is the HTTP client a fake delivers webhooks with: every
 // attempt is logged with what describe says of its body.

@@ -222,6 +222,39 @@ func TestFakeCmdOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "route faults",
+			args: []string{
+				"--latency", "POST /v1/payments/*/cancel=15s", "--latency", "/payments/cancel=2s",
+				"--drop-response", "post /payments/cancel", "--drop-response", "POST /v1/payments/confirm",
+				"--webhook-drop-rate", "0.5",
+			},
+			want: fakeView{
+				Faults: fault.Faults{
+					RouteLatency: []fault.RouteLatency{
+						{Route: fault.Route{Method: "POST", Path: "/v1/payments/*/cancel"}, Latency: 15 * time.Second},
+						{Route: fault.Route{Path: "/payments/cancel"}, Latency: 2 * time.Second},
+					},
+					DropResponse: []fault.Route{
+						{Method: "POST", Path: "/payments/cancel"},
+						{Method: "POST", Path: "/v1/payments/confirm"},
+					},
+					WebhookDropRate: 0.5,
+				},
+				IamportPort: 10851, TossPort: 30771,
+			},
+		},
+		{
+			name: "latency for every call and for a route",
+			args: []string{"--latency", "POST /v1/payments/*/cancel=15s", "--latency", "300ms"},
+			want: fakeView{
+				Faults: fault.Faults{
+					Latency:      300 * time.Millisecond,
+					RouteLatency: []fault.RouteLatency{{Route: fault.Route{Method: "POST", Path: "/v1/payments/*/cancel"}, Latency: 15 * time.Second}},
+				},
+				IamportPort: 10851, TossPort: 30771,
+			},
+		},
+		{
 			name: "ready file",
 			args: []string{"--ready-file", "fake.env"},
 			want: fakeView{ReadyFile: "fake.env", IamportPort: 10851, TossPort: 30771},
@@ -265,6 +298,12 @@ func TestFakeCmdUsageErrors(t *testing.T) {
 		{"not http", []string{"--toss-webhook-url", "ftp://x/y"}, `--toss-webhook-url "ftp://x/y": use an http(s) URL`},
 		{"argument", []string{"now"}, `takes no arguments, got "now"`},
 		{"bad duration", []string{"--latency", "soon"}, `invalid argument "soon"`},
+		{"bad route latency", []string{"--latency", "POST /x=soon"}, `invalid duration "soon"`},
+		{"negative route latency", []string{"--latency", "POST /x=-1s"}, "latency must not be negative"},
+		{"route without a path", []string{"--latency", "POST=1s"}, "PATH starting with /"},
+		{"drop-response without a path", []string{"--drop-response", "payments/cancel"}, "PATH starting with /"},
+		{"bad pattern", []string{"--drop-response", "POST /v1/["}, "syntax error in pattern"},
+		{"webhook drop rate above one", []string{"--webhook-drop-rate", "2"}, "--webhook-drop-rate 2: use a share between 0 and 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,6 +321,30 @@ func TestFakeCmdUsageErrors(t *testing.T) {
 				t.Errorf("fake %v: err = %q, want it to contain %q", tt.args, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDescribeFaults(t *testing.T) {
+	cancel := fault.Route{Method: "POST", Path: "/v1/payments/*/cancel"}
+	tests := []struct {
+		in   fault.Faults
+		want string
+	}{
+		{fault.Faults{}, "none"},
+		{fault.Faults{DeclineRate: 0.5, Latency: time.Second}, "--decline-rate 0.5 --latency 1s"},
+		{
+			fault.Faults{
+				RouteLatency:    []fault.RouteLatency{{Route: cancel, Latency: 15 * time.Second}},
+				DropResponse:    []fault.Route{{Path: "/payments/cancel"}},
+				WebhookDropRate: 0.25,
+			},
+			"--latency 'POST /v1/payments/*/cancel=15s' --drop-response '/payments/cancel' --webhook-drop-rate 0.25",
+		},
+	}
+	for _, tt := range tests {
+		if got := describeFaults(tt.in); got != tt.want {
+			t.Errorf("describeFaults(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 
@@ -805,6 +868,29 @@ func TestLogCalls(t *testing.T) {
 				t.Errorf("log leaks the query or a header: %q", got)
 			}
 		})
+	}
+}
+
+func TestLogCallsDroppedAnswer(t *testing.T) {
+	var logs bytes.Buffer
+	drop := fault.NewInjector(fault.Faults{DropResponse: []fault.Route{{Method: "POST", Path: "/v1/payments/*/cancel"}}}, nil)
+	h := drop.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "{}") }), nil)
+	logged := make(chan struct{})
+	logging := logCalls(newLogger(&logs, "text", "info"), h)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(logged) // srv.Close does not wait for a hijacked call
+		logging.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/v1/payments/pk/cancel", "application/json", strings.NewReader("{}"))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %s, want the connection closed", resp.Status)
+	}
+	<-logged
+	want := `level=WARN msg=call method=POST path=/v1/payments/pk/cancel status="none (connection closed)" duration=`
+	if got := logs.String(); !strings.Contains(got, want) {
+		t.Errorf("log = %q, want it to contain %q", got, want)
 	}
 }
 

@@ -60,6 +60,9 @@ type Options struct {
 	PollInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// PGTimeout bounds each call to a PG; zero keeps the clients' 10 s.
+	// Tests shorten it to provoke timeouts.
+	PGTimeout time.Duration
 	// CompensateAfter is how long the reconciler waits for a registration's
 	// retry before cancelling a capture no history records; zero keeps
 	// payment.SweepOptions' default. Tests shorten it.
@@ -366,9 +369,9 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 	// A transport of the App's own, so Close can drop its idle
 	// connections: a server shutting down waits for them otherwise.
 	a.pgTransport = http.DefaultTransport.(*http.Transport).Clone()
-	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret,
+	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret, Timeout: opts.PGTimeout,
 		HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", a.pgTransport)}})
-	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret,
+	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret, Timeout: opts.PGTimeout,
 		HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", a.pgTransport)}})
 	return ic, tc, nil
 }

@@ -84,6 +84,7 @@ type harness struct {
 	t       *testing.T
 	dsn     string
 	env     map[string]string // extra configuration for the next boot
+	tune    func(*server.Options)
 	srv     *server.Running
 	api     *sdk.Client
 	iamport *iamport.Client
@@ -94,7 +95,14 @@ type harness struct {
 // and fast webhook retries.
 func start(t *testing.T, dsn string) *harness {
 	t.Helper()
-	h := &harness{t: t, dsn: dsn}
+	return startWith(t, dsn, nil, nil)
+}
+
+// startWith is start with extra configuration (env) and server options
+// (tune).
+func startWith(t *testing.T, dsn string, env map[string]string, tune func(*server.Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, dsn: dsn, env: env, tune: tune}
 	h.boot()
 	t.Cleanup(func() { h.stop() })
 	return h
@@ -119,14 +127,18 @@ func (h *harness) boot() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	srv, err := server.Start(ctx, server.Options{
+	opts := server.Options{
 		Config:          cfg,
 		FakeIamportAddr: "127.0.0.1:0",
 		FakeTossAddr:    "127.0.0.1:0",
 		DeliveryRetry:   webhook.DeliveryRetry().Scaled(5 * time.Millisecond),
 		InboundRetry:    webhook.InboundRetry().Scaled(5 * time.Millisecond),
 		PollInterval:    50 * time.Millisecond,
-	}, "")
+	}
+	if h.tune != nil {
+		h.tune(&opts)
+	}
+	srv, err := server.Start(ctx, opts, "")
 	if err != nil {
 		h.t.Fatalf("start server: %v", err)
 	}

@@ -296,21 +296,24 @@ func (s *Service) resolveHistoryOps(ctx context.Context, tx *store.Tx, h *store.
 	if _, err := s.applyAndRecord(ctx, tx, h, st, nil); err != nil {
 		return nil, err
 	}
-	if err := s.markOps(ctx, tx, h, due, st); err != nil {
+	if err := s.markOps(ctx, tx, h, due, st, true); err != nil {
 		return nil, err
 	}
 	return tx.LockHistory(ctx, h.ID)
 }
 
-// settleOps settles the cancels of a locked history whose outcome is not
-// known (unknown, or pending past their lease) by a state just fetched
-// from the PG.
+// settleOps marks the cancels of a locked history whose outcome is not
+// known (unknown, or pending past their lease) succeeded when st, a state
+// fetched from the PG, lists them. It never marks one failed: st may have
+// been fetched before the cancel was made (a webhook job that waited for
+// the lock); only resolveHistoryOps, which fetches under the lock, decides
+// that a cancel did not happen.
 func (s *Service) settleOps(ctx context.Context, tx *store.Tx, h *store.History, st pgState) error {
 	ops, err := tx.OpenOperations(ctx, h.ID)
 	if err != nil {
 		return err
 	}
-	return s.markOps(ctx, tx, h, s.dueOps(ops), st)
+	return s.markOps(ctx, tx, h, s.dueOps(ops), st, false)
 }
 
 // dueOps returns the cancels among ops whose outcome must be found out:
@@ -327,8 +330,8 @@ func (s *Service) dueOps(ops []store.Operation) []store.Operation {
 
 // markOps marks each cancel of due succeeded when the PG's state lists a
 // cancel of its amount made after it started (each PG cancel answers one
-// operation), failed otherwise.
-func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, due []store.Operation, st pgState) error {
+// operation) and, when final is set, failed otherwise.
+func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, due []store.Operation, st pgState, final bool) error {
 	used := make([]bool, len(st.cancels))
 	for _, o := range due {
 		state := store.OpFailed
@@ -337,6 +340,9 @@ func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, d
 				used[i], state = true, store.OpSucceeded
 				break
 			}
+		}
+		if state == store.OpFailed && !final {
+			continue
 		}
 		if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: state}); err != nil {
 			return err

@@ -275,7 +275,7 @@ func openStates() []string {
 // their cancels.
 func (q *queries) OpenHistories(ctx context.Context, limit int) ([]OpenHistory, error) {
 	var rows []struct {
-		historyRow
+		History      historyRow `gorm:"embedded"`
 		ReconciledAt *time.Time `gorm:"column:reconciled_at"`
 	}
 	err := q.conn(ctx).Table("payment_histories").
@@ -287,7 +287,7 @@ func (q *queries) OpenHistories(ctx context.Context, limit int) ([]OpenHistory, 
 	}
 	out := make([]OpenHistory, len(rows))
 	for i := range rows {
-		out[i] = OpenHistory{History: *rows[i].historyRow.domain(), ReconciledAt: utcPtr(rows[i].ReconciledAt)}
+		out[i] = OpenHistory{History: *rows[i].History.domain(), ReconciledAt: utcPtr(rows[i].ReconciledAt)}
 	}
 	return out, nil
 }

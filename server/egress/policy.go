@@ -208,7 +208,7 @@ func asciiHost(host string) (string, error) {
 	return host, nil
 }
 
-// metadataName reports host names of cloud metadata services.
+// metadataName reports whether host names a cloud metadata service.
 func metadataName(host string) bool {
 	switch host {
 	case "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal":

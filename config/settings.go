@@ -138,7 +138,7 @@ func Settings() []Setting {
 		{Key: "webhook.secret", Env: "PAYMENT_WEBHOOK_SECRET", Default: defaultWebhookSecret, Kind: KindSecret,
 			Help: "Signing secret of forwarded webhooks (Standard Webhooks `webhook-signature`)."},
 		{Key: "webhook.allowed_networks", Env: "PAYMENT_WEBHOOK_ALLOWED_NETWORKS", Default: "", Kind: KindString,
-			Help: "Comma-separated CIDRs that `webhook_url`s may reach although private, loopback or link-local (dev and real mode refuse those otherwise)."},
+			Help: "Comma-separated CIDRs that `webhook_url`s may reach although private, loopback, link-local or otherwise not public (refused otherwise, at registration and when delivering; local mode also allows loopback). Cloud metadata endpoints and `0.0.0.0` stay refused."},
 		{Key: "reconcile.interval", Env: "PAYMENT_RECONCILE_INTERVAL", Default: "5m", Kind: KindDuration,
 			Help: "How often the reconciler re-fetches payments in a non-final state from their PG (a Go duration); `0` disables it."},
 		{Key: "iamport.key", Env: "PAYMENT_IAMPORT_KEY", Default: defaultIamportKey, Kind: KindSecret,

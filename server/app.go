@@ -19,6 +19,7 @@ import (
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
 	"github.com/paymentctl/paymentctl/server/metrics"
@@ -159,6 +160,8 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	}
 	a.Payments = svc
 	svc.SetSweepObserver(a.Metrics.ReconcileObserver(payment.DriftKinds()))
+	// Local mode's services (and its test receiver) run on this machine.
+	dests := egress.New(egress.Options{Allowed: cfg.WebhookAllowedNetworks(), Loopback: cfg.Mode == config.ModeLocal})
 	a.queue, err = webhook.New(webhook.Options{
 		DB: a.Store.SQLDB(), Dialect: a.Store.Dialect(),
 		Processor: svc, Payloads: countedPayloads{Payloads: svc, metrics: a.Metrics},
@@ -167,6 +170,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Sweeper:       payment.Reconciler{Service: svc, Options: payment.SweepOptions{Interval: cfg.Reconcile.Interval, CompensateAfter: opts.CompensateAfter}},
 		SweepInterval: cfg.Reconcile.Interval,
 		Secret:        webhookSecret(cfg.Webhook.Secret.Reveal()),
+		DialContext:   (&egress.Dialer{Policy: dests}).DialContext,
 		Retry:         opts.DeliveryRetry,
 		InboundRetry:  opts.InboundRetry,
 		PollInterval:  opts.PollInterval,
@@ -186,7 +190,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
 		Wire:        wire,
-		Idempotency: a.Store, Sealer: keys.Webhook,
+		Idempotency: a.Store, Sealer: keys.Webhook, Destinations: dests,
 		Inbox:      a.Inbox,
 		Middleware: []gin.HandlerFunc{a.Monitor.Middleware(), a.Metrics.Middleware()},
 		Logger:     log,

@@ -13,7 +13,9 @@
 //
 // Handlers decode and validate (decode.go, typia-style messages; extra
 // fields tolerated) and call the payment service (server/payment) through
-// the small interfaces they declare. The PG webhook receivers store the
+// the small interfaces they declare; a registration's webhook_url must
+// also pass the address policy of server/egress, which the delivery
+// queue's dialer applies again. The PG webhook receivers store the
 // event as a job before answering, so a webhook is never lost
 // (server/webhook).
 //

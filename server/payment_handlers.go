@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/egress"
 )
 
 // payments is what the payment handlers need from the payment service.
@@ -114,15 +116,21 @@ type paymentHandlers struct {
 	createReservation, reservationByID, reservationBySource gin.HandlerFunc
 }
 
-// newPaymentHandlers builds the payment handlers on svc.
-func newPaymentHandlers(svc payments) paymentHandlers {
+// newPaymentHandlers builds the payment handlers on svc; registrations'
+// webhook_urls must reach destinations dests allows.
+func newPaymentHandlers(svc payments, dests *egress.Policy) paymentHandlers {
 	return paymentHandlers{
 		createHistory: route[sdk.HistoryCreate, *sdk.History]{
 			status:   http.StatusCreated,
 			required: []string{"vendor", "source", "price", "password", "webhook_url"},
-			validate: validateHistoryCreate,
-			call:     serviceCall(svc.CreateHistory),
-			mutates:  true,
+			validate: func(in sdk.HistoryCreate) error {
+				if err := validateHistoryCreate(in); err != nil {
+					return err
+				}
+				return checkWebhookDestination(dests, in.WebhookURL)
+			},
+			call:    serviceCall(svc.CreateHistory),
+			mutates: true,
 		}.handler(),
 		historyByID:     byID(svc.History).handler(),
 		historyBySource: bySource(svc.HistoryBySource).handler(),
@@ -143,4 +151,20 @@ func newPaymentHandlers(svc payments) paymentHandlers {
 		reservationByID:     byID(svc.Reservation).handler(),
 		reservationBySource: bySource(svc.ReservationBySource).handler(),
 	}
+}
+
+// checkWebhookDestination refuses a webhook_url whose destination dests
+// refuses (see package egress) with a 400 that names the field and what
+// was refused, not the URL, which may carry a secret.
+func checkWebhookDestination(dests *egress.Policy, webhookURL string) error {
+	err := dests.CheckURL(webhookURL)
+	if err == nil {
+		return nil
+	}
+	reason := "destination not allowed"
+	if r, ok := errors.AsType[*egress.Refusal](err); ok {
+		reason = r.Reason
+	}
+	return errorf(http.StatusBadRequest,
+		"Invalid request body: $input.webhook_url: refused (%s); expected an http(s) URL of a public address", reason)
 }

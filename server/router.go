@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
@@ -19,6 +20,9 @@ type routerOptions struct {
 	Wire        *wirecrypt.Cipher
 	Idempotency idempotencyStore
 	Sealer      responseSealer
+	// Destinations is the webhook_url address policy; nil is egress's
+	// default (public addresses only).
+	Destinations *egress.Policy
 	// Inbox, when set, mounts the test receiver POST
 	// /payments/internal/webhook (local mode and tests only).
 	Inbox *Inbox
@@ -42,7 +46,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	}))
 
 	mon := &monitorHandlers{mon: o.Monitor, ready: o.Ready}
-	pay := newPaymentHandlers(o.Payments)
+	pay := newPaymentHandlers(o.Payments, o.Destinations)
 	hooks := &webhookHandlers{svc: o.Webhooks}
 
 	r.GET("/monitors/health", mon.health)

@@ -349,9 +349,23 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (string, []byt
 	return h.WebhookURL, s.wire.Encrypt(body), nil
 }
 
-// RecordAttempt stores one delivery attempt (webhook.Payloads).
+// RecordAttempt stores one delivery attempt (webhook.Payloads). The reply's
+// body is sealed like the event itself: a service may echo what it was
+// sent.
 func (s *Service) RecordAttempt(ctx context.Context, webhookID string, status int, body, errText string, at time.Time) error {
+	if body != "" {
+		sealed, err := s.keys.Webhook.Seal([]byte(body), ReplyAAD(webhookID))
+		if err != nil {
+			return err
+		}
+		body = sealed
+	}
 	return s.store.AddWebhookResponse(ctx, &store.WebhookResponse{
 		WebhookID: webhookID, Status: status, Body: body, Error: errText, CreatedAt: at,
 	})
 }
+
+// ReplyAAD is the additional data a delivery reply's body is sealed with
+// (Keys.Webhook): bound to its event, and distinct from the event's own
+// sealed fields, which use the bare id.
+func ReplyAAD(webhookID string) []byte { return []byte("reply:" + webhookID) }

@@ -30,7 +30,9 @@ type WebhookResponse struct {
 	// Status is the HTTP status of the reply, 0 when no reply arrived; then
 	// Body is not stored.
 	Status int
-	Body   string
+	// Body is the start of the reply's body, sealed by the payment service
+	// (payment.ReplyAAD); rows written before it sealed hold plain text.
+	Body string
 	// Error says why the attempt failed at transport level, or is empty.
 	Error     string
 	CreatedAt time.Time

@@ -10,14 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paymentctl/paymentctl/sdk"
 )
 
 const (
-	// maxRecordedBody is how much of a reply's body an attempt record
-	// keeps.
-	maxRecordedBody = 4 << 10
+	// maxRecordedBody is how many bytes of a reply's body an attempt
+	// record keeps (the payment service seals them).
+	maxRecordedBody = 1 << 10
 	// maxDrainedBody is how much more of a reply is read, unrecorded, so
 	// that the connection can be reused.
 	maxDrainedBody = 64 << 10
@@ -88,9 +89,19 @@ func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body []b
 	return resp.StatusCode, recordable(reply), nil
 }
 
-// recordable makes a reply body storable as text on both databases:
-// PostgreSQL refuses invalid UTF-8 (a cut multi-byte rune included) and NUL.
+// recordable makes a reply body storable as text on both databases, in
+// at most maxRecordedBody bytes: PostgreSQL refuses invalid UTF-8 (a cut
+// multi-byte rune included) and NUL, and their replacement is longer than
+// what it replaces.
 func recordable(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= maxRecordedBody {
+		return s
+	}
+	cut := maxRecordedBody
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

@@ -16,7 +16,9 @@
 //     webhook-signature from sdk.SignWebhook, which services check with
 //     sdk.VerifyWebhook), and reports every attempt to
 //     Payloads.RecordAttempt. A 2xx answer completes the job; anything else
-//     is retried.
+//     is retried, and redirects are not followed. Connections are opened by
+//     Options.DialContext, which paymentctl sets to server/egress's dialer,
+//     so a delivery reaches only the addresses its policy allows.
 //
 // # Contract with the payment service
 //

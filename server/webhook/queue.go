@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -96,8 +97,9 @@ type Payloads interface {
 	// ErrPermanent.
 	Delivery(ctx context.Context, webhookID string) (url string, body []byte, err error)
 	// RecordAttempt stores one delivery attempt: the HTTP status and the
-	// start of the reply's body, or status 0 and errText when no reply
-	// arrived. at is the attempt's start, as signed in webhook-timestamp.
+	// start of the reply's body (at most 1 KiB of valid UTF-8, which may
+	// echo what the service was sent: seal it), or status 0 and errText
+	// when no reply arrived. at is the attempt's start, as signed in webhook-timestamp.
 	RecordAttempt(ctx context.Context, webhookID string, status int, body, errText string, at time.Time) error
 }
 
@@ -118,8 +120,14 @@ type Options struct {
 	// HMAC-SHA256 key of sdk.SignWebhook. Required.
 	Secret []byte
 	// HTTPClient sends deliveries. Nil means a client with a 10 s timeout
-	// that does not follow redirects.
+	// that does not follow redirects and connects with DialContext.
 	HTTPClient *http.Client
+	// DialContext opens the connections of the default client; paymentctl
+	// passes an egress.Dialer's, which refuses destinations outside the
+	// webhook address policy on the address it connects to. When set, the
+	// default client ignores the HTTP(S)_PROXY environment: a proxy would
+	// be dialed instead of the destination. Nil dials anything.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Retry is the delivery retry policy; the zero value means
 	// DeliveryRetry().
 	Retry RetryPolicy
@@ -163,7 +171,10 @@ type Queue struct {
 	wake *sqliteWake
 	// listenPool holds the LISTEN connection on PostgreSQL, or is nil.
 	listenPool *pgxpool.Pool
-	stopped    atomic.Bool
+	// transport is the default client's own transport (Options.DialContext),
+	// or nil.
+	transport *http.Transport
+	stopped   atomic.Bool
 }
 
 // New builds a Queue over the store's pool. It does not touch the
@@ -256,8 +267,15 @@ func fromOptions(opts Options) (*Queue, error) {
 		q.http = &http.Client{
 			Timeout: defaultHTTPTimeout,
 			// A redirect is the service's misconfiguration; it is recorded
-			// and retried like any other non-2xx answer.
+			// and retried like any other non-2xx answer. Not following it
+			// also keeps a redirect from leading past the address policy.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		if opts.DialContext != nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.Proxy = nil
+			t.DialContext = opts.DialContext
+			q.http.Transport, q.transport = t, t
 		}
 	}
 	if q.log == nil {
@@ -351,9 +369,14 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return fmt.Errorf("stop webhook queue: running jobs cancelled: %w", err)
 }
 
+// closePool releases the queue's own connections: the LISTEN pool and the
+// default client's idle delivery connections.
 func (q *Queue) closePool() {
 	if q.listenPool != nil {
 		q.listenPool.Close()
+	}
+	if q.transport != nil {
+		q.transport.CloseIdleConnections()
 	}
 }
 

@@ -822,3 +822,50 @@ func TestCommitWakesWorkers(t *testing.T) {
 		}
 	})
 }
+
+// TestRescueAfterCrash: a job left running by a process that died (its row
+// says running, attempted long enough ago) is retried by the next instance
+// within about a minute of it being up, not River's default hour or the
+// 10 minutes paymentctl had before, and completes once.
+func TestRescueAfterCrash(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rcv := newReceiver(t, func(string, int) int { return http.StatusOK })
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		payloads := newFakePayloads()
+		id := payloads.add(srv.URL, []byte("running when its process died"))
+
+		q := newQueue(t, queueOptions(s, noProcessor(t), payloads))
+		enqueueDelivery(t, s, q, id)
+		// What a kill -9 mid-delivery leaves: the job running, attempted by
+		// a process that is gone, rescueAfter and a bit ago.
+		attempted := time.Now().Add(-rescueAfter - 5*time.Second).UTC()
+		var at any = attempted
+		if s.Dialect() == migrations.SQLite {
+			at = attempted.Format("2006-01-02 15:04:05.000") // River's SQLite time text
+		}
+		_, err := s.SQLDB().ExecContext(ctx, "UPDATE river_job SET state = 'running', attempt = 1, attempted_at = "+placeholder(s)+" WHERE kind = 'webhook_delivery'", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		deadline := start.Add(90 * time.Second)
+		for rcv.count(id) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the job of the dead process was not retried within 90 s; states %v", jobStates(t, s, deliveryArgs{}.Kind()))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Logf("rescued and delivered %s after the instance started", time.Since(start).Round(time.Second))
+		waitFor(t, "the job to complete", func() bool {
+			return slicesEqual(jobStates(t, s, deliveryArgs{}.Kind()), []string{"completed"})
+		})
+		if n := rcv.count(id); n != 1 {
+			t.Errorf("delivered %d times, want 1", n)
+		}
+	})
+}

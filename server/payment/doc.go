@@ -14,10 +14,21 @@
 //     Toss payment still waiting for confirmation is confirmed with the
 //     expected amount (Toss refuses a mismatch); one already confirmed is
 //     compared like Iamport's.
-//   - Cancels are serialised per payment: the history row is locked while
-//     the PG is asked, so concurrent partial refunds can never exceed what
-//     was paid; a refund above the remaining amount is refused (422) before
-//     the PG is asked.
+//   - Cancels are serialised per payment and happen at most once per
+//     request: each is recorded as an operation under the history's lock
+//     before the PG is asked (with the balance as the PG's own guard), and
+//     settled with the PG's answer in the transaction that stores it. A
+//     call that may have acted without saying so (timeout, lost
+//     connection, 5xx) is an operation of unknown outcome
+//     (ErrOutcomeUnknown, 502/504): it is resolved by re-fetching the
+//     payment before anything else touches it, so a retry returns the
+//     first outcome instead of refunding again (cancel.go).
+//   - A Toss registration is checked for everything that could refuse it
+//     before it is confirmed; a capture the registration then fails to
+//     record is cancelled at the PG, at once or by the reconciler.
+//   - The reconciler (Reconcile, run as a River periodic job) re-fetches
+//     what webhooks may have missed and settles operations of unknown
+//     outcome, through the same code as a webhook (reconcile.go).
 //   - cancelled_at is the time of the first cancel and never moves (the
 //     original overwrote it with "now" on every update).
 //   - Everything sensitive is sealed at rest (server/seal): PG payment,

@@ -116,6 +116,10 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection encryption: %w", err)
 	}
+	wireGCM, err := wirecrypt.NewGCM(cfg.Connection.Encryption.Key.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("connection encryption: %w", err)
+	}
 	keys, err := keysFrom(cfg)
 	if err != nil {
 		return nil, err
@@ -165,6 +169,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
 		Wire:        wire,
+		WireGCM:     wireGCM,
 		Idempotency: a.Store, Sealer: keys.Webhook,
 		Inbox:      a.Inbox,
 		Middleware: []gin.HandlerFunc{a.Monitor.Middleware(), a.Metrics.Middleware()},

@@ -7,8 +7,9 @@
 // domain, storage and PG error becomes a status there, with a plain JSON
 // body shaped like NestJS's), panic recovery, the AES body middleware
 // (body.go: requests and successful responses of the encrypted routes are
-// AES-CBC text/plain; errors stay plain JSON, as the original's SDK
-// expects), and Idempotency-Key handling on POST and PUT (idempotency.go,
+// AES-CBC text/plain, or AES-256-GCM when the request asks for it; one
+// answer for every body that cannot be used, so there is no padding
+// oracle; errors stay plain JSON, as the original's SDK expects), and Idempotency-Key handling on POST and PUT (idempotency.go,
 // Stripe's semantics; replies are stored sealed for 24 hours).
 //
 // Handlers decode and validate (decode.go, typia-style messages; extra

@@ -17,6 +17,7 @@ type routerOptions struct {
 	Monitor     monitorSource
 	Ready       func(*gin.Context) error
 	Wire        *wirecrypt.Cipher
+	WireGCM     *wirecrypt.GCM // the opt-in authenticated format; nil refuses it
 	Idempotency idempotencyStore
 	Sealer      responseSealer
 	// Inbox, when set, mounts the test receiver POST
@@ -49,7 +50,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
 
-	enc := r.Group("", encryptedBody(o.Wire))
+	enc := r.Group("", encryptedBody(o.Wire, o.WireGCM))
 	enc.GET("/monitors/performance", mon.performance)
 	enc.GET("/monitors/system", mon.system)
 

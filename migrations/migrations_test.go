@@ -32,7 +32,12 @@ var tables = []string{
 	"payment_history_webhook_responses",
 	"payment_idempotency_keys",
 	"payment_pending_webhooks",
+	"payment_throttle_counters",
 }
+
+// reserved are versions taken by a migration on another branch that has
+// not landed yet; the gap they leave is expected until then.
+var reserved = map[int64]bool{5: true}
 
 type testDB struct {
 	dialect string
@@ -129,10 +134,15 @@ func TestDialectsShareVersions(t *testing.T) {
 	if diff := cmp.Diff(pg, lite); diff != "" {
 		t.Errorf("sqlite versions differ from postgres versions (-postgres +sqlite):\n%s", diff)
 	}
+	next := int64(1)
 	for i, v := range pg {
-		if v != int64(i+1) {
-			t.Errorf("postgres version %d at position %d, want consecutive versions from 1", v, i)
+		for next < v && reserved[next] {
+			next++
 		}
+		if v != next {
+			t.Errorf("postgres version %d at position %d, want consecutive versions from 1 (but for reserved ones)", v, i)
+		}
+		next = v + 1
 	}
 }
 

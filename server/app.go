@@ -26,6 +26,7 @@ import (
 	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/server/seal"
 	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/throttle"
 	"github.com/paymentctl/paymentctl/server/webhook"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
@@ -80,6 +81,7 @@ type App struct {
 	Metrics *metrics.Metrics
 
 	queue       *webhook.Queue
+	throttle    *throttle.Limiter // nil when throttling is off
 	pgTransport *http.Transport
 	metricsAddr string
 	listen      func(network, addr string) (net.Listener, error)
@@ -164,6 +166,11 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if opts.Inbox || cfg.Mode == config.ModeLocal {
 		a.Inbox = NewInbox(log)
 	}
+	th, lim, err := newThrottling(cfg, a.Store, a.Metrics, now, log)
+	if err != nil {
+		return nil, err
+	}
+	a.throttle = lim
 	a.Monitor = monitor.New(monitor.Options{Now: now})
 	a.Handler = newRouter(routerOptions{
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
@@ -171,6 +178,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Wire:        wire,
 		WireGCM:     wireGCM,
 		Idempotency: a.Store, Sealer: keys.Webhook,
+		Throttle: th, TrustedProxies: cfg.APITrustedProxies(),
 		Inbox:      a.Inbox,
 		Middleware: []gin.HandlerFunc{a.Monitor.Middleware(), a.Metrics.Middleware()},
 		Logger:     log,
@@ -185,6 +193,9 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("start webhook queue: %w", err)
 	}
 	go a.expireIdempotencyKeys(ctx)
+	if a.throttle != nil {
+		go a.throttle.Prune(ctx)
+	}
 	if a.metricsAddr != "" {
 		go a.serveMetrics(ctx)
 	}

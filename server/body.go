@@ -31,7 +31,9 @@ const maxBody = 1 << 20
 // A body that does not decrypt, whatever the reason, or whose plaintext
 // is not UTF-8 JSON gets one answer, errUnreadableBody, after the same
 // work: told apart, they would make the CBC format a padding oracle.
-func encryptedBody(cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) gin.HandlerFunc {
+// Such bodies are counted per client by th, which refuses a client that
+// sent too many before decrypting anything more of it.
+func encryptedBody(cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM, th *throttling) gin.HandlerFunc {
 	return func(ctx *gin.Context) {
 		format := responseFormat(ctx.Request, cbc, gcm)
 		if hasBody(ctx.Request) {
@@ -40,6 +42,9 @@ func encryptedBody(cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) gin.HandlerFunc {
 			if format == nil {
 				ctx.Error(errorf(http.StatusBadRequest, "Request body type is not \"text/plain\"."))
 				ctx.Abort()
+				return
+			}
+			if !th.allowBody(ctx) {
 				return
 			}
 			raw, err := io.ReadAll(http.MaxBytesReader(ctx.Writer, ctx.Request.Body, maxBody))
@@ -52,6 +57,7 @@ func encryptedBody(cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) gin.HandlerFunc {
 			// Both checks run whatever the first found.
 			wf := wellFormed(plain)
 			if !ok || !wf {
+				th.failedBody(ctx)
 				ctx.Error(errUnreadableBody(ok, wf))
 				ctx.Abort()
 				return

@@ -31,7 +31,14 @@ type answer struct {
 // and returns the answer; extra headers are set on the request.
 func send(t *testing.T, url, contentType string, body []byte, extra http.Header) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPatch, url+"/payments/histories/"+uuid.NewString(), bytes.NewReader(body))
+	return do(t, http.MethodPatch, url+"/payments/histories/"+uuid.NewString(), contentType, body, extra)
+}
+
+// do sends one request and returns its answer, Date header removed: the
+// only header that may change between two equal answers.
+func do(t *testing.T, method, url, contentType string, body []byte, extra http.Header) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +56,7 @@ func send(t *testing.T, url, contentType string, body []byte, extra http.Header)
 		t.Fatal(err)
 	}
 	h := resp.Header.Clone()
-	h.Del("Date") // the only header that may change between two answers
+	h.Del("Date")
 	return answer{Status: resp.StatusCode, Header: h, Body: string(b)}
 }
 
@@ -104,7 +111,8 @@ func unreadableBodies(t *testing.T) []struct {
 // a body that does not authenticate get one and the same answer, status,
 // headers and body.
 func TestUnreadableBodiesAnswerAlike(t *testing.T) {
-	h := start(t, backends()[0].dsn(t))
+	// Throttling counts these bodies; the limit is raised so it answers none.
+	h := startEnv(t, backends()[0].dsn(t), map[string]string{"PAYMENT_THROTTLE_FAILURES": "1000"})
 	var first answer
 	for i, b := range unreadableBodies(t) {
 		got := send(t, h.srv.URL, b.contentType, b.body, nil)

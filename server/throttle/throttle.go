@@ -20,10 +20,14 @@
 //
 // The counters live in the database (a Store, *store.Store in production),
 // so every instance on a PostgreSQL database shares them, and they outlive
-// restarts and hot updates on SQLite too. Only failures write; checking is
-// one indexed read per request (Limiter.Status). A check and the count that
-// follows are not one atomic step: requests already in flight when a limit
-// is reached are still answered. Expired counters are deleted by
+// restarts and hot updates on SQLite too. Only failures write. Checking
+// (Limiter.Status) reads an address's lockouts with one indexed query and
+// keeps them in memory for Options.StatusTTL (a second), so the services'
+// own requests cost no query most of the time: a lockout counted by this
+// process applies at once, one counted by another instance within the TTL
+// or at this instance's next failure for it. A check and the count that
+// follows are not one atomic step either: requests already in flight when
+// a limit is reached are still answered. Expired counters are deleted by
 // Limiter.Prune.
 package throttle
 
@@ -149,6 +153,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives Prune's reports; nil discards them.
 	Logger *slog.Logger
+	// StatusTTL is how long Status answers from memory; zero means
+	// DefaultStatusTTL, a negative value always reads the store.
+	StatusTTL time.Duration
 }
 
 // Limiter counts failures and says who is locked out. It is safe for
@@ -158,6 +165,7 @@ type Limiter struct {
 	policy Policy
 	now    func() time.Time
 	log    *slog.Logger
+	cache  *statusCache
 }
 
 // New returns a Limiter.
@@ -165,7 +173,11 @@ func New(o Options) (*Limiter, error) {
 	if o.Store == nil {
 		return nil, fmt.Errorf("throttle: a store is required")
 	}
-	l := &Limiter{store: o.Store, policy: o.Policy.withDefaults(), now: o.Now, log: o.Logger}
+	ttl := o.StatusTTL
+	if ttl == 0 {
+		ttl = DefaultStatusTTL
+	}
+	l := &Limiter{store: o.Store, policy: o.Policy.withDefaults(), now: o.Now, log: o.Logger, cache: newStatusCache(ttl)}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -196,14 +208,20 @@ type Status struct {
 	now    time.Time
 }
 
-// Status reads the lockouts of the client at address (an IP address as
-// the HTTP layer sees it): one query, for every check of the request.
+// Status returns the lockouts of the client at address (an IP address as
+// the HTTP layer sees it), for every check of one request: from memory
+// when read less than the StatusTTL ago, else with one query.
 func (l *Limiter) Status(ctx context.Context, address string) (*Status, error) {
 	now := l.now()
-	blocks, err := l.store.ThrottleBlocks(ctx, clientKey(address), now)
+	key := clientKey(address)
+	if blocks, ok := l.cache.get(key, now); ok {
+		return &Status{blocks: blocks, now: now}, nil
+	}
+	blocks, err := l.store.ThrottleBlocks(ctx, key, now)
 	if err != nil {
 		return nil, fmt.Errorf("throttle: %w", err)
 	}
+	l.cache.put(key, blocks, now)
 	return &Status{blocks: blocks, now: now}, nil
 }
 
@@ -246,11 +264,15 @@ func (l *Limiter) FailDecrypt(ctx context.Context, address string) error {
 
 func (l *Limiter) fail(ctx context.Context, key, scope string, limit int) error {
 	now := l.now()
-	_, err := l.store.UpdateThrottleCounter(ctx, key, scope, func(c *store.ThrottleCounter) {
+	c, err := l.store.UpdateThrottleCounter(ctx, key, scope, func(c *store.ThrottleCounter) {
 		l.policy.count(c, limit, now)
 	})
 	if err != nil {
 		return fmt.Errorf("throttle: %w", err)
+	}
+	// This failure or another instance's may have locked the scope out.
+	if c.BlockedUntil.After(now) {
+		l.cache.note(key, scope, c.BlockedUntil)
 	}
 	return nil
 }

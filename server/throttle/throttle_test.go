@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -220,5 +221,60 @@ func TestLockoutLengths(t *testing.T) {
 		if got := p.lockout(tt.n); got != tt.want {
 			t.Errorf("lockout(%d) = %s, want %s", tt.n, got, tt.want)
 		}
+	}
+}
+
+// TestInstancesShareLockouts runs two limiters, as two instances, on one
+// store: a lockout counted by one reaches the other within the status
+// TTL, or at once on the other's next failure for it.
+func TestInstancesShareLockouts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		a, clk := newLimiter(t, st, Policy{})
+		b, err := New(Options{Store: st, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const attacker = "203.0.113.7"
+		// b has read the attacker's (empty) status.
+		if v := verdict(t, b, attacker, password("r")); v.Throttled() {
+			t.Fatalf("before any failure: %+v", v)
+		}
+		failPasswords(t, a, attacker, "r", DefaultFailures)
+		if v := verdict(t, a, attacker, password("r")); !v.Throttled() {
+			t.Errorf("instance a after the lockout: %+v, want throttled", v)
+		}
+		if v := verdict(t, b, attacker, password("r")); v.Throttled() {
+			t.Errorf("instance b within its status TTL: %+v; the cache was not used", v)
+		}
+		clk.Advance(DefaultStatusTTL)
+		if v := verdict(t, b, attacker, password("r")); !v.Throttled() {
+			t.Errorf("instance b after its status TTL: %+v, want throttled", v)
+		}
+
+		// Another record: b learns of a's lockout from its own next failure.
+		failPasswords(t, a, attacker, "s", DefaultFailures)
+		failPasswords(t, b, attacker, "s", 1)
+		if v := verdict(t, b, attacker, password("s")); !v.Throttled() {
+			t.Errorf("instance b after its own failure: %+v, want throttled", v)
+		}
+	})
+}
+
+func TestStatusCacheBounded(t *testing.T) {
+	c := newStatusCache(time.Minute)
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	var last string
+	for i := range maxCached + 10 {
+		last = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String()
+		c.put(last, nil, now)
+	}
+	if n := len(c.entries); n > maxCached {
+		t.Errorf("cache holds %d entries, want at most %d", n, maxCached)
+	}
+	if _, ok := c.get(last, now.Add(time.Minute-time.Nanosecond)); !ok {
+		t.Error("the latest entry was not served within the TTL")
+	}
+	if _, ok := c.get(last, now.Add(time.Minute)); ok {
+		t.Error("an entry as old as the TTL was served")
 	}
 }

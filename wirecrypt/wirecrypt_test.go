@@ -351,3 +351,33 @@ func TestDecryptUniform(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDecryptUniform compares bodies of one length that fail in
+// different ways (or do not): the times should not tell them apart.
+func BenchmarkDecryptUniform(b *testing.B) {
+	c := mustNew(b, testKey, testIV)
+	good := c.Encrypt([]byte(`{"password":"some-password"}`))
+	raw, _ := base64.StdEncoding.DecodeString(string(good))
+	var rightPad, wrongPad []byte
+	for v := 1; v < 256 && (rightPad == nil || wrongPad == nil); v++ {
+		x := bytes.Clone(raw)
+		x[aes.BlockSize-1] ^= byte(v)
+		text := []byte(base64.StdEncoding.EncodeToString(x))
+		if _, ok := c.DecryptUniform(text); ok && rightPad == nil {
+			rightPad = text
+		} else if !ok && wrongPad == nil {
+			wrongPad = text
+		}
+	}
+	notBase64 := bytes.Repeat([]byte{'!'}, len(good))
+	for _, tt := range []struct {
+		name string
+		text []byte
+	}{{"valid", good}, {"padding_right", rightPad}, {"padding_wrong", wrongPad}, {"not_base64", notBase64}} {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				c.DecryptUniform(tt.text)
+			}
+		})
+	}
+}

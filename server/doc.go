@@ -14,7 +14,12 @@
 //
 // Handlers decode and validate (decode.go, typia-style messages; extra
 // fields tolerated) and call the payment service (server/payment) through
-// the small interfaces they declare. The PG webhook receivers store the
+// the small interfaces they declare. The throttle (throttle.go, on
+// server/throttle) wraps the handlers that check a record password and
+// the body middleware: a client address with too many wrong passwords for
+// a record, or too many bodies that did not decrypt, gets 429 with
+// Retry-After before anything is checked or decrypted. The client address
+// is the connection's unless api.trusted_proxies names its proxy. The PG webhook receivers store the
 // event as a job before answering, so a webhook is never lost
 // (server/webhook).
 //

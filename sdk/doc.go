@@ -19,7 +19,7 @@
 // (wirecrypt.GCM), which a paymentctl server speaks but the original does
 // not. Error answers stay plain JSON, {"statusCode", "message", "error"},
 // and are returned as a wrapped *Error (429 when the client's address
-// failed too often; the answer's Retry-After says for how long):
+// failed too often; its message says when to retry):
 //
 //	h, err := c.HistoryBySource(ctx, sdk.Accessor{Source: src, Password: pw})
 //	var apiErr *sdk.Error

@@ -10,6 +10,7 @@
 //	config                  the typed Config: defaults < file < .env < environment < flags; validation; masking
 //	buildinfo               version, commit and date stamped by the linker
 //	server                  the gin HTTP API, its AES body middleware and handlers
+//	server/throttle         lockouts after wrong record passwords and undecryptable bodies
 //	server/store            gorm storage on PostgreSQL and SQLite
 //	server/seal             at-rest encryption (AES-256-GCM with key ids) and record-password hashing
 //	server/gateway/iamport  wire types and Go client of the Iamport (PortOne v1) API

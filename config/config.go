@@ -130,6 +130,9 @@ type Config struct {
 		ReadTimeout  time.Duration `mapstructure:"read_timeout"`
 		WriteTimeout time.Duration `mapstructure:"write_timeout"`
 		IdleTimeout  time.Duration `mapstructure:"idle_timeout"`
+		// TrustedProxies is a comma-separated list of IPs and CIDRs; see
+		// APITrustedProxies.
+		TrustedProxies string `mapstructure:"trusted_proxies"`
 	} `mapstructure:"api"`
 	Updator struct {
 		Port     int    `mapstructure:"port"`
@@ -162,6 +165,14 @@ type Config struct {
 		// Interval is how often the reconciler sweeps; 0 disables it.
 		Interval time.Duration `mapstructure:"interval"`
 	} `mapstructure:"reconcile"`
+	Throttle struct {
+		// Failures per record and client address (and undecryptable
+		// bodies per address) in a Window; 0 disables throttling.
+		Failures int `mapstructure:"failures"`
+		// AddressFailures per client address across records in a Window.
+		AddressFailures int           `mapstructure:"address_failures"`
+		Window          time.Duration `mapstructure:"window"`
+	} `mapstructure:"throttle"`
 	Iamport struct {
 		Key    Secret `mapstructure:"key"`
 		Secret Secret `mapstructure:"secret"`
@@ -309,3 +320,7 @@ func (c *Config) WebhookAllowedNetworks() []*net.IPNet {
 	}
 	return out
 }
+
+// APITrustedProxies returns api.trusted_proxies as a list of IPs and
+// CIDRs. Validate has already refused entries that do not parse.
+func (c *Config) APITrustedProxies() []string { return splitList(c.API.TrustedProxies) }

@@ -182,6 +182,21 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	for _, p := range c.APITrustedProxies() {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			add("api.trusted_proxies", fmt.Sprintf("%q is neither an IP nor a CIDR", p), "use e.g. 10.0.0.1,10.1.0.0/16")
+		}
+	}
+	if c.Throttle.Failures < 0 {
+		add("throttle.failures", fmt.Sprintf("%d is negative", c.Throttle.Failures), "use e.g. 10, or 0 to disable throttling")
+	}
+	if c.Throttle.AddressFailures < 1 {
+		add("throttle.address_failures", fmt.Sprintf("%d is below 1", c.Throttle.AddressFailures), "use e.g. 100")
+	}
+	if c.Throttle.Window < time.Second {
+		add("throttle.window", fmt.Sprintf("%s is shorter than a second", c.Throttle.Window), "use e.g. 10m")
+	}
+
 	switch c.Log.Format {
 	case "text", "json":
 	default:

@@ -32,6 +32,8 @@ var tables = []string{
 	"payment_history_webhook_responses",
 	"payment_idempotency_keys",
 	"payment_pending_webhooks",
+	"payment_operations",
+	"payment_throttle_counters",
 }
 
 type testDB struct {

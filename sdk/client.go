@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -53,6 +54,15 @@ type Options struct {
 	Timeout time.Duration
 	// UserAgent is sent with every request; empty means DefaultUserAgent.
 	UserAgent string
+	// AuthenticatedBodies sends and expects bodies in the authenticated
+	// AES-256-GCM format (wirecrypt.GCM, Content-Type
+	// application/vnd.paymentctl.aesgcm) instead of the original's
+	// AES-CBC text/plain: a body altered on the way is refused, on either
+	// side, instead of decrypting to something else. The key is derived
+	// from Key; IV is not used by it. The server must be a paymentctl
+	// that speaks it (the original does not). Error bodies stay plain JSON
+	// in both formats.
+	AuthenticatedBodies bool
 }
 
 // Client calls the paymentctl API. Request and response bodies of the
@@ -61,6 +71,7 @@ type Options struct {
 type Client struct {
 	base      *url.URL
 	cipher    *wirecrypt.Cipher
+	gcm       *wirecrypt.GCM // nil unless Options.AuthenticatedBodies
 	http      *http.Client
 	timeout   time.Duration
 	userAgent string
@@ -85,6 +96,12 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection encryption: %w", err)
 	}
+	var gcm *wirecrypt.GCM
+	if opts.AuthenticatedBodies {
+		if gcm, err = wirecrypt.NewGCM(opts.Key); err != nil {
+			return nil, fmt.Errorf("connection encryption: %w", err)
+		}
+	}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -97,7 +114,7 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	return &Client{base: base, cipher: c, http: hc, timeout: timeout, userAgent: ua}, nil
+	return &Client{base: base, cipher: c, gcm: gcm, http: hc, timeout: timeout, userAgent: ua}, nil
 }
 
 // CallOption adjusts one call of a creating or cancelling method.
@@ -294,7 +311,7 @@ func (c *Client) roundTrip(ctx context.Context, cl call) error {
 			return fmt.Errorf("encode request: %w", err)
 		}
 		if cl.encrypted {
-			plain = c.cipher.Encrypt(plain)
+			plain = c.encrypt(plain)
 		}
 		body = bytes.NewReader(plain)
 	}
@@ -307,10 +324,14 @@ func (c *Client) roundTrip(ctx context.Context, cl call) error {
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
 		if cl.encrypted {
-			req.Header.Set("Content-Type", wirecrypt.ContentType)
+			req.Header.Set("Content-Type", c.contentType())
 		} else {
 			req.Header.Set("Content-Type", "application/json")
 		}
+	}
+	if cl.encrypted && c.gcm != nil {
+		// A request without a body chooses its answer's format this way.
+		req.Header.Set("Accept", wirecrypt.GCMContentType)
 	}
 	if o.idempotencyKey != "" {
 		req.Header.Set(IdempotencyKeyHeader, o.idempotencyKey)
@@ -344,7 +365,7 @@ func (c *Client) roundTrip(ctx context.Context, cl call) error {
 		return errors.New("empty response body")
 	}
 	if cl.encrypted {
-		if raw, err = c.cipher.Decrypt(raw); err != nil {
+		if raw, err = c.decrypt(resp.Header.Get("Content-Type"), raw); err != nil {
 			return fmt.Errorf("decrypt response: %w", err)
 		}
 	}
@@ -352,6 +373,35 @@ func (c *Client) roundTrip(ctx context.Context, cl call) error {
 		return fmt.Errorf("decode response: %w", err)
 	}
 	return nil
+}
+
+// encrypt encrypts a request body in the client's format.
+func (c *Client) encrypt(plain []byte) []byte {
+	if c.gcm != nil {
+		return c.gcm.Encrypt(plain, wirecrypt.Request)
+	}
+	return c.cipher.Encrypt(plain)
+}
+
+// contentType is the media type of the client's encrypted bodies.
+func (c *Client) contentType() string {
+	if c.gcm != nil {
+		return wirecrypt.GCMContentType
+	}
+	return wirecrypt.ContentType
+}
+
+// decrypt decrypts a successful response body of media type contentType.
+// A client in the authenticated format takes nothing else: a response in
+// the CBC format would be unauthenticated.
+func (c *Client) decrypt(contentType string, raw []byte) ([]byte, error) {
+	if c.gcm == nil {
+		return c.cipher.Decrypt(raw)
+	}
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != wirecrypt.GCMContentType {
+		return nil, fmt.Errorf("the answer is %q, not the authenticated format %s (does the server support it?)", contentType, wirecrypt.GCMContentType)
+	}
+	return c.gcm.Decrypt(raw, wirecrypt.Response)
 }
 
 // errorMessage extracts the message of an error body. The server sends

@@ -14,9 +14,12 @@
 // context first and returns the typed body. The encrypted routes speak the
 // original's wire protocol (see package wirecrypt): the request is the
 // JSON body encrypted with the connection key and IV, sent as text/plain,
-// and a 2xx answer is decrypted the same way. Error answers stay plain
-// JSON, {"statusCode", "message", "error"}, and are returned as a wrapped
-// *Error:
+// and a 2xx answer is decrypted the same way. Options.AuthenticatedBodies
+// switches a client to the authenticated AES-256-GCM format instead
+// (wirecrypt.GCM), which a paymentctl server speaks but the original does
+// not. Error answers stay plain JSON, {"statusCode", "message", "error"},
+// and are returned as a wrapped *Error (429 when the client's address
+// failed too often; its message says when to retry):
 //
 //	h, err := c.HistoryBySource(ctx, sdk.Accessor{Source: src, Password: pw})
 //	var apiErr *sdk.Error

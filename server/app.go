@@ -27,6 +27,7 @@ import (
 	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/server/seal"
 	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/throttle"
 	"github.com/paymentctl/paymentctl/server/webhook"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
@@ -96,6 +97,7 @@ type App struct {
 	Payments *payment.Service
 
 	queue       *webhook.Queue
+	throttle    *throttle.Limiter // nil when throttling is off
 	pgTransport *http.Transport
 	metricsAddr string
 	listen      func(network, addr string) (net.Listener, error)
@@ -129,6 +131,10 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	}()
 
 	wire, err := wirecrypt.New(cfg.Connection.Encryption.Key.Reveal(), cfg.Connection.Encryption.IV.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("connection encryption: %w", err)
+	}
+	wireGCM, err := wirecrypt.NewGCM(cfg.Connection.Encryption.Key.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("connection encryption: %w", err)
 	}
@@ -185,12 +191,19 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if opts.Inbox || cfg.Mode == config.ModeLocal {
 		a.Inbox = NewInbox(log)
 	}
+	th, lim, err := newThrottling(cfg, a.Store, a.Metrics, now, log)
+	if err != nil {
+		return nil, err
+	}
+	a.throttle = lim
 	a.Monitor = monitor.New(monitor.Options{Now: now})
 	a.Handler = newRouter(routerOptions{
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
 		Wire:        wire,
+		WireGCM:     wireGCM,
 		Idempotency: a.Store, Sealer: keys.Webhook, Destinations: dests,
+		Throttle: th, TrustedProxies: cfg.APITrustedProxies(),
 		Inbox:      a.Inbox,
 		Middleware: []gin.HandlerFunc{a.Monitor.Middleware(), a.Metrics.Middleware()},
 		Logger:     log,
@@ -205,6 +218,9 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("start webhook queue: %w", err)
 	}
 	go a.expireIdempotencyKeys(ctx)
+	if a.throttle != nil {
+		go a.throttle.Prune(ctx)
+	}
 	if a.metricsAddr != "" {
 		go a.serveMetrics(ctx)
 	}

@@ -2,9 +2,13 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,18 +19,32 @@ import (
 // bytes.
 const maxBody = 1 << 20
 
-// encryptedBody is the original's wire protocol as one middleware: the
-// request body must be text/plain AES-CBC + base64 and is replaced by its
-// JSON plaintext; a successful response body is encrypted the same way
-// and sent as text/plain. Errors stay plain JSON, as the original's SDK
-// expects. Handlers only ever see and write JSON.
-func encryptedBody(c *wirecrypt.Cipher) gin.HandlerFunc {
+// encryptedBody is the wire protocol as one middleware: a request body
+// must be encrypted, in the original's AES-CBC format (text/plain, the
+// default) or in the authenticated AES-256-GCM one
+// (wirecrypt.GCMContentType), and is replaced by its JSON plaintext; a
+// successful response body is encrypted in the request's format (for a
+// request without a body, GCM when its Accept header names the GCM type).
+// Errors stay plain JSON, as the original's SDK expects. Handlers only
+// ever see and write JSON.
+//
+// A body that does not decrypt, whatever the reason, or whose plaintext
+// is not UTF-8 JSON gets one answer, errUnreadableBody, after the same
+// work: told apart, they would make the CBC format a padding oracle.
+// Such bodies are counted per client by th, which refuses a client that
+// sent too many before decrypting anything more of it.
+func encryptedBody(cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM, th *throttling) gin.HandlerFunc {
 	return func(ctx *gin.Context) {
+		format := responseFormat(ctx.Request, cbc, gcm)
 		if hasBody(ctx.Request) {
 			mt, _, _ := mime.ParseMediaType(ctx.GetHeader("Content-Type"))
-			if mt != wirecrypt.ContentType {
+			format = requestFormat(mt, cbc, gcm)
+			if format == nil {
 				ctx.Error(errorf(http.StatusBadRequest, "Request body type is not \"text/plain\"."))
 				ctx.Abort()
+				return
+			}
+			if !th.allowBody(ctx) {
 				return
 			}
 			raw, err := io.ReadAll(http.MaxBytesReader(ctx.Writer, ctx.Request.Body, maxBody))
@@ -35,9 +53,12 @@ func encryptedBody(c *wirecrypt.Cipher) gin.HandlerFunc {
 				ctx.Abort()
 				return
 			}
-			plain, err := c.Decrypt(raw)
-			if err != nil {
-				ctx.Error(&HTTPError{Status: http.StatusBadRequest, Message: "Failed to decrypt the request body.", Err: err})
+			plain, ok := format.open(raw)
+			// Both checks run whatever the first found.
+			wf := wellFormed(plain)
+			if !ok || !wf {
+				th.failedBody(ctx)
+				ctx.Error(errUnreadableBody(ok, wf))
 				ctx.Abort()
 				return
 			}
@@ -53,9 +74,89 @@ func encryptedBody(c *wirecrypt.Cipher) gin.HandlerFunc {
 		defer func() { ctx.Writer = w.ResponseWriter }()
 		ctx.Next()
 		ctx.Writer = w.ResponseWriter
-		w.flush(c)
+		w.flush(format)
 	}
 }
+
+// errUnreadableBody is the one answer to a request body that cannot be
+// used: not base64, not whole blocks, bad padding, a GCM tag that does not
+// match, or a plaintext that is not UTF-8 JSON. The message is the
+// original's for a failed decryption; the cause goes to the log only.
+func errUnreadableBody(decrypted, wellFormed bool) *HTTPError {
+	cause := errors.New("the body does not decrypt")
+	if decrypted && !wellFormed {
+		cause = errors.New("the decrypted body is not UTF-8 JSON")
+	}
+	return &HTTPError{Status: http.StatusBadRequest, Message: "Failed to decrypt the request body.", Err: cause}
+}
+
+// wellFormed reports whether plain is UTF-8 JSON, running both checks
+// whatever the first finds.
+func wellFormed(plain []byte) bool {
+	text := utf8.Valid(plain)
+	valid := json.Valid(plain)
+	return text && valid
+}
+
+// bodyFormat is one of the encrypted body formats.
+type bodyFormat interface {
+	// open decrypts a request body with the same work whatever is wrong
+	// with it; plain is garbage when ok is false.
+	open(text []byte) (plain []byte, ok bool)
+	// seal encrypts a response body.
+	seal(plain []byte) []byte
+	// contentType is the media type of a sealed body.
+	contentType() string
+}
+
+// requestFormat returns the format a request body of media type mt is in,
+// or nil for a type the API does not take.
+func requestFormat(mt string, cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) bodyFormat {
+	switch {
+	case mt == wirecrypt.ContentType:
+		return cbcFormat{cbc}
+	case mt == wirecrypt.GCMContentType && gcm != nil:
+		return gcmFormat{gcm}
+	}
+	return nil
+}
+
+// responseFormat is the format of the answer to a request without a body:
+// GCM when its Accept header names the GCM media type, CBC otherwise.
+func responseFormat(r *http.Request, cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) bodyFormat {
+	if gcm != nil {
+		for _, v := range r.Header.Values("Accept") {
+			for _, part := range strings.Split(v, ",") {
+				if mt, _, _ := mime.ParseMediaType(part); mt == wirecrypt.GCMContentType {
+					return gcmFormat{gcm}
+				}
+			}
+		}
+	}
+	return cbcFormat{cbc}
+}
+
+// cbcFormat is the original's AES-CBC format.
+type cbcFormat struct{ c *wirecrypt.Cipher }
+
+func (f cbcFormat) open(text []byte) ([]byte, bool) { return f.c.DecryptUniform(text) }
+func (f cbcFormat) seal(plain []byte) []byte        { return f.c.Encrypt(plain) }
+func (f cbcFormat) contentType() string             { return wirecrypt.ContentType + "; charset=utf-8" }
+
+// gcmFormat is the authenticated AES-256-GCM format. A body that does not
+// authenticate releases no plaintext, so there is nothing for timing to
+// reveal; the JSON check then runs on the text instead.
+type gcmFormat struct{ g *wirecrypt.GCM }
+
+func (f gcmFormat) open(text []byte) ([]byte, bool) {
+	plain, err := f.g.Decrypt(text, wirecrypt.Request)
+	if err != nil {
+		return text, false
+	}
+	return plain, true
+}
+func (f gcmFormat) seal(plain []byte) []byte { return f.g.Encrypt(plain, wirecrypt.Response) }
+func (f gcmFormat) contentType() string      { return wirecrypt.GCMContentType }
 
 // hasBody reports whether the request carries a body to decrypt.
 func hasBody(r *http.Request) bool {
@@ -88,10 +189,10 @@ func (w *bufferedWriter) Status() int {
 func (w *bufferedWriter) Size() int     { return w.buf.Len() }
 func (w *bufferedWriter) Written() bool { return w.status != 0 }
 
-// flush sends the held response: encrypted as text/plain on success,
-// as it is otherwise. An empty successful body stays empty, as the
-// original sends for void routes.
-func (w *bufferedWriter) flush(c *wirecrypt.Cipher) {
+// flush sends the held response: encrypted in format on success, as it
+// is otherwise. An empty successful body stays empty, as the original
+// sends for void routes.
+func (w *bufferedWriter) flush(format bodyFormat) {
 	out := w.ResponseWriter
 	status := w.Status()
 	if w.status == 0 {
@@ -99,8 +200,8 @@ func (w *bufferedWriter) flush(c *wirecrypt.Cipher) {
 	}
 	body := w.buf.Bytes()
 	if status >= 200 && status < 300 && len(body) > 0 {
-		body = c.Encrypt(body)
-		out.Header().Set("Content-Type", wirecrypt.ContentType+"; charset=utf-8")
+		body = format.seal(body)
+		out.Header().Set("Content-Type", format.contentType())
 	}
 	out.Header().Del("Content-Length")
 	out.WriteHeader(status)

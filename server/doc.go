@@ -7,17 +7,23 @@
 // domain, storage and PG error becomes a status there, with a plain JSON
 // body shaped like NestJS's), panic recovery, the AES body middleware
 // (body.go: requests and successful responses of the encrypted routes are
-// AES-CBC text/plain; errors stay plain JSON, as the original's SDK
-// expects), and Idempotency-Key handling on POST and PUT (idempotency.go,
+// AES-CBC text/plain, or AES-256-GCM when the request asks for it; one
+// answer for every body that cannot be used, so there is no padding
+// oracle; errors stay plain JSON, as the original's SDK expects), and Idempotency-Key handling on POST and PUT (idempotency.go,
 // Stripe's semantics; replies are stored sealed for 24 hours).
 //
 // Handlers decode and validate (decode.go, typia-style messages; extra
 // fields tolerated) and call the payment service (server/payment) through
 // the small interfaces they declare; a registration's webhook_url must
 // also pass the address policy of server/egress, which the delivery
-// queue's dialer applies again. The PG webhook receivers store the
-// event as a job before answering, so a webhook is never lost
-// (server/webhook).
+// queue's dialer applies again. The throttle (throttle.go, on
+// server/throttle) wraps the handlers that check a record password and
+// the body middleware: a client address with too many wrong passwords for
+// a record, or too many bodies that did not decrypt, gets 429 with
+// Retry-After before anything is checked or decrypted. The client address
+// is the connection's unless api.trusted_proxies names its proxy. The PG
+// webhook receivers store the event as a job before answering, so a
+// webhook is never lost (server/webhook).
 //
 // NewApp builds an instance: store (SQLite is migrated automatically, a
 // PostgreSQL schema must be current), PG clients (in local mode the fake

@@ -106,9 +106,9 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 			he := toHTTPError(err)
 			status, stored = he.Status, he.body()
 		}
-		// 400 (bad request), 409 (concurrent) and 5xx say nothing was done:
-		// forget the key so the client can retry.
-		if status >= 500 || status == http.StatusBadRequest || status == http.StatusConflict {
+		// 400 (bad request), 409 (concurrent), 429 (throttled) and 5xx say
+		// nothing was done: forget the key so the client can retry.
+		if status >= 500 || status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusTooManyRequests {
 			if err := st.ReleaseIdempotency(context.WithoutCancel(ctx), rec.ID); err != nil {
 				log.Error("release idempotency key", "err", err)
 			}

@@ -18,11 +18,17 @@ type routerOptions struct {
 	Monitor     monitorSource
 	Ready       func(*gin.Context) error
 	Wire        *wirecrypt.Cipher
+	WireGCM     *wirecrypt.GCM // the opt-in authenticated format; nil refuses it
 	Idempotency idempotencyStore
 	Sealer      responseSealer
 	// Destinations is the webhook_url address policy; nil is egress's
 	// default (public addresses only).
 	Destinations *egress.Policy
+	// Throttle refuses clients that failed too often; nil throttles nothing.
+	Throttle *throttling
+	// TrustedProxies are the proxies whose X-Forwarded-For gives the
+	// client's address; none by default.
+	TrustedProxies []string
 	// Inbox, when set, mounts the test receiver POST
 	// /payments/internal/webhook (local mode and tests only).
 	Inbox *Inbox
@@ -38,6 +44,11 @@ type routerOptions struct {
 func newRouter(o routerOptions) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// gin trusts every proxy unless told otherwise; the client address
+	// the throttle counts by must not be the client's to choose.
+	if err := r.SetTrustedProxies(o.TrustedProxies); err != nil {
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(o.Middleware...)
 	r.Use(errorMapper(o.Logger))
 	r.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, rec any) {
@@ -46,14 +57,14 @@ func newRouter(o routerOptions) *gin.Engine {
 	}))
 
 	mon := &monitorHandlers{mon: o.Monitor, ready: o.Ready}
-	pay := newPaymentHandlers(o.Payments, o.Destinations)
+	pay := o.Throttle.guard(newPaymentHandlers(o.Payments, o.Destinations))
 	hooks := &webhookHandlers{svc: o.Webhooks}
 
 	r.GET("/monitors/health", mon.health)
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
 
-	enc := r.Group("", encryptedBody(o.Wire))
+	enc := r.Group("", encryptedBody(o.Wire, o.WireGCM, o.Throttle))
 	enc.GET("/monitors/performance", mon.performance)
 	enc.GET("/monitors/system", mon.system)
 

@@ -1,19 +1,24 @@
-// Package wirecrypt implements the body encryption of the original payment
-// server's HTTP protocol, so that the server's middleware, the Go SDK and the
-// ops tools can speak it without depending on gin.
+// Package wirecrypt implements the body encryption of paymentctl's HTTP
+// protocol, so that the server's middleware, the Go SDK and the ops tools
+// can speak it without depending on gin. There are two formats.
 //
-// The format is AES-CBC with PKCS#7 padding, rendered as standard base64 with
-// padding. The key and the IV are the UTF-8 bytes of two configured strings
-// (not hex or base64 decoded): a 16, 24 or 32 byte key selects AES-128,
-// AES-192 or AES-256, and the IV is always 16 bytes. The same key and IV are
-// used for requests, responses and outbound webhooks, so equal plaintexts give
-// equal ciphertexts.
+// Cipher is the original payment server's format, the default and the only
+// one its TypeScript SDK speaks: AES-CBC with PKCS#7 padding, rendered as
+// standard base64 with padding. The key and the IV are the UTF-8 bytes of two
+// configured strings (not hex or base64 decoded): a 16, 24 or 32 byte key
+// selects AES-128, AES-192 or AES-256, and the IV is always 16 bytes. The same
+// key and IV are used for requests, responses and outbound webhooks, so equal
+// plaintexts give equal ciphertexts.
 //
-// The format is unauthenticated and the IV is static: it keeps bodies away from
-// casual observers but does not protect them from tampering or replay, and a
-// caller that reports different errors for bad padding and for bad JSON turns
-// the server into a padding oracle. Callers should answer every decryption
-// failure with one generic message.
+// That format is unauthenticated and the IV is static: it keeps bodies away
+// from casual observers but does not protect them from tampering or replay,
+// and a server that answers bad padding differently from bad JSON, in words
+// or in time, turns itself into a padding oracle. DecryptUniform is the
+// decryption for such a server: it does the same work whatever is wrong with
+// its input.
+//
+// GCM is the opt-in authenticated format (AES-256-GCM, media type
+// GCMContentType): see its documentation.
 package wirecrypt
 
 import (
@@ -26,12 +31,13 @@ import (
 	"fmt"
 )
 
-// ContentType is the media type of encrypted bodies, on requests and responses.
+// ContentType is the media type of bodies in the original's CBC format, on
+// requests and responses.
 const ContentType = "text/plain"
 
-// ErrMalformed is wrapped by every error Decrypt returns: the text is not
-// base64, is not a whole number of AES blocks, or does not end in valid
-// PKCS#7 padding.
+// ErrMalformed is wrapped by every error the Decrypt methods return: the
+// text is not base64, is not a whole number of AES blocks, does not end in
+// valid PKCS#7 padding or (GCM) does not authenticate.
 var ErrMalformed = errors.New("malformed encrypted body")
 
 // Cipher encrypts and decrypts bodies with one key and IV. It is safe for
@@ -78,31 +84,53 @@ func (c *Cipher) Encrypt(plain []byte) []byte {
 
 // Decrypt decodes base64 text, decrypts it and strips the padding. Leading
 // and trailing whitespace and embedded line breaks are ignored. Every error
-// wraps ErrMalformed; an empty text is an error too, because even an empty
-// plaintext encrypts to one block.
+// wraps ErrMalformed and says what was wrong; an empty text is an error too,
+// because even an empty plaintext encrypts to one block. A server answering
+// untrusted clients uses DecryptUniform instead.
 func (c *Cipher) Decrypt(text []byte) ([]byte, error) {
-	text = bytes.TrimSpace(text)
-	buf := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
-	n, err := base64.StdEncoding.Decode(buf, text)
-	if err != nil {
-		return nil, fmt.Errorf("%w: invalid base64: %w", ErrMalformed, err)
+	plain, ok := c.DecryptUniform(text)
+	if ok {
+		return plain, nil
 	}
-	buf = buf[:n]
-	if n == 0 || n%aes.BlockSize != 0 {
+	// Only the explanation is computed here, after the fact.
+	text = bytes.TrimSpace(text)
+	n, err := base64.StdEncoding.Decode(make([]byte, base64.StdEncoding.DecodedLen(len(text))), text)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: invalid base64: %w", ErrMalformed, err)
+	case n == 0 || n%aes.BlockSize != 0:
 		return nil, fmt.Errorf("%w: ciphertext is %d bytes long, want a positive multiple of %d", ErrMalformed, n, aes.BlockSize)
 	}
+	return nil, fmt.Errorf("%w: invalid padding", ErrMalformed)
+}
+
+// DecryptUniform decrypts like Decrypt but reports only whether text was
+// valid, after the same work whatever was wrong with it: text that is not
+// base64 or not a positive number of blocks is still decrypted (what
+// decoded, zero-filled to whole blocks, at least one), and the padding is
+// always checked in constant time. When ok is false, plain holds the bytes
+// that decryption produced, all but the last block (garbage, never to be
+// used): a caller that validates the plaintext further (as JSON, say) runs
+// the same checks on it whether or not the padding was right, so neither
+// its answer nor its timing tells the two apart.
+func (c *Cipher) DecryptUniform(text []byte) (plain []byte, ok bool) {
+	text = bytes.TrimSpace(text)
+	buf := make([]byte, base64.StdEncoding.DecodedLen(len(text))+aes.BlockSize)
+	n, err := base64.StdEncoding.Decode(buf, text)
+	ok = err == nil && n > 0 && n%aes.BlockSize == 0
+	size := max(aes.BlockSize, (n+aes.BlockSize-1)/aes.BlockSize*aes.BlockSize)
+	buf = buf[:size]
 	cipher.NewCBCDecrypter(c.block, c.iv[:]).CryptBlocks(buf, buf)
-	pad, ok := padLen(buf)
-	if !ok {
-		return nil, fmt.Errorf("%w: invalid padding", ErrMalformed)
-	}
-	return buf[:n-pad], nil
+	pad, good := padLen(buf)
+	cut := subtle.ConstantTimeSelect(good, pad, aes.BlockSize)
+	return buf[:size-cut], ok && good == 1
 }
 
 // padLen returns the PKCS#7 padding length of b, whose length is a positive
-// multiple of the block size. It inspects the last block in constant time so
-// that timing does not tell how much of the padding was right.
-func padLen(b []byte) (int, bool) {
+// multiple of the block size, and 1 when the padding is valid (0 when not).
+// It inspects the last block in constant time so that timing does not tell
+// how much of the padding was right.
+func padLen(b []byte) (int, int) {
 	last := b[len(b)-aes.BlockSize:]
 	p := int(last[aes.BlockSize-1])
 	good := subtle.ConstantTimeLessOrEq(1, p) & subtle.ConstantTimeLessOrEq(p, aes.BlockSize)
@@ -111,5 +139,5 @@ func padLen(b []byte) (int, bool) {
 		eq := subtle.ConstantTimeByteEq(last[aes.BlockSize-1-i], byte(p))
 		good &= subtle.ConstantTimeSelect(inPad, eq, 1)
 	}
-	return p, good == 1
+	return p, good
 }

@@ -219,7 +219,8 @@ func TestPadLen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := padLen(tt.b)
+			got, good := padLen(tt.b)
+			ok := good == 1
 			if ok != tt.wantOK || (ok && got != tt.want) {
 				t.Errorf("padLen(%v) = %d, %v, want %d, %v", tt.b, got, ok, tt.want, tt.wantOK)
 			}
@@ -312,5 +313,71 @@ func BenchmarkDecrypt2KiB(b *testing.B) {
 		if _, err := c.Decrypt(text); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestDecryptUniform(t *testing.T) {
+	c := mustNew(t, testKey, testIV)
+	const plain = `{"password":"some-password"}`
+	good := c.Encrypt([]byte(plain))
+	raw, _ := base64.StdEncoding.DecodeString(string(good))
+	// Flipping a bit of the first block garbles the first plaintext block and
+	// flips the same bit of the second: here its padding byte, so the
+	// padding is wrong while the length and base64 are right.
+	badPad := bytes.Clone(raw)
+	badPad[aes.BlockSize-1] ^= 0x10
+	tests := []struct {
+		name    string
+		text    []byte
+		wantOK  bool
+		wantLen int // of plain: the plaintext, or all but the last block
+	}{
+		{"valid", good, true, len(plain)},
+		{"bad padding", []byte(base64.StdEncoding.EncodeToString(badPad)), false, len(raw) - aes.BlockSize},
+		{"not base64", []byte("{\"password\":1}"), false, 0},
+		{"empty", nil, false, 0},
+		{"short block", []byte(base64.StdEncoding.EncodeToString(make([]byte, 15))), false, 0},
+		{"block and a half", []byte(base64.StdEncoding.EncodeToString(make([]byte, 24))), false, aes.BlockSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := c.DecryptUniform(tt.text)
+			if ok != tt.wantOK || len(got) != tt.wantLen {
+				t.Errorf("DecryptUniform(%q) = %d bytes, %v; want %d bytes, %v", tt.text, len(got), ok, tt.wantLen, tt.wantOK)
+			}
+			if ok && string(got) != plain {
+				t.Errorf("DecryptUniform(%q) = %q, want %q", tt.text, got, plain)
+			}
+		})
+	}
+}
+
+// BenchmarkDecryptUniform compares bodies of one length that fail in
+// different ways (or do not): the times should not tell them apart.
+func BenchmarkDecryptUniform(b *testing.B) {
+	c := mustNew(b, testKey, testIV)
+	good := c.Encrypt([]byte(`{"password":"some-password"}`))
+	raw, _ := base64.StdEncoding.DecodeString(string(good))
+	var rightPad, wrongPad []byte
+	for v := 1; v < 256 && (rightPad == nil || wrongPad == nil); v++ {
+		x := bytes.Clone(raw)
+		x[aes.BlockSize-1] ^= byte(v)
+		text := []byte(base64.StdEncoding.EncodeToString(x))
+		if _, ok := c.DecryptUniform(text); ok && rightPad == nil {
+			rightPad = text
+		} else if !ok && wrongPad == nil {
+			wrongPad = text
+		}
+	}
+	notBase64 := bytes.Repeat([]byte{'!'}, len(good))
+	for _, tt := range []struct {
+		name string
+		text []byte
+	}{{"valid", good}, {"padding_right", rightPad}, {"padding_wrong", wrongPad}, {"not_base64", notBase64}} {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				c.DecryptUniform(tt.text)
+			}
+		})
 	}
 }

@@ -191,6 +191,15 @@ type Config struct {
 	sources map[string]Source
 }
 
+// PaymentFlowTimeout bounds a mutating payment flow (a registration, a
+// cancel) once the server has read its request: the PG calls, each bounded
+// by the PG client's 10-second timeout, and the database writes run to the
+// end within it even if the client leaves. api.write_timeout, which counts
+// from the end of a request's headers to the end of its response, must
+// exceed it, or the answer of a slow flow would be cut off although the
+// flow completed; Validate refuses one that does not.
+const PaymentFlowTimeout = time.Minute
+
 // Endpoint is where a mode's servers are.
 type Endpoint struct {
 	APIURL string // base URL of the payment API

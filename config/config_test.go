@@ -142,6 +142,7 @@ func TestValidationErrors(t *testing.T) {
 		{"toss url", map[string]string{"PAYMENT_TOSS_PAYMENTS_URL": "nohost"}, "", `PAYMENT_TOSS_PAYMENTS_URL: "nohost" is not an http(s) URL`},
 		{"dev api url", map[string]string{"PAYMENT_DEV_API_URL": "::"}, "", "PAYMENT_DEV_API_URL"},
 		{"real master", map[string]string{"PAYMENT_REAL_MASTER": "no-port"}, "", `PAYMENT_REAL_MASTER: "no-port" is not host:port`},
+		{"write timeout within a payment flow", map[string]string{"PAYMENT_API_WRITE_TIMEOUT": "60s"}, "", "PAYMENT_API_WRITE_TIMEOUT: 1m0s does not exceed 1m0s, the bound of a payment flow"},
 		{"log format", map[string]string{"PAYMENT_LOG_FORMAT": "xml"}, "", `PAYMENT_LOG_FORMAT: "xml" is not a log format; use text or json`},
 		{"log level", map[string]string{"PAYMENT_LOG_LEVEL": "loud"}, "", `PAYMENT_LOG_LEVEL: "loud" is not a log level`},
 		{"unknown file key", nil, "bad.yaml", `unknown key "api.prot"`},

@@ -176,6 +176,10 @@ func (c *Config) Validate() error {
 			add(key, fmt.Sprintf("%s is shorter than a second", d), "use e.g. 30s")
 		}
 	}
+	if d := c.API.WriteTimeout; d >= time.Second && d <= PaymentFlowTimeout {
+		add("api.write_timeout", fmt.Sprintf("%s does not exceed %s, the bound of a payment flow (PG calls and database writes); answers of slow flows would be cut off", d, PaymentFlowTimeout),
+			"use e.g. 90s")
+	}
 	for _, n := range splitList(c.Webhook.AllowedNetworks) {
 		if _, _, err := net.ParseCIDR(n); err != nil {
 			add("webhook.allowed_networks", fmt.Sprintf("%q is not a CIDR", n), "use e.g. 10.0.0.0/8,fd00::/8")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -172,8 +171,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	banner(opts.IO, log, cfg, app, local)
 
-	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	err = hs.Serve(ctx, srv, ln)
+	err = hs.Serve(ctx, app.HTTPServer(), ln)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

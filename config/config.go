@@ -179,8 +179,12 @@ type Config struct {
 		Addr string `mapstructure:"addr"`
 	} `mapstructure:"metrics"`
 	Dev  Remote `mapstructure:"dev"`
-	Real Remote `mapstructure:"real"`
-	Log  struct {
+	Real struct {
+		Remote `mapstructure:",squash"`
+		// AllowInsecurePGURLs lets real mode use http:// PG URLs.
+		AllowInsecurePGURLs bool `mapstructure:"allow_insecure_pg_urls"`
+	} `mapstructure:"real"`
+	Log struct {
 		Format string `mapstructure:"format"`
 		Level  string `mapstructure:"level"`
 	} `mapstructure:"log"`
@@ -219,7 +223,7 @@ func (c *Config) Endpoint(mode Mode) (Endpoint, error) {
 	case ModeDev, ModeReal:
 		r, prefix := c.Dev, "PAYMENT_DEV_"
 		if mode == ModeReal {
-			r, prefix = c.Real, "PAYMENT_REAL_"
+			r, prefix = c.Real.Remote, "PAYMENT_REAL_"
 		}
 		if r.APIURL == "" || r.Master == "" {
 			return Endpoint{}, fmt.Errorf("the %s servers' addresses are not configured: set %sAPI_URL (e.g. https://payments.example.com) and %sMASTER (e.g. 10.0.0.5:37820)", mode, prefix, prefix)

@@ -11,6 +11,9 @@ const (
 	KindSecret
 	// KindDuration is a Go duration such as "30s" or "5m".
 	KindDuration
+	// KindBool is "true" or "false" (or another form strconv.ParseBool
+	// reads: 1, 0, t, f, TRUE, …).
+	KindBool
 )
 
 // Setting describes one configuration key: its name in the YAML file
@@ -163,6 +166,8 @@ func Settings() []Setting {
 			Help: "Base URL of the real API."},
 		{Key: "real.master", Env: "PAYMENT_REAL_MASTER", Default: "", Kind: KindString,
 			Help: "`host:port` of the real updater master."},
+		{Key: "real.allow_insecure_pg_urls", Env: "PAYMENT_REAL_ALLOW_INSECURE_PG_URLS", Default: "false", Kind: KindBool,
+			Help: "Real mode accepts an `http://` `iamport.url` or `toss_payments.url` only when this is `true` (e.g. a TLS-terminating proxy on the host); otherwise PG URLs must be `https://`, as the PG credentials travel with every call."},
 		{Key: "metrics.addr", Env: "PAYMENT_METRICS_ADDR", Default: "127.0.0.1:9464", Kind: KindString,
 			Help: "Listen address of the Prometheus `/metrics` endpoint, kept off the API's port and on loopback by default; empty disables it."},
 		{Key: "log.format", Env: "PAYMENT_LOG_FORMAT", Default: "text", Kind: KindString,

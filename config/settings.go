@@ -75,7 +75,7 @@ func Settings() []Setting {
 		{Key: "mode", Env: "PAYMENT_MODE", Default: "local", Kind: KindString,
 			Help: "Deployment mode: `local` (embedded SQLite, in-process fake PGs), `dev` or `real`."},
 		{Key: "api.host", Env: "PAYMENT_API_HOST", Default: "", Kind: KindString,
-			Help: "Interface the API listens on; empty means all interfaces."},
+			Help: "Interface the API and the updater agent listen on. Empty: the API on 127.0.0.1 in local mode and on all interfaces in dev and real, the agent on 127.0.0.1 in every mode (set this when the master and slaves are on different hosts)."},
 		{Key: "api.port", Env: "PAYMENT_API_PORT", Default: "37821", Kind: KindInt,
 			Help: "Port of the payment API."},
 		{Key: "api.read_timeout", Env: "PAYMENT_API_READ_TIMEOUT", Default: "30s", Kind: KindDuration,

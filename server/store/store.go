@@ -114,7 +114,9 @@ func WithIdempotencyTTL(d time.Duration) Option {
 // SQLite: "sqlite:path", "file:path" or a path ending in .db, .sqlite or
 // .sqlite3. The database runs in WAL mode with foreign keys on and a busy
 // timeout, and every read-write transaction begins IMMEDIATE, so concurrent
-// writers queue instead of failing with SQLITE_BUSY.
+// writers queue instead of failing with SQLITE_BUSY. A missing database
+// file is created with mode 0600, and SQLite gives its -wal and -shm files
+// the same mode: payments are for the server's user only.
 //
 // Open does not migrate; see Migrate and SchemaUpToDate.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
@@ -128,6 +130,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	target, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if target.file != "" {
+		if err := createPrivate(target.file); err != nil {
+			return nil, err
+		}
 	}
 	cfg := &gorm.Config{
 		// Turns driver errors into gorm.ErrDuplicatedKey and friends, which

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -277,5 +278,74 @@ func TestSQLitePragmasApplied(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
 		}
+	}
+}
+
+func TestSQLiteFile(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"sqlite:/var/lib/paymentctl/payments.db", "/var/lib/paymentctl/payments.db"},
+		{"sqlite:///tmp/p.db?_txlock=exclusive", "/tmp/p.db"},
+		{"sqlite:p.db", "p.db"},
+		{"data/payments.db", "data/payments.db"},
+		{"file:payments.db", "payments.db"},
+		{"file:my%20payments.db?cache=shared", "my payments.db"},
+		{"file:///srv/p.db", "/srv/p.db"},
+		{"file://localhost/srv/p.db", "/srv/p.db"},
+		{"file://otherhost/srv/p.db", ""},
+		{"file:p.db?mode=rwc", "p.db"},
+		{"file:p.db?mode=ro", ""},
+		{"file:p.db?mode=rw", ""},
+		{"sqlite::memory:", ""},
+		{"file:x?mode=memory&cache=shared", ""},
+		{"postgres://u:p@127.0.0.1/db", ""},
+	}
+	for _, tt := range tests {
+		got, err := parseDSN(tt.dsn)
+		if err != nil {
+			t.Fatalf("parseDSN(%q): %v", tt.dsn, err)
+		}
+		if got.file != tt.want {
+			t.Errorf("parseDSN(%q).file = %q, want %q", tt.dsn, got.file, tt.want)
+		}
+	}
+}
+
+// TestSQLiteFilesPrivate checks that a new SQLite database and the files
+// SQLite keeps beside it are readable by their owner only, and that an
+// existing file keeps its mode.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	dir := t.TempDir()
+	for _, dsn := range []string{"sqlite:" + filepath.Join(dir, "a.db"), "file:" + filepath.Join(dir, "b.db")} {
+		s := openStore(t, dsn)
+		// Migrating writes, so the -wal and -shm files exist as well.
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		file := sqliteFile(strings.TrimPrefix(dsn, "sqlite:"))
+		for _, name := range []string{file, file + "-wal", file + "-shm"} {
+			fi, err := os.Stat(name)
+			if err != nil {
+				t.Fatalf("%s: %v", dsn, err)
+			}
+			if perm := fi.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s: mode %v, want -rw-------", name, perm)
+			}
+		}
+	}
+
+	existing := filepath.Join(dir, "existing.db")
+	if err := os.WriteFile(existing, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(existing, 0o640); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	openStore(t, "sqlite:"+existing)
+	if fi, err := os.Stat(existing); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("existing file: %v, %v; want its mode -rw-r----- kept", fi.Mode(), err)
+	}
+
+	if _, err := Open(context.Background(), "sqlite:"+filepath.Join(dir, "missing", "p.db")); err == nil || !strings.Contains(err.Error(), "create the sqlite database file") {
+		t.Errorf("Open in a missing directory: %v, want the file's creation to fail", err)
 	}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -84,6 +85,7 @@ type harness struct {
 	t       *testing.T
 	dsn     string
 	env     map[string]string // extra configuration for the next boot
+	logger  *slog.Logger      // the server's logs; nil discards them
 	srv     *server.Running
 	api     *sdk.Client
 	iamport *iamport.Client
@@ -121,6 +123,7 @@ func (h *harness) boot() {
 	}
 	srv, err := server.Start(ctx, server.Options{
 		Config:          cfg,
+		Logger:          h.logger,
 		FakeIamportAddr: "127.0.0.1:0",
 		FakeTossAddr:    "127.0.0.1:0",
 		DeliveryRetry:   webhook.DeliveryRetry().Scaled(5 * time.Millisecond),

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -348,4 +349,55 @@ func TestSQLiteFilesPrivate(t *testing.T) {
 	if _, err := Open(context.Background(), "sqlite:"+filepath.Join(dir, "missing", "p.db")); err == nil || !strings.Contains(err.Error(), "create the sqlite database file") {
 		t.Errorf("Open in a missing directory: %v, want the file's creation to fail", err)
 	}
+}
+
+// TestExpectedErrorsNotLogged checks that a taken unique key reaches the
+// caller as ErrConflict without a log line (so no SQL statement), while an
+// unexpected error is still logged.
+func TestExpectedErrorsNotLogged(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		var mu sync.Mutex
+		var logs []string
+		s := openStore(t, dsn, WithLogf(func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, fmt.Sprintf(format, args...))
+		}))
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		logged := func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			out := strings.Join(logs, "\n")
+			logs = nil
+			return out
+		}
+		logged() // whatever migrating said
+
+		h := createHistory(t, s, 1000)
+		again := newHistory(1000)
+		again.Vendor = h.Vendor
+		wantErr(t, "second history of one vendor payment", s.CreateHistory(ctx, again), ErrConflict)
+		again = newHistory(1000)
+		again.Source = h.Source
+		wantErr(t, "second history of one source", s.CreateHistory(ctx, again), ErrConflict)
+		_, err := s.History(ctx, uuid.NewString())
+		wantErr(t, "unknown history", err, ErrNotFound)
+		if out := logged(); out != "" {
+			t.Errorf("expected errors were logged:\n%s", out)
+		}
+
+		if err := s.conn(ctx).Exec("SELECT * FROM no_such_table WHERE id = ?", "secret-argument").Error; err == nil {
+			t.Fatal("querying a missing table succeeded")
+		}
+		out := logged()
+		if !strings.Contains(out, "no_such_table") {
+			t.Errorf("an unexpected error was not logged: %q", out)
+		}
+		if strings.Contains(out, "secret-argument") {
+			t.Errorf("the log holds a query's argument: %q", out)
+		}
+	})
 }

@@ -190,8 +190,12 @@ type Config struct {
 		Addr string `mapstructure:"addr"`
 	} `mapstructure:"metrics"`
 	Dev  Remote `mapstructure:"dev"`
-	Real Remote `mapstructure:"real"`
-	Log  struct {
+	Real struct {
+		Remote `mapstructure:",squash"`
+		// AllowInsecurePGURLs lets real mode use http:// PG URLs.
+		AllowInsecurePGURLs bool `mapstructure:"allow_insecure_pg_urls"`
+	} `mapstructure:"real"`
+	Log struct {
 		Format string `mapstructure:"format"`
 		Level  string `mapstructure:"level"`
 	} `mapstructure:"log"`
@@ -201,6 +205,18 @@ type Config struct {
 	values  map[string]string
 	sources map[string]Source
 }
+
+// PaymentFlowTimeout bounds a mutating payment flow (a registration, a
+// cancel) once the server has read its request: the PG calls, each bounded
+// by the PG client's 10-second timeout, and the database writes run to the
+// end within it even if the client leaves. api.write_timeout, which counts
+// from the end of a request's headers to the end of its response, must
+// exceed it, or the answer of a slow flow would be cut off although the
+// flow completed (the client's retry with its Idempotency-Key then gets
+// the stored answer); Validate refuses one that does not. 45 s holds two
+// PG calls, a wait for another cancel of the same payment at its PG
+// (payment's inFlightWait) and the writes, under the 60 s default.
+const PaymentFlowTimeout = 45 * time.Second
 
 // Endpoint is where a mode's servers are.
 type Endpoint struct {
@@ -221,7 +237,7 @@ func (c *Config) Endpoint(mode Mode) (Endpoint, error) {
 	case ModeDev, ModeReal:
 		r, prefix := c.Dev, "PAYMENT_DEV_"
 		if mode == ModeReal {
-			r, prefix = c.Real, "PAYMENT_REAL_"
+			r, prefix = c.Real.Remote, "PAYMENT_REAL_"
 		}
 		if r.APIURL == "" || r.Master == "" {
 			return Endpoint{}, fmt.Errorf("the %s servers' addresses are not configured: set %sAPI_URL (e.g. https://payments.example.com) and %sMASTER (e.g. 10.0.0.5:37820)", mode, prefix, prefix)

@@ -146,6 +146,8 @@ func TestValidationErrors(t *testing.T) {
 		{"throttle failures", map[string]string{"PAYMENT_THROTTLE_FAILURES": "-1"}, "", "PAYMENT_THROTTLE_FAILURES: -1 is negative"},
 		{"throttle address failures", map[string]string{"PAYMENT_THROTTLE_ADDRESS_FAILURES": "0"}, "", "PAYMENT_THROTTLE_ADDRESS_FAILURES: 0 is below 1"},
 		{"throttle window", map[string]string{"PAYMENT_THROTTLE_WINDOW": "10ms"}, "", "PAYMENT_THROTTLE_WINDOW: 10ms is shorter than a second"},
+		{"write timeout within a payment flow", map[string]string{"PAYMENT_API_WRITE_TIMEOUT": "45s"}, "", "PAYMENT_API_WRITE_TIMEOUT: 45s does not exceed 45s, the bound of a payment flow"},
+		{"bool", map[string]string{"PAYMENT_REAL_ALLOW_INSECURE_PG_URLS": "yes"}, "", `PAYMENT_REAL_ALLOW_INSECURE_PG_URLS: "yes" (from env) is not true or false; set true or false`},
 		{"log format", map[string]string{"PAYMENT_LOG_FORMAT": "xml"}, "", `PAYMENT_LOG_FORMAT: "xml" is not a log format; use text or json`},
 		{"log level", map[string]string{"PAYMENT_LOG_LEVEL": "loud"}, "", `PAYMENT_LOG_LEVEL: "loud" is not a log level`},
 		{"unknown file key", nil, "bad.yaml", `unknown key "api.prot"`},
@@ -215,6 +217,89 @@ func TestRealMode(t *testing.T) {
 	})
 	t.Run("dev mode accepts the defaults", func(t *testing.T) {
 		if _, err := Load(LoadOptions{LookupEnv: env(map[string]string{"PAYMENT_MODE": "dev"})}); err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+	})
+}
+
+func TestRealModeWeakSecrets(t *testing.T) {
+	const shared = "shared-secret-0123456789abcdef01"
+	tests := []struct {
+		name   string
+		set    map[string]string
+		unset  []string
+		want   []string // problem lines, or parts of them; none: accepted
+		absent []string // never in the error
+	}{
+		{name: "short system password",
+			set:    map[string]string{"PAYMENT_SYSTEM_PASSWORD": "x"},
+			want:   []string{"PAYMENT_SYSTEM_PASSWORD: has 1 characters, too few for a secret in real mode; use at least 16 random characters"},
+			absent: []string{`"x"`}},
+		{name: "short postgres password, used when no URL is set",
+			set:   map[string]string{"PAYMENT_POSTGRES_PASSWORD": "pgpass"},
+			unset: []string{"PAYMENT_DATABASE_URL"},
+			want:  []string{"PAYMENT_POSTGRES_PASSWORD: has 6 characters"}},
+		{name: "postgres password not checked when a URL is set",
+			set: map[string]string{"PAYMENT_POSTGRES_PASSWORD": "pgpass"}},
+		{name: "PG credentials keep the length the PG issued",
+			set: map[string]string{"PAYMENT_IAMPORT_KEY": "1234", "PAYMENT_IAMPORT_SECRET": "5678", "PAYMENT_TOSS_PAYMENTS_SECRET": "live_sk_1"}},
+		{name: "one value for two secrets",
+			set:    map[string]string{"PAYMENT_PASSWORD_SECRET": shared, "PAYMENT_WEBHOOK_SECRET": shared},
+			want:   []string{"PAYMENT_PASSWORD_SECRET: has the same value as PAYMENT_WEBHOOK_SECRET; one leaked secret would give away the others; give every secret a value of its own"},
+			absent: []string{shared}},
+		{name: "one value for three secrets, and another pair",
+			set: map[string]string{
+				"PAYMENT_SYSTEM_PASSWORD": shared, "PAYMENT_HISTORY_ENCRYPTION_KEY": shared, "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY": shared,
+				"PAYMENT_CONNECTION_ENCRYPTION_IV": "same-16-chars-ab", "PAYMENT_CONNECTION_ENCRYPTION_KEY": "same-16-chars-ab",
+			},
+			want: []string{
+				"PAYMENT_SYSTEM_PASSWORD: has the same value as PAYMENT_HISTORY_ENCRYPTION_KEY, PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY;",
+				"PAYMENT_CONNECTION_ENCRYPTION_KEY: has the same value as PAYMENT_CONNECTION_ENCRYPTION_IV;",
+			},
+			absent: []string{shared, "same-16-chars-ab"}},
+		{name: "http PG URL",
+			set:  map[string]string{"PAYMENT_IAMPORT_URL": "http://pg-proxy:8080", "PAYMENT_TOSS_PAYMENTS_URL": "HTTP://toss"},
+			want: []string{`PAYMENT_IAMPORT_URL: "http://pg-proxy:8080" is not https`, `PAYMENT_TOSS_PAYMENTS_URL: "HTTP://toss" is not https`, "PAYMENT_REAL_ALLOW_INSECURE_PG_URLS=true"}},
+		{name: "http PG URL explicitly allowed",
+			set: map[string]string{"PAYMENT_IAMPORT_URL": "http://127.0.0.1:8443", "PAYMENT_REAL_ALLOW_INSECURE_PG_URLS": "true"}},
+		{name: "https PG URLs",
+			set: map[string]string{"PAYMENT_IAMPORT_URL": "https://api.iamport.kr", "PAYMENT_TOSS_PAYMENTS_URL": "https://api.tosspayments.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := withoutKeys(realEnv(), tt.unset...)
+			for k, v := range tt.set {
+				e[k] = v
+			}
+			_, err := Load(LoadOptions{LookupEnv: env(e)})
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Load: %v, want it accepted", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Load accepted it, want %q", tt.want)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error:\n%s\nwant it to contain:\n%s", err, want)
+				}
+			}
+			for _, secret := range tt.absent {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error shows %q:\n%s", secret, err)
+				}
+			}
+		})
+	}
+	t.Run("dev mode keeps accepting short and shared values", func(t *testing.T) {
+		e := realEnv()
+		e["PAYMENT_MODE"] = "dev"
+		e["PAYMENT_SYSTEM_PASSWORD"] = "x"
+		e["PAYMENT_WEBHOOK_SECRET"] = e["PAYMENT_PASSWORD_SECRET"]
+		e["PAYMENT_IAMPORT_URL"] = "http://127.0.0.1:10851"
+		if _, err := Load(LoadOptions{LookupEnv: env(e)}); err != nil {
 			t.Fatalf("Load: %v", err)
 		}
 	})

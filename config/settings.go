@@ -11,6 +11,9 @@ const (
 	KindSecret
 	// KindDuration is a Go duration such as "30s" or "5m".
 	KindDuration
+	// KindBool is "true" or "false" (or another form strconv.ParseBool
+	// reads: 1, 0, t, f, TRUE, …).
+	KindBool
 )
 
 // Setting describes one configuration key: its name in the YAML file
@@ -72,13 +75,13 @@ func Settings() []Setting {
 		{Key: "mode", Env: "PAYMENT_MODE", Default: "local", Kind: KindString,
 			Help: "Deployment mode: `local` (embedded SQLite, in-process fake PGs), `dev` or `real`."},
 		{Key: "api.host", Env: "PAYMENT_API_HOST", Default: "", Kind: KindString,
-			Help: "Interface the API listens on; empty means all interfaces."},
+			Help: "Interface the API and the updater agent listen on. Empty: the API on 127.0.0.1 in local mode and on all interfaces in dev and real, the agent on 127.0.0.1 in every mode (set this when the master and slaves are on different hosts)."},
 		{Key: "api.port", Env: "PAYMENT_API_PORT", Default: "37821", Kind: KindInt,
 			Help: "Port of the payment API."},
 		{Key: "api.read_timeout", Env: "PAYMENT_API_READ_TIMEOUT", Default: "30s", Kind: KindDuration,
 			Help: "Longest time to read one request, headers and body (a Go duration); slower clients are disconnected."},
 		{Key: "api.write_timeout", Env: "PAYMENT_API_WRITE_TIMEOUT", Default: "60s", Kind: KindDuration,
-			Help: "Longest time from the end of a request's headers to the end of its response."},
+			Help: "Longest time from the end of a request's headers to the end of its response; must exceed `45s`, the bound of a payment flow waiting on PGs."},
 		{Key: "api.idle_timeout", Env: "PAYMENT_API_IDLE_TIMEOUT", Default: "120s", Kind: KindDuration,
 			Help: "How long an idle keep-alive connection is kept open."},
 		{Key: "api.trusted_proxies", Env: "PAYMENT_API_TRUSTED_PROXIES", Default: "", Kind: KindString,
@@ -171,6 +174,8 @@ func Settings() []Setting {
 			Help: "Base URL of the real API."},
 		{Key: "real.master", Env: "PAYMENT_REAL_MASTER", Default: "", Kind: KindString,
 			Help: "`host:port` of the real updater master."},
+		{Key: "real.allow_insecure_pg_urls", Env: "PAYMENT_REAL_ALLOW_INSECURE_PG_URLS", Default: "false", Kind: KindBool,
+			Help: "Real mode accepts an `http://` `iamport.url` or `toss_payments.url` only when this is `true` (e.g. a TLS-terminating proxy on the host); otherwise PG URLs must be `https://`, as the PG credentials travel with every call."},
 		{Key: "metrics.addr", Env: "PAYMENT_METRICS_ADDR", Default: "127.0.0.1:9464", Kind: KindString,
 			Help: "Listen address of the Prometheus `/metrics` endpoint, kept off the API's port and on loopback by default; empty disables it."},
 		{Key: "log.format", Env: "PAYMENT_LOG_FORMAT", Default: "text", Kind: KindString,

@@ -88,6 +88,14 @@ func checkKinds(settings []Setting, values map[string]string, sources map[string
 					Fix:     "set a Go duration such as " + s.Default,
 				})
 			}
+		case KindBool:
+			if _, err := strconv.ParseBool(v); err != nil {
+				problems = append(problems, Problem{
+					Key: s.Key, Env: s.Env,
+					Problem: fmt.Sprintf("%s (from %s) is not true or false", describe(s, values[s.Key]), sources[s.Key]),
+					Fix:     "set true or false",
+				})
+			}
 		}
 	}
 	return problems
@@ -176,6 +184,10 @@ func (c *Config) Validate() error {
 			add(key, fmt.Sprintf("%s is shorter than a second", d), "use e.g. 30s")
 		}
 	}
+	if d := c.API.WriteTimeout; d >= time.Second && d <= PaymentFlowTimeout {
+		add("api.write_timeout", fmt.Sprintf("%s does not exceed %s, the bound of a payment flow (PG calls and database writes); answers of slow flows would be cut off", d, PaymentFlowTimeout),
+			"use e.g. 90s")
+	}
 	for _, n := range splitList(c.Webhook.AllowedNetworks) {
 		if _, _, err := net.ParseCIDR(n); err != nil {
 			add("webhook.allowed_networks", fmt.Sprintf("%q is not a CIDR", n), "use e.g. 10.0.0.0/8,fd00::/8")
@@ -218,20 +230,33 @@ func (c *Config) Validate() error {
 	return &ValidationError{Problems: ps}
 }
 
-// realModeProblems refuses empty secrets and published defaults among the
-// secrets a real deployment depends on. The at-rest IVs are unused (GCM
-// draws a nonce per value) and so not required.
+// minRealSecret is the fewest characters real mode accepts in a secret
+// the operator chooses.
+const minRealSecret = 16
+
+// realModeProblems refuses weak secrets among those a real deployment
+// depends on: empty ones, the published defaults, ones shorter than
+// minRealSecret, and one value given to several secrets (the problem
+// names the keys, never the value). It also refuses http:// PG URLs
+// unless real.allow_insecure_pg_urls says otherwise. The at-rest IVs are
+// unused (GCM draws a nonce per value) and so not required.
 func (c *Config) realModeProblems() []Problem {
 	required := []string{
 		"system.password", "connection.encryption.key", "connection.encryption.iv",
 		"history.encryption.key", "reservation.encryption.key", "cancel_history.encryption.key",
 		"password.secret", "webhook.secret", "iamport.key", "iamport.secret", "toss_payments.secret",
 	}
+	// Only real mode bounds these from below: the keys and the IV have
+	// length rules in every mode, and the PG credentials are what the PGs
+	// issue.
+	lengthChecked := map[string]bool{"system.password": true}
 	if c.Database.URL == "" && c.Postgres.URL == "" {
 		required = append(required, "postgres.password")
+		lengthChecked["postgres.password"] = true
 	}
 	known := wellKnownSecrets()
 	var ps []Problem
+	sharing := map[string][]string{} // value → keys, of the acceptable values
 	for _, key := range required {
 		v := c.values[key]
 		switch {
@@ -242,6 +267,31 @@ func (c *Config) realModeProblems() []Problem {
 			ps = append(ps, Problem{Key: key, Env: envOf(key),
 				Problem: "is a well-known default published with the original project, refused in real mode",
 				Fix:     "set a fresh value (`paymentctl config generate` prints a set)"})
+		case lengthChecked[key] && len(v) < minRealSecret:
+			ps = append(ps, Problem{Key: key, Env: envOf(key),
+				Problem: fmt.Sprintf("has %d characters, too few for a secret in real mode", len(v)),
+				Fix:     fmt.Sprintf("use at least %d random characters; `paymentctl config generate` makes one", minRealSecret)})
+		default:
+			sharing[v] = append(sharing[v], key)
+		}
+	}
+	for _, keys := range sharing {
+		if len(keys) < 2 {
+			continue
+		}
+		others := make([]string, 0, len(keys)-1)
+		for _, k := range keys[1:] {
+			others = append(others, envOf(k))
+		}
+		ps = append(ps, Problem{Key: keys[0], Env: envOf(keys[0]),
+			Problem: "has the same value as " + strings.Join(others, ", ") + "; one leaked secret would give away the others",
+			Fix:     "give every secret a value of its own (`paymentctl config generate` prints a set)"})
+	}
+	for key, u := range map[string]string{"iamport.url": c.Iamport.URL, "toss_payments.url": c.TossPayments.URL} {
+		if parsed, err := url.Parse(u); err == nil && parsed.Scheme == "http" && !c.Real.AllowInsecurePGURLs {
+			ps = append(ps, Problem{Key: key, Env: envOf(key),
+				Problem: fmt.Sprintf("%q is not https: the PG credentials would travel unencrypted", u),
+				Fix:     "use https://, or set PAYMENT_REAL_ALLOW_INSECURE_PG_URLS=true if a local TLS proxy carries the calls on"})
 		}
 	}
 	return ps

@@ -29,8 +29,16 @@ const (
 	DefaultTossAddr    = "127.0.0.1:30771"
 )
 
-// readHeaderTimeout bounds how long a client may take to send its headers.
-const readHeaderTimeout = 10 * time.Second
+// Connection limits of the fakes' servers: readHeaderTimeout bounds how
+// long a client may take to send its headers, readTimeout a whole
+// request, writeTimeout the time to answer one (far above any Latency a
+// test injects), idleTimeout a keep-alive connection between requests.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 10 * time.Minute
+	idleTimeout       = 2 * time.Minute
+)
 
 // Options configures Start. The zero value starts both fakes on their
 // default loopback ports with their default credentials, no webhook target
@@ -252,6 +260,9 @@ func (f *Fakes) serve(name string, ln net.Listener, fk fake, wrap func(string, h
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
 			ErrorLog:          log.New(logWriter(serverLogf), "", 0),
 			BaseContext:       func(net.Listener) context.Context { return base },
 		},

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,6 +86,7 @@ type harness struct {
 	dsn     string
 	env     map[string]string // extra configuration for the next boot
 	tune    func(*server.Options)
+	logger  *slog.Logger // the server's logs; nil discards them
 	srv     *server.Running
 	api     *sdk.Client
 	iamport *iamport.Client
@@ -129,6 +131,7 @@ func (h *harness) boot() {
 	}
 	opts := server.Options{
 		Config:          cfg,
+		Logger:          h.logger,
 		FakeIamportAddr: "127.0.0.1:0",
 		FakeTossAddr:    "127.0.0.1:0",
 		DeliveryRetry:   webhook.DeliveryRetry().Scaled(5 * time.Millisecond),

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"time"
 )
 
 // Running is an App served on a listener: what Start returns to tests and
@@ -47,7 +46,7 @@ func Start(ctx context.Context, opts Options, addr string) (*Running, error) {
 	r := &Running{
 		App:    app,
 		URL:    "http://" + ln.Addr().String(),
-		srv:    &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second},
+		srv:    app.HTTPServer(),
 		cancel: cancel,
 		done:   make(chan error, 1),
 	}

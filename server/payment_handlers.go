@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/egress"
 )
@@ -41,8 +41,10 @@ type route[In, Out any] struct {
 
 // mutationTimeout bounds a mutating flow that no longer depends on its
 // client: several PG calls (each bounded by its client's timeout, 10 s by
-// default) and the database writes.
-const mutationTimeout = time.Minute
+// default) and the database writes. The configuration refuses an
+// api.write_timeout that does not exceed it, so the answer of a flow that
+// takes this long still reaches its client.
+const mutationTimeout = config.PaymentFlowTimeout
 
 // handler decodes and validates the (decrypted) body, calls the service and
 // answers with the route's status; any failure goes to the error mapper.

@@ -43,7 +43,10 @@ func servePprof(hs *handoff.Server, addr string, log *slog.Logger) (*http.Server
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// A CPU profile or trace answers after its ?seconds= (pprof refuses
+	// one as long as WriteTimeout): long enough for any load run.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute}
 	go func() {
 		// Serve only fails with its listener; the API is unaffected.
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

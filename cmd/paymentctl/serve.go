@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -115,13 +114,12 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("prepare the socket handoff: %w", err)
 	}
-	addr := net.JoinHostPort(cfg.API.Host, strconv.Itoa(cfg.API.Port))
-	ln, err := hs.Listen("tcp", addr)
+	ln, err := listen(hs, log, "the API", apiAddr(cfg))
 	if err != nil {
 		return err
 	}
 	// The agent's socket is inherited across handoffs like the API's.
-	agentLn, err = listenAgent(hs, cfg)
+	agentLn, err = listenAgent(hs, cfg, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -170,21 +168,25 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		}
 		defer psrv.Close()
 	}
-	banner(opts.IO, log, cfg, app, local)
+	banner(opts.IO, log, cfg, app, local, ln.Addr())
 
-	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	err = hs.Serve(ctx, srv, ln)
+	err = hs.Serve(ctx, app.HTTPServer(), ln)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
 
-// banner says where the server is and, in local mode, how to try it.
-func banner(io *iostreams, log *slog.Logger, cfg *config.Config, app *server.App, url string) {
-	log.Info("paymentctl serving", "mode", cfg.Mode, "url", url, "database", app.Store.Dialect())
+// banner says where the server is (url, as reached from this host, and
+// the address it listens on) and, in local mode, how to try it.
+func banner(io *iostreams, log *slog.Logger, cfg *config.Config, app *server.App, url string, listening net.Addr) {
+	log.Info("paymentctl serving", "mode", cfg.Mode, "url", url, "listen", listening.String(), "database", app.Store.Dialect())
 	if app.Fakes == nil {
 		return
+	}
+	where := url
+	if !isLoopback(listening) {
+		where += " (listening on " + listening.String() + ", not only this machine)"
 	}
 	fmt.Fprintf(io.ErrOut, `
 paymentctl is running in local mode at %s
@@ -201,5 +203,5 @@ The deposit reaches paymentctl as a PG webhook; paymentctl re-fetches the
 payment and forwards the change to the record's webhook_url (here its own
 test receiver, which logs "test receiver got a webhook event").
 
-`, url, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url)
+`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url)
 }

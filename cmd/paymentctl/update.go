@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/user"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -198,20 +197,27 @@ func whoAmI(lookupEnv func(string) (string, bool)) string {
 }
 
 // listenAgent opens (or inherits, after a handoff) the updater agent's
-// socket: on the API's interface when one is set, else on loopback in local
-// mode and on every interface in dev and real, where the master and the
-// slaves are on different hosts.
-func listenAgent(hs *handoff.Server, cfg *config.Config) (net.Listener, error) {
-	host := cfg.API.Host
-	if host == "" && cfg.Mode == config.ModeLocal {
-		host = "127.0.0.1"
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(cfg.Updator.Port))
-	ln, err := hs.Listen("tcp", addr)
+// socket on agentAddr. A slave on loopback whose master is on another
+// host is warned that the master cannot reach it.
+func listenAgent(src socketSource, cfg *config.Config, log *slog.Logger) (net.Listener, error) {
+	ln, err := listen(src, log, "the updater agent", agentAddr(cfg))
 	if err != nil {
-		return nil, fmt.Errorf("updater agent: %w (is another paymentctl serve using it? set PAYMENT_UPDATOR_PORT)", err)
+		return nil, fmt.Errorf("%w (is another paymentctl serve using it? set PAYMENT_UPDATOR_PORT)", err)
+	}
+	if master, _, err := net.SplitHostPort(cfg.Updator.Master); err == nil && isLoopback(ln.Addr()) && !loopbackHost(master) {
+		log.Warn("the updater agent listens on loopback only, where its master cannot reach it for a rollout; set PAYMENT_API_HOST to an address the master reaches",
+			"addr", ln.Addr().String(), "master", cfg.Updator.Master)
 	}
 	return ln, nil
+}
+
+// loopbackHost reports whether host names this machine's loopback.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // newAgent builds this instance's updater agent: its releases are built

@@ -73,6 +73,7 @@ type Options struct {
 // upgrader is the part of *tableflip.Upgrader that Server uses.
 type upgrader interface {
 	Listen(network, addr string) (net.Listener, error)
+	Listener(network, addr string) (net.Listener, error)
 	Ready() error
 	Exit() <-chan struct{}
 	Upgrade() error
@@ -143,6 +144,19 @@ func (s *Server) Listen(network, addr string) (net.Listener, error) {
 	ln, err := s.upg.Listen(network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s %s: %w", network, addr, err)
+	}
+	return ln, nil
+}
+
+// Inherited returns the listener the previous process passed on for the
+// same network and address string, or nil if it passed none; unlike
+// Listen it never creates one. A process whose address differs from the
+// one its predecessor listened on (another configuration or version)
+// can keep the old socket rather than fail to bind beside it.
+func (s *Server) Inherited(network, addr string) (net.Listener, error) {
+	ln, err := s.upg.Listener(network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("inherit %s %s: %w", network, addr, err)
 	}
 	return ln, nil
 }

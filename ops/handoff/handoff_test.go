@@ -29,6 +29,7 @@ type fakeUpgrader struct {
 	stopped   atomic.Bool
 	upgrades  atomic.Int32
 	hasParent bool
+	inherited map[string]net.Listener         // by address, for Listener
 	upgrade   func() error                    // nil: success
 	waitPar   func(ctx context.Context) error // nil: parent gone
 }
@@ -39,6 +40,12 @@ func newFakeUpgrader() *fakeUpgrader {
 
 func (f *fakeUpgrader) Listen(network, addr string) (net.Listener, error) {
 	return net.Listen(network, addr)
+}
+
+func (f *fakeUpgrader) Listener(network, addr string) (net.Listener, error) {
+	ln := f.inherited[addr]
+	delete(f.inherited, addr)
+	return ln, nil
 }
 
 func (f *fakeUpgrader) Ready() error {
@@ -559,5 +566,28 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	if bound := DefaultDrainWindow + DefaultShutdownTimeout; stop <= bound {
 		t.Errorf("TimeoutStopSec=%s, want more than DrainWindow+ShutdownTimeout (%s)", stop, bound)
+	}
+}
+
+func TestInherited(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	up := newFakeUpgrader()
+	up.inherited = map[string]net.Listener{":37820": ln}
+	s := newServer(up, Options{})
+	for _, tt := range []struct {
+		addr string
+		want net.Listener
+	}{
+		{":37820", ln},
+		{":37820", nil}, // taken already
+		{"127.0.0.1:37820", nil},
+	} {
+		if got, err := s.Inherited("tcp", tt.addr); got != tt.want || err != nil {
+			t.Errorf("Inherited(tcp, %q) = %v, %v; want %v", tt.addr, got, err, tt.want)
+		}
 	}
 }

@@ -25,10 +25,14 @@ const (
 	DefaultHealthTimeout = 60 * time.Second
 	DefaultStageTimeout  = 20 * time.Minute
 	DefaultSwitchTimeout = 3 * time.Minute
+	DefaultWriteTimeout  = time.Minute
 )
 
 // healthInterval is how often the master asks a new process for its commit.
 const healthInterval = 200 * time.Millisecond
+
+// agentReadTimeout bounds reading a request, which is small and signed.
+const agentReadTimeout = 30 * time.Second
 
 // Releaser is the instance side of a rollout; *Releases implements it.
 type Releaser interface {
@@ -88,6 +92,12 @@ type Options struct {
 	HealthTimeout time.Duration
 	StageTimeout  time.Duration
 	SwitchTimeout time.Duration
+	// WriteTimeout bounds the answer of a short verb (status, members,
+	// register), from the end of the request's headers. Stage, update
+	// and rollback answer within their own timeouts plus a minute, and
+	// the update stream within WriteTimeout of each of its writes, so a
+	// rollout outlasts it. Default DefaultWriteTimeout.
+	WriteTimeout time.Duration
 	// Commit, Version and PID describe this process; defaults from
 	// buildinfo and os.Getpid.
 	Commit  string
@@ -164,6 +174,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.SwitchTimeout <= 0 {
 		opts.SwitchTimeout = DefaultSwitchTimeout
 	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
 	if opts.Commit == "" {
 		opts.Commit = buildinfo.Get().Commit
 	}
@@ -213,6 +226,8 @@ func (a *Agent) Start(ln net.Listener) error {
 	a.srv = &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       agentReadTimeout,
+		WriteTimeout:      a.opts.WriteTimeout,
 		IdleTimeout:       time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return a.life },
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
@@ -384,10 +399,21 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("POST "+pathUpdate, a.masterOnly(a.handleUpdate))
 	mux.HandleFunc("GET "+pathStatus, a.masterOnly(a.handleStatus))
 	mux.HandleFunc("GET "+pathInstance, a.handleInstance)
-	mux.HandleFunc("POST "+pathInstanceStage, a.instanceVerb(a.handleStage))
-	mux.HandleFunc("POST "+pathInstanceUpdate, a.instanceVerb(a.handleSwitch))
-	mux.HandleFunc("POST "+pathInstanceRollback, a.instanceVerb(a.handleRollback))
+	// A build or a handoff takes longer than the server's write timeout.
+	mux.HandleFunc("POST "+pathInstanceStage, writeWithin(a.opts.StageTimeout+time.Minute, a.instanceVerb(a.handleStage)))
+	mux.HandleFunc("POST "+pathInstanceUpdate, writeWithin(a.opts.SwitchTimeout+time.Minute, a.instanceVerb(a.handleSwitch)))
+	mux.HandleFunc("POST "+pathInstanceRollback, writeWithin(a.opts.SwitchTimeout+time.Minute, a.instanceVerb(a.handleRollback)))
 	return a.authenticate(mux)
+}
+
+// writeWithin lets h answer within d of now instead of the server's
+// write timeout (Options.WriteTimeout), for verbs that run longer.
+func writeWithin(d time.Duration, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		// Not supported by a test's recorder, where no deadline applies.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		h(w, r)
+	}
 }
 
 // authenticate reads the body (bounded) and verifies the signature before

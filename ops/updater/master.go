@@ -226,6 +226,9 @@ func (a *Agent) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	next := 0
 	for {
 		events, done, changed := run.since(next)
+		// The stream lasts as long as the rollout; each write gets the
+		// server's write timeout, so only a stalled caller is cut off.
+		_ = rc.SetWriteDeadline(time.Now().Add(a.opts.WriteTimeout))
 		for _, ev := range events {
 			if err := enc.Encode(ev); err != nil {
 				return // The caller left; the rollout goes on.

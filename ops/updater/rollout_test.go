@@ -624,3 +624,37 @@ func (w *testWriter) stop() {
 	defer w.mu.Unlock()
 	w.stopped = true
 }
+
+// TestRolloutOutlastsWriteTimeout runs a rollout whose builds take longer
+// than the agents' write timeout: the stage verb and the update stream set
+// deadlines of their own, so neither answer is cut off.
+func TestRolloutOutlastsWriteTimeout(t *testing.T) {
+	c := newFakeCluster(t, 2, 2*time.Second)
+	const writeTimeout = 100 * time.Millisecond
+	for _, inst := range c.instances {
+		inst.mu.Lock()
+		inst.opts.WriteTimeout = writeTimeout
+		inst.gens[len(inst.gens)-1].Retire()
+		inst.startGeneration(hashA)
+		inst.stageHook = func(ctx context.Context) error {
+			select {
+			case <-time.After(3 * writeTimeout):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		inst.mu.Unlock()
+	}
+	c.waitMembers(2)
+	c.target = Target{Hash: hashB, Branch: "main"}
+	res, events, err := c.update("")
+	if err != nil || !res.OK {
+		t.Fatalf("rollout with builds slower than the write timeout: %+v, %v\nevents: %v", res, err, steps(events))
+	}
+	for _, inst := range c.instances {
+		if serving, _, _, _ := inst.state(); serving != hashB {
+			t.Errorf("%s serves %s, want b", inst.name, shortHash(serving))
+		}
+	}
+}

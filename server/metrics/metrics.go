@@ -63,8 +63,11 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Middleware observes every request. Unmatched paths are counted under
-// the route "unmatched", so random URLs cannot blow up the label space.
+// Middleware observes every request. Labels come from bounded sets so
+// that clients cannot grow the number of series: the route is gin's route
+// template (c.FullPath, "/payments/histories/:id"), or "unmatched" for a
+// path no route serves, and the method is one the API routes (see
+// methodLabel) or "OTHER".
 func (m *Metrics) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -73,9 +76,20 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).
+		m.requests.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())).
 			Observe(time.Since(start).Seconds())
 	}
+}
+
+// methodLabel returns method if the API routes requests of it, else
+// "OTHER": any token is a valid HTTP method, so the raw one would give
+// each made-up method series of its own.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch:
+		return method
+	}
+	return "OTHER"
 }
 
 // Delivery counts one webhook delivery attempt: status 0 means no answer.

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,6 +36,83 @@ func TestMiddlewareLabelsRoutes(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// requestSeries returns the label sets of the request histogram, as a
+// scrape would list them.
+func requestSeries(t *testing.T, m *Metrics) map[string]bool {
+	t.Helper()
+	families, err := m.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "paymentctl_http_request_duration_seconds" {
+			continue
+		}
+		for _, metric := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range metric.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			series[fmt.Sprintf("%s %s %s", labels["method"], labels["route"], labels["status"])] = true
+		}
+	}
+	return series
+}
+
+func TestMiddlewareBoundsLabels(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	m := New()
+	r := gin.New()
+	r.HandleMethodNotAllowed = true // as the API's router
+	r.Use(m.Middleware())
+	r.PATCH("/payments/histories/:id", func(c *gin.Context) { c.Status(http.StatusOK) })
+	r.GET("/monitors/health", func(c *gin.Context) { c.Status(http.StatusOK) })
+	hostile := func(i int) {
+		for _, req := range []*http.Request{
+			httptest.NewRequest(fmt.Sprintf("MADEUP%d", i), "/payments/histories/x", nil),
+			httptest.NewRequest(fmt.Sprintf("X-%d", i), fmt.Sprintf("/random/%d", i), nil),
+			httptest.NewRequest(http.MethodPatch, fmt.Sprintf("/payments/histories/%d", i), nil),
+			httptest.NewRequest(http.MethodGet, fmt.Sprintf("/nope/%d?q=%d", i, i), nil),
+			httptest.NewRequest(http.MethodDelete, "/monitors/health", nil),
+		} {
+			r.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	}
+	hostile(0)
+	before := requestSeries(t, m)
+	for i := 1; i <= 1000; i++ {
+		hostile(i)
+	}
+	after := requestSeries(t, m)
+	if len(after) != len(before) {
+		t.Errorf("%d series after 1,000 rounds of made-up methods and paths, want %d as after one:\n%v", len(after), len(before), after)
+	}
+	want := map[string]bool{
+		"OTHER /payments/histories/:id 200": false, // never: a made-up method is not routed
+		"OTHER unmatched 405":               true,
+		"OTHER unmatched 404":               true,
+		"PATCH /payments/histories/:id 200": true,
+		"GET unmatched 404":                 true,
+	}
+	for s, present := range want {
+		if after[s] != present {
+			t.Errorf("series %q present = %v, want %v (have %v)", s, after[s], present, after)
+		}
+	}
+}
+
+func TestMethodLabel(t *testing.T) {
+	for method, want := range map[string]string{
+		"GET": "GET", "POST": "POST", "PUT": "PUT", "PATCH": "PATCH",
+		"DELETE": "OTHER", "HEAD": "OTHER", "OPTIONS": "OTHER", "get": "OTHER", "BREW": "OTHER", "": "OTHER",
+	} {
+		if got := methodLabel(method); got != want {
+			t.Errorf("methodLabel(%q) = %q, want %q", method, got, want)
 		}
 	}
 }

@@ -2,7 +2,8 @@
 // GET /monitors/system answer: the process's CPU, memory and getrusage
 // figures in the shapes of Node's process.cpuUsage, memoryUsage and
 // resourceUsage, Go runtime and HTTP counters, and what binary runs since
-// when (commit, module, dependencies, arguments, start time).
+// when (commit, module, dependencies, arguments with secrets masked, start
+// time).
 //
 // A Monitor is made once per process by New and shared by the router (its
 // Middleware counts requests) and the monitor handlers. CPUPercent turns two
@@ -40,7 +41,8 @@ type Options struct {
 	// Now reads the clock; the start time is Now() at New. Default
 	// time.Now.
 	Now func() time.Time
-	// Args are the process arguments System reports. Default os.Args.
+	// Args are the process arguments System reports, secrets masked (see
+	// maskArguments). Default os.Args.
 	Args []string
 	// Location is the time zone commit times are printed in, as the
 	// original prints them in the server's local time. Default time.Local.
@@ -78,7 +80,7 @@ func New(opts Options) *Monitor {
 	m := &Monitor{
 		// Since Go 1.24 crypto/rand cannot fail, so neither can this.
 		uid:      uuid.NewString(),
-		args:     slices.Clone(opts.Args),
+		args:     maskArguments(opts.Args),
 		start:    opts.Now(),
 		location: opts.Location,
 		pkg:      modulePackage(),
@@ -147,7 +149,7 @@ func (m *Monitor) Middleware() gin.HandlerFunc {
 }
 
 // System describes the running binary and process: the per-process UUID,
-// the arguments, the commit stamped at build time (see package buildinfo;
+// the arguments with their secrets masked, the commit stamped at build time (see package buildinfo;
 // fields the build did not stamp are empty, and the hash is "unknown"),
 // the module with its dependencies, and the start time in ISO 8601 UTC.
 func (m *Monitor) System() sdk.System {

@@ -17,7 +17,7 @@ import (
 // OperationLease is how long an operation may stay pending before it is
 // taken for cut short by a crash and resolved from the PG. It is above the
 // longest a request can wait on a PG (the clients' 10 s timeouts, an
-// Iamport token fetch included, within the API's one-minute bound on a
+// Iamport token fetch included, within the API's 45-second bound on a
 // mutating request), so a call still in flight is never resolved under
 // it.
 const OperationLease = 90 * time.Second
@@ -25,7 +25,7 @@ const OperationLease = 90 * time.Second
 // inFlightWait bounds how long a cancel waits for another cancel of the
 // same payment that is at the PG; past it the request is refused with 409
 // and may be retried.
-const inFlightWait = 30 * time.Second
+const inFlightWait = 20 * time.Second
 
 // requestKeyType keys the request's idempotency record id in a context.
 type requestKeyType struct{}

@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -42,6 +44,10 @@ type target struct {
 	// memory marks an in-memory SQLite database, which exists once per
 	// connection and so must be used through a single one.
 	memory bool
+	// file is the SQLite database file, which Open creates private if it
+	// is missing; empty for PostgreSQL, a memory database, and mode=ro or
+	// mode=rw, which must find the file.
+	file string
 }
 
 // parseDSN recognises the DSN forms documented on Open. Errors never repeat
@@ -117,7 +123,48 @@ func parseSQLite(dsn string) (target, error) {
 		q.Set("_txlock", "immediate")
 	}
 	memory := strings.Contains(path, ":memory:") || q.Get("mode") == "memory"
-	return target{dialect: migrations.SQLite, dsn: path + "?" + q.Encode(), memory: memory}, nil
+	t := target{dialect: migrations.SQLite, dsn: path + "?" + q.Encode(), memory: memory}
+	if mode := q.Get("mode"); !memory && (mode == "" || mode == "rwc") {
+		// ro and rw open an existing file only.
+		t.file = sqliteFile(path)
+	}
+	return t, nil
+}
+
+// sqliteFile returns the file a SQLite path or file: URI names, or ""
+// when it cannot tell (a file: URI on another host, a bad escape).
+func sqliteFile(path string) string {
+	rest, uri := strings.CutPrefix(path, "file:")
+	if !uri {
+		return path
+	}
+	if strings.HasPrefix(rest, "//") {
+		u, err := url.Parse(path)
+		if err != nil || (u.Host != "" && u.Host != "localhost") {
+			return ""
+		}
+		return u.Path
+	}
+	p, err := url.PathUnescape(rest)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// createPrivate creates the SQLite database file, empty (which SQLite
+// reads as a new database) and readable by its owner only, unless it
+// exists; SQLite gives the -wal and -shm files it creates next to it the
+// database file's mode. An existing file keeps its mode.
+func createPrivate(file string) error {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create the sqlite database file: %w", err)
+	}
+	return f.Close()
 }
 
 func (t target) dialector() gorm.Dialector {

@@ -92,9 +92,11 @@ func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
 }
 
-// WithLogf reports slow queries and unexpected database errors through logf.
-// Statements are logged with placeholders, never with their arguments, so no
-// secret reaches the log. Without it the store logs nothing.
+// WithLogf reports slow queries and unexpected database errors through logf;
+// errors the store answers as ErrConflict or ErrNotFound are expected and
+// not reported. Statements are logged with placeholders, never with their
+// arguments, so no secret reaches the log. Without it the store logs
+// nothing.
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(o *options) { o.logf = logf }
 }
@@ -114,7 +116,9 @@ func WithIdempotencyTTL(d time.Duration) Option {
 // SQLite: "sqlite:path", "file:path" or a path ending in .db, .sqlite or
 // .sqlite3. The database runs in WAL mode with foreign keys on and a busy
 // timeout, and every read-write transaction begins IMMEDIATE, so concurrent
-// writers queue instead of failing with SQLITE_BUSY.
+// writers queue instead of failing with SQLITE_BUSY. A missing database
+// file is created with mode 0600, and SQLite gives its -wal and -shm files
+// the same mode: payments are for the server's user only.
 //
 // Open does not migrate; see Migrate and SchemaUpToDate.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
@@ -128,6 +132,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	target, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if target.file != "" {
+		if err := createPrivate(target.file); err != nil {
+			return nil, err
+		}
 	}
 	cfg := &gorm.Config{
 		// Turns driver errors into gorm.ErrDuplicatedKey and friends, which
@@ -283,17 +292,47 @@ func translate(err error, op string) error {
 }
 
 // newLogger keeps gorm quiet unless a Logf is given, and then reports only
-// errors and slow queries, without bound values.
+// unexpected errors and slow queries, without bound values (see
+// quietExpected).
 func newLogger(logf func(format string, args ...any)) logger.Interface {
 	if logf == nil {
 		return logger.Discard
 	}
-	return logger.New(logfWriter(logf), logger.Config{
+	return quietExpected{logger.New(logfWriter(logf), logger.Config{
 		SlowThreshold:             slowQuery,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true,
-	})
+	})}
+}
+
+// quietExpected is a gorm logger that does not report the errors the
+// store answers as ErrConflict or ErrNotFound (a unique key taken, a
+// missing referenced row, a CHECK constraint; see translate): they are
+// a client's 409 or 404, not a failure, and logging them put a SQL
+// statement in the log for every duplicate registration. Such a query
+// is still reported when it is slow.
+type quietExpected struct{ logger.Interface }
+
+// LogMode keeps the filter on a logger of another level.
+func (l quietExpected) LogMode(level logger.LogLevel) logger.Interface {
+	return quietExpected{l.Interface.LogMode(level)}
+}
+
+// ParamsFilter drops the query's arguments, so a statement is logged with
+// its placeholders only. gorm asks the logger it holds, this wrapper, not
+// the one inside, which would otherwise go unasked and let gorm inline
+// the values (sealed data, password hashes).
+func (quietExpected) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}
+
+// Trace reports the query as gorm does, without an expected error.
+func (l quietExpected) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if t := translate(err, ""); errors.Is(t, ErrConflict) || errors.Is(t, ErrNotFound) {
+		err = nil
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
 }
 
 // logfWriter adapts a Logf function to gorm's logger.Writer.

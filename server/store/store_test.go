@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -278,4 +280,124 @@ func TestSQLitePragmasApplied(t *testing.T) {
 			t.Errorf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
 		}
 	}
+}
+
+func TestSQLiteFile(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"sqlite:/var/lib/paymentctl/payments.db", "/var/lib/paymentctl/payments.db"},
+		{"sqlite:///tmp/p.db?_txlock=exclusive", "/tmp/p.db"},
+		{"sqlite:p.db", "p.db"},
+		{"data/payments.db", "data/payments.db"},
+		{"file:payments.db", "payments.db"},
+		{"file:my%20payments.db?cache=shared", "my payments.db"},
+		{"file:///srv/p.db", "/srv/p.db"},
+		{"file://localhost/srv/p.db", "/srv/p.db"},
+		{"file://otherhost/srv/p.db", ""},
+		{"file:p.db?mode=rwc", "p.db"},
+		{"file:p.db?mode=ro", ""},
+		{"file:p.db?mode=rw", ""},
+		{"sqlite::memory:", ""},
+		{"file:x?mode=memory&cache=shared", ""},
+		{"postgres://u:p@127.0.0.1/db", ""},
+	}
+	for _, tt := range tests {
+		got, err := parseDSN(tt.dsn)
+		if err != nil {
+			t.Fatalf("parseDSN(%q): %v", tt.dsn, err)
+		}
+		if got.file != tt.want {
+			t.Errorf("parseDSN(%q).file = %q, want %q", tt.dsn, got.file, tt.want)
+		}
+	}
+}
+
+// TestSQLiteFilesPrivate checks that a new SQLite database and the files
+// SQLite keeps beside it are readable by their owner only, and that an
+// existing file keeps its mode.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	dir := t.TempDir()
+	for _, dsn := range []string{"sqlite:" + filepath.Join(dir, "a.db"), "file:" + filepath.Join(dir, "b.db")} {
+		s := openStore(t, dsn)
+		// Migrating writes, so the -wal and -shm files exist as well.
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		file := sqliteFile(strings.TrimPrefix(dsn, "sqlite:"))
+		for _, name := range []string{file, file + "-wal", file + "-shm"} {
+			fi, err := os.Stat(name)
+			if err != nil {
+				t.Fatalf("%s: %v", dsn, err)
+			}
+			if perm := fi.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s: mode %v, want -rw-------", name, perm)
+			}
+		}
+	}
+
+	existing := filepath.Join(dir, "existing.db")
+	if err := os.WriteFile(existing, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(existing, 0o640); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	openStore(t, "sqlite:"+existing)
+	if fi, err := os.Stat(existing); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("existing file: %v, %v; want its mode -rw-r----- kept", fi.Mode(), err)
+	}
+
+	if _, err := Open(context.Background(), "sqlite:"+filepath.Join(dir, "missing", "p.db")); err == nil || !strings.Contains(err.Error(), "create the sqlite database file") {
+		t.Errorf("Open in a missing directory: %v, want the file's creation to fail", err)
+	}
+}
+
+// TestExpectedErrorsNotLogged checks that a taken unique key reaches the
+// caller as ErrConflict without a log line (so no SQL statement), while an
+// unexpected error is still logged.
+func TestExpectedErrorsNotLogged(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		var mu sync.Mutex
+		var logs []string
+		s := openStore(t, dsn, WithLogf(func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, fmt.Sprintf(format, args...))
+		}))
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		logged := func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			out := strings.Join(logs, "\n")
+			logs = nil
+			return out
+		}
+		logged() // whatever migrating said
+
+		h := createHistory(t, s, 1000)
+		again := newHistory(1000)
+		again.Vendor = h.Vendor
+		wantErr(t, "second history of one vendor payment", s.CreateHistory(ctx, again), ErrConflict)
+		again = newHistory(1000)
+		again.Source = h.Source
+		wantErr(t, "second history of one source", s.CreateHistory(ctx, again), ErrConflict)
+		_, err := s.History(ctx, uuid.NewString())
+		wantErr(t, "unknown history", err, ErrNotFound)
+		if out := logged(); out != "" {
+			t.Errorf("expected errors were logged:\n%s", out)
+		}
+
+		if err := s.conn(ctx).Exec("SELECT * FROM no_such_table WHERE id = ?", "secret-argument").Error; err == nil {
+			t.Fatal("querying a missing table succeeded")
+		}
+		out := logged()
+		if !strings.Contains(out, "no_such_table") {
+			t.Errorf("an unexpected error was not logged: %q", out)
+		}
+		if strings.Contains(out, "secret-argument") {
+			t.Errorf("the log holds a query's argument: %q", out)
+		}
+	})
 }

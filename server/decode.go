@@ -70,7 +70,8 @@ func (p problems) err() error {
 }
 
 // decode reads the (already decrypted) JSON body into v, requiring the
-// given top-level keys; extra keys are tolerated as the original does.
+// given top-level keys, not null; extra keys are tolerated as the original
+// does.
 func decode(c *gin.Context, v any, required ...string) error {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
 	if err != nil {
@@ -86,7 +87,8 @@ func decode(c *gin.Context, v any, required ...string) error {
 	}
 	var p problems
 	for _, k := range required {
-		if _, ok := keys[k]; !ok {
+		// null would decode as the zero value (a price of 0).
+		if v, ok := keys[k]; !ok || string(v) == "null" {
 			p.addf("$input.%s: required", k)
 		}
 	}

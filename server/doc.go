@@ -13,8 +13,12 @@
 //
 // Handlers decode and validate (decode.go, typia-style messages; extra
 // fields tolerated) and call the payment service (server/payment) through
-// the small interfaces they declare. The PG webhook receivers store the
-// event as a job before answering, so a webhook is never lost
+// the small interfaces they declare. Every string must be valid UTF-8
+// without control characters and within its field's bound (the table is
+// in docs/design.md, "Hostile input"); a refusal quotes at most a few
+// dozen characters of the value, and logged causes are cleaned and
+// bounded. The PG webhook receivers take bodies of at most 64 KB and
+// store the event as a job before answering, so a webhook is never lost
 // (server/webhook).
 //
 // NewApp builds an instance: store (SQLite is migrated automatically, a

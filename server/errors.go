@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -127,7 +129,8 @@ func clientMessage(err, sentinel error) string {
 	if msg == "" {
 		return sentinel.Error()
 	}
-	return strings.ToUpper(msg[:1]) + msg[1:]
+	r, size := utf8.DecodeRuneInString(msg)
+	return string(unicode.ToUpper(r)) + msg[size:]
 }
 
 // errorMapper writes the response of a failed request once the handlers

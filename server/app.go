@@ -17,6 +17,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/egress"
@@ -144,7 +145,8 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	}
 
 	a.Store, err = store.Open(ctx, cfg.DatabaseURL(), store.WithClock(now), store.WithLogf(func(f string, args ...any) {
-		log.Warn(fmt.Sprintf(f, args...))
+		// A database error may quote a value it refused.
+		log.Warn(safetext.Clean(fmt.Sprintf(f, args...), maxLoggedErr))
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -375,7 +377,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 		fakes, err := fakepg.Start(ctx, fakepg.Options{
 			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),
 			TossAddr:    orAddr(opts.FakeTossAddr, cfg.Fake.TossPort),
-			Logf:        func(f string, args ...any) { a.log.Debug(fmt.Sprintf(f, args...)) },
+			Logf:        func(f string, args ...any) { a.log.Debug(safetext.Clean(fmt.Sprintf(f, args...), maxLoggedErr)) },
 			Listen:      opts.Listen,
 		})
 		if err != nil {

@@ -8,16 +8,55 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
 )
 
+// Bounds of the request fields, in characters (Unicode code points); the
+// package doc lists them per field. Every string field must also be valid
+// UTF-8 without control characters: PostgreSQL refuses NUL and invalid
+// UTF-8, and such text must never reach a log, a PG or a job's error
+// record.
+const (
+	maxStoreID    = 128
+	maxVendorUID  = 200 // Toss allows paymentKey and billingKey up to 200
+	maxSourceName = 64  // source.schema and source.table
+	maxPassword   = 256
+	maxWebhookURL = 1024 // payment_histories.webhook_url is varchar(1024)
+	maxReason     = 1000
+	maxTitle      = 256
+	maxBank       = 64
+	maxAccount    = 64
+	maxHolder     = 128
+	maxMobile     = 32
+	// echoChars is how much of a bad value a message quotes.
+	echoChars = 32
+)
+
+// vendorUIDExtra are the characters a vendor.uid may hold besides ASCII
+// letters and digits: enough for Iamport's imp_uid and customer_uid and
+// Toss's paymentKey and billingKey (URL-safe base64 with padding), and
+// never a path separator, a space or a control character.
+const vendorUIDExtra = "-_.=:@+~"
+
+// got renders a bad value for a message: quoted, escaped, cut to
+// echoChars characters, with its size when it was cut.
+func got(v string) string {
+	q := safetext.Quote(v, echoChars)
+	if len(v) > echoChars {
+		q += fmt.Sprintf(" (%d bytes)", len(v))
+	}
+	return q
+}
+
 // problems collects validation failures in typia's style
-// ("$input.source.id: expected a UUID, got \"x\""), so a client sees every
-// mistake at once.
+// ("$input.source.id: expected a UUID …, got \"x\""), so a client sees
+// every mistake at once. A message quotes at most echoChars characters of
+// the bad value (got).
 type problems []string
 
 func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
@@ -31,11 +70,16 @@ func (p problems) err() error {
 }
 
 // decode reads the (already decrypted) JSON body into v, requiring the
-// given top-level keys; extra keys are tolerated as the original does.
+// given top-level keys, not null; extra keys are tolerated as the original
+// does.
 func decode(c *gin.Context, v any, required ...string) error {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
 	if err != nil {
 		return errorf(http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if !utf8.Valid(raw) {
+		return errorf(http.StatusBadRequest, "Request body is not valid UTF-8.")
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
@@ -43,7 +87,8 @@ func decode(c *gin.Context, v any, required ...string) error {
 	}
 	var p problems
 	for _, k := range required {
-		if _, ok := keys[k]; !ok {
+		// null would decode as the zero value (a price of 0).
+		if v, ok := keys[k]; !ok || string(v) == "null" {
 			p.addf("$input.%s: required", k)
 		}
 	}
@@ -53,7 +98,10 @@ func decode(c *gin.Context, v any, required ...string) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return errorf(http.StatusBadRequest, "Invalid request body: $input.%s: expected %s, got a JSON %s", te.Field, wantType(te), te.Value)
+			// te.Value holds a number's literal: name its kind only.
+			kind, _, _ := strings.Cut(te.Value, " ")
+			return &HTTPError{Status: http.StatusBadRequest, Err: err, Message: fmt.Sprintf(
+				"Invalid request body: $input.%s: expected %s, got a JSON %s", safetext.Clean(te.Field, 64), wantType(te), safetext.Clean(kind, 16))}
 		}
 		return &HTTPError{Status: http.StatusBadRequest, Message: "Invalid request body.", Err: err}
 	}
@@ -73,29 +121,41 @@ func wantType(te *json.UnmarshalTypeError) string {
 	return te.Type.String()
 }
 
+// checkUUID requires a UUID in the canonical form the database takes.
 func checkUUID(p *problems, path, v string) {
-	if uuid.Validate(v) != nil {
-		p.addf("$input.%s: expected a UUID, got %q", path, v)
+	if !safetext.CanonicalUUID(v) {
+		p.addf("$input.%s: expected a UUID (36 characters, 8-4-4-4-12 hex digits), got %s", path, got(v))
 	}
 }
 
-func checkText(p *problems, path, v string) {
-	if strings.TrimSpace(v) == "" {
-		p.addf("$input.%s: expected a non-empty string", path)
+// checkText requires a string that is not blank, is at most limit
+// characters long and holds no control character.
+func checkText(p *problems, path, v string, limit int) {
+	if strings.TrimSpace(v) == "" || !safetext.Valid(v, limit) {
+		p.addf("$input.%s: expected a non-empty string of at most %d characters without control characters, got %s", path, limit, got(v))
+	}
+}
+
+// checkOptionalText is checkText for a field that may be empty.
+func checkOptionalText(p *problems, path, v string, limit int) {
+	if v != "" {
+		checkText(p, path, v, limit)
 	}
 }
 
 func checkVendor(p *problems, v sdk.Vendor) {
 	if !v.Code.Valid() {
-		p.addf("$input.vendor.code: expected \"iamport\" or \"toss.payments\", got %q", v.Code)
+		p.addf("$input.vendor.code: expected \"iamport\" or \"toss.payments\", got %s", got(string(v.Code)))
 	}
-	checkText(p, "vendor.store_id", v.StoreID)
-	checkText(p, "vendor.uid", v.UID)
+	checkText(p, "vendor.store_id", v.StoreID, maxStoreID)
+	if !safetext.Token(v.UID, maxVendorUID, vendorUIDExtra) {
+		p.addf("$input.vendor.uid: expected 1 to %d ASCII letters, digits or any of %s, got %s", maxVendorUID, vendorUIDExtra, got(v.UID))
+	}
 }
 
 func checkSource(p *problems, path string, s sdk.Source) {
-	checkText(p, path+".schema", s.Schema)
-	checkText(p, path+".table", s.Table)
+	checkText(p, path+".schema", s.Schema, maxSourceName)
+	checkText(p, path+".table", s.Table, maxSourceName)
 	checkUUID(p, path+".id", s.ID)
 }
 
@@ -108,8 +168,8 @@ func checkPrice(p *problems, path string, v int64) {
 // checkWebhookURL requires an absolute http(s) URL that fits the column.
 func checkWebhookURL(p *problems, v string) {
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > 1024 {
-		p.addf("$input.webhook_url: expected an http(s) URL of at most 1024 characters, got %q", v)
+	if !safetext.Valid(v, maxWebhookURL) || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.addf("$input.webhook_url: expected an http(s) URL of at most %d characters, got %s", maxWebhookURL, got(v))
 	}
 }
 
@@ -118,7 +178,7 @@ func validateHistoryCreate(in sdk.HistoryCreate) error {
 	checkVendor(&p, in.Vendor)
 	checkSource(&p, "source", in.Source)
 	checkPrice(&p, "price", in.Price)
-	checkText(&p, "password", in.Password)
+	checkText(&p, "password", in.Password, maxPassword)
 	checkWebhookURL(&p, in.WebhookURL)
 	return p.err()
 }
@@ -126,15 +186,16 @@ func validateHistoryCreate(in sdk.HistoryCreate) error {
 func validateCancel(in sdk.CancelCreate) error {
 	var p problems
 	checkSource(&p, "source", in.Source)
-	checkText(&p, "password", in.Password)
+	checkText(&p, "password", in.Password, maxPassword)
 	if in.Price <= 0 {
 		p.addf("$input.price: expected a number > 0 (the amount to refund), got %d", in.Price)
 	}
-	checkText(&p, "reason", in.Reason)
+	checkText(&p, "reason", in.Reason, maxReason)
 	if a := in.Account; a != nil {
-		checkText(&p, "account.bank", a.Bank)
-		checkText(&p, "account.account", a.Account)
-		checkText(&p, "account.holder", a.Holder)
+		checkText(&p, "account.bank", a.Bank, maxBank)
+		checkText(&p, "account.account", a.Account, maxAccount)
+		checkText(&p, "account.holder", a.Holder, maxHolder)
+		checkOptionalText(&p, "account.mobile", a.Mobile, maxMobile)
 	}
 	return p.err()
 }
@@ -143,15 +204,15 @@ func validateReservationCreate(in sdk.ReservationCreate) error {
 	var p problems
 	checkVendor(&p, in.Vendor)
 	checkSource(&p, "source", in.Source)
-	checkText(&p, "title", in.Title)
-	checkText(&p, "password", in.Password)
+	checkText(&p, "title", in.Title, maxTitle)
+	checkText(&p, "password", in.Password, maxPassword)
 	return p.err()
 }
 
 func validateAccessor(in sdk.Accessor) error {
 	var p problems
 	checkSource(&p, "", in.Source)
-	checkText(&p, "password", in.Password)
+	checkText(&p, "password", in.Password, maxPassword)
 	// The accessor's source fields sit at the top level.
 	for i := range p {
 		p[i] = strings.Replace(p[i], "$input..", "$input.", 1)
@@ -159,11 +220,20 @@ func validateAccessor(in sdk.Accessor) error {
 	return p.err()
 }
 
-// idParam reads and checks the :id path segment.
+func validatePassword(in sdk.Password) error {
+	var p problems
+	checkText(&p, "password", in.Password, maxPassword)
+	return p.err()
+}
+
+// idParam reads and checks the :id path segment: a UUID in the canonical
+// form only, so that PostgreSQL's uuid type never sees another. It is
+// returned in lower case, as both databases store ids, so that an
+// upper-case id finds its record on SQLite too.
 func idParam(c *gin.Context) (string, error) {
 	id := c.Param("id")
-	if uuid.Validate(id) != nil {
-		return "", errorf(http.StatusBadRequest, "Invalid path parameter: id: expected a UUID, got %q", id)
+	if !safetext.CanonicalUUID(id) {
+		return "", errorf(http.StatusBadRequest, "Invalid path parameter: id: expected a UUID (36 characters, 8-4-4-4-12 hex digits), got %s", got(id))
 	}
-	return id, nil
+	return strings.ToLower(id), nil
 }

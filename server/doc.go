@@ -14,16 +14,20 @@
 //
 // Handlers decode and validate (decode.go, typia-style messages; extra
 // fields tolerated) and call the payment service (server/payment) through
-// the small interfaces they declare; a registration's webhook_url must
-// also pass the address policy of server/egress, which the delivery
-// queue's dialer applies again. The throttle (throttle.go, on
-// server/throttle) wraps the handlers that check a record password and
-// the body middleware: a client address with too many wrong passwords for
-// a record, or too many bodies that did not decrypt, gets 429 with
-// Retry-After before anything is checked or decrypted. The client address
-// is the connection's unless api.trusted_proxies names its proxy. The PG
-// webhook receivers store the event as a job before answering, so a
-// webhook is never lost (server/webhook).
+// the small interfaces they declare. Every string must be valid UTF-8
+// without control characters and within its field's bound (the table is
+// in docs/design.md, "Hostile input"); a refusal quotes at most a few
+// dozen characters of the value, and logged causes are cleaned and
+// bounded. A registration's webhook_url must also pass the address policy
+// of server/egress, which the delivery queue's dialer applies again. The
+// throttle (throttle.go, on server/throttle) wraps the handlers that check
+// a record password and the body middleware: a client address with too
+// many wrong passwords for a record, or too many bodies that did not
+// decrypt, gets 429 with Retry-After before anything is checked or
+// decrypted. The client address is the connection's unless
+// api.trusted_proxies names its proxy. The PG webhook receivers take
+// bodies of at most 64 KB and store the event as a job before answering,
+// so a webhook is never lost (server/webhook).
 //
 // NewApp builds an instance: store (SQLite is migrated automatically, a
 // PostgreSQL schema must be current), PG clients (in local mode the fake

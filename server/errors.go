@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
 	"github.com/paymentctl/paymentctl/server/payment"
@@ -48,16 +51,29 @@ type errorBody struct {
 	Error      string `json:"error"`
 }
 
+// Bounds of what an error puts in a response and in a log line. Messages
+// quote client values only in part (decode.go's got), but a PG's message
+// or a wrapped error's text may carry more.
+const (
+	maxMessage   = 2048
+	maxLoggedErr = 1024
+)
+
 // body renders the error as the client sees it.
 func (e *HTTPError) body() []byte {
-	b, _ := json.Marshal(errorBody{StatusCode: e.Status, Message: e.Message, Error: http.StatusText(e.Status)})
+	b, _ := json.Marshal(errorBody{StatusCode: e.Status, Message: safetext.Clean(e.Message, maxMessage), Error: http.StatusText(e.Status)})
 	return b
 }
+
+// logErr renders err for a log line: bounded, without NUL, control
+// characters or invalid UTF-8, whatever client text it wraps.
+func logErr(err error) string { return safetext.Clean(err.Error(), maxLoggedErr) }
 
 // toHTTPError maps any error to what the client sees. It is the one place
 // domain, storage and PG errors become statuses:
 //
 //	payment.ErrInvalid         400
+//	store.ErrInvalid           400 (text the database cannot hold; the handlers refuse it first)
 //	payment.ErrWrongPassword   403 "Wrong password."
 //	store.ErrNotFound          404
 //	store.ErrConflict          409
@@ -80,6 +96,8 @@ func toHTTPError(err error) *HTTPError {
 		return pgFailure(pe)
 	case errors.Is(err, payment.ErrInvalid):
 		return &HTTPError{Status: http.StatusBadRequest, Message: clientMessage(err, payment.ErrInvalid), Err: err}
+	case errors.Is(err, store.ErrInvalid):
+		return &HTTPError{Status: http.StatusBadRequest, Message: "Invalid request: a value holds NUL, a control character or invalid UTF-8.", Err: err}
 	case errors.Is(err, payment.ErrWrongPassword):
 		return &HTTPError{Status: http.StatusForbidden, Message: "Wrong password.", Err: err}
 	case errors.Is(err, store.ErrNotFound):
@@ -132,7 +150,8 @@ func clientMessage(err, sentinel error) string {
 	if msg == "" {
 		return sentinel.Error()
 	}
-	return strings.ToUpper(msg[:1]) + msg[1:]
+	r, size := utf8.DecodeRuneInString(msg)
+	return string(unicode.ToUpper(r)) + msg[size:]
 }
 
 // errorMapper writes the response of a failed request once the handlers
@@ -152,9 +171,9 @@ func errorMapper(log *slog.Logger) gin.HandlerFunc {
 		}
 		he := toHTTPError(err)
 		if he.Status >= 500 {
-			log.Error("request failed", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", err)
+			log.Error("request failed", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", logErr(err))
 		} else {
-			log.Debug("request refused", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", err)
+			log.Debug("request refused", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", logErr(err))
 		}
 		if c.Writer.Written() {
 			return

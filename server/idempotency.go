@@ -23,6 +23,21 @@ const IdempotencyHeader = "Idempotency-Key"
 // maxIdempotencyKey bounds the header's length, as Stripe does.
 const maxIdempotencyKey = 255
 
+// validIdempotencyKey reports whether key is 1 to maxIdempotencyKey
+// printable ASCII characters (space included). HTTP lets a header carry
+// other bytes, which PostgreSQL would refuse as invalid UTF-8.
+func validIdempotencyKey(key string) bool {
+	if key == "" || len(key) > maxIdempotencyKey {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < ' ' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // idempotencyStore keeps idempotency records; *store.Store implements it.
 type idempotencyStore interface {
 	BeginIdempotency(ctx context.Context, req store.IdempotencyRequest) (*store.IdempotencyRecord, bool, error)
@@ -55,8 +70,8 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 			c.Next()
 			return
 		}
-		if len(key) > maxIdempotencyKey {
-			fail(c, errorf(http.StatusBadRequest, "%s is longer than %d characters.", IdempotencyHeader, maxIdempotencyKey))
+		if !validIdempotencyKey(key) {
+			fail(c, errorf(http.StatusBadRequest, "%s must be at most %d printable ASCII characters.", IdempotencyHeader, maxIdempotencyKey))
 			c.Abort()
 			return
 		}
@@ -110,7 +125,7 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 		// nothing was done: forget the key so the client can retry.
 		if status >= 500 || status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusTooManyRequests {
 			if err := st.ReleaseIdempotency(context.WithoutCancel(ctx), rec.ID); err != nil {
-				log.Error("release idempotency key", "err", err)
+				log.Error("release idempotency key", "err", logErr(err))
 			}
 			return
 		}
@@ -119,7 +134,7 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 			err = st.CompleteIdempotency(context.WithoutCancel(ctx), rec.ID, status, sealed)
 		}
 		if err != nil {
-			log.Error("store idempotent response", "err", err)
+			log.Error("store idempotent response", "err", logErr(err))
 		}
 	}
 }

@@ -85,6 +85,7 @@ func byID[Out any](find func(ctx context.Context, id, password string) (Out, err
 	return route[sdk.Password, Out]{
 		status:   http.StatusOK,
 		required: []string{"password"},
+		validate: validatePassword,
 		call: func(ctx context.Context, c *gin.Context, in sdk.Password) (Out, error) {
 			id, err := idParam(c)
 			if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,10 +9,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
 )
 
@@ -58,18 +62,31 @@ func (h *webhookHandlers) toss(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
+// maxPGBody bounds a PG webhook body. Iamport's is three fields; Toss's
+// largest, a whole payment object, is a few kilobytes.
+const maxPGBody = 64 << 10
+
 // readPGBody reads a PG webhook body as JSON; with form allowed, an
 // x-www-form-urlencoded body is turned into the equivalent JSON object.
+// Either must be valid UTF-8 and hold no NUL in any string: the body is
+// stored, and the fields paymentctl reads are checked for their PG's
+// formats by the payment service.
 func readPGBody(c *gin.Context, form bool) ([]byte, error) {
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxPGBody))
 	if err != nil {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody)
+		return nil, errorf(http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxPGBody)
+	}
+	if !utf8.Valid(raw) {
+		return nil, errorf(http.StatusBadRequest, "Request body is not valid UTF-8.")
 	}
 	switch {
 	case mt == "application/json":
 		if !json.Valid(raw) {
 			return nil, errorf(http.StatusBadRequest, "Request body is not valid JSON.")
+		}
+		if jsonHasNUL(raw) {
+			return nil, errorf(http.StatusBadRequest, "Request body holds a NUL character.")
 		}
 		return raw, nil
 	case form && mt == "application/x-www-form-urlencoded":
@@ -79,11 +96,34 @@ func readPGBody(c *gin.Context, form bool) ([]byte, error) {
 		}
 		obj := make(map[string]string, len(vals))
 		for k := range vals {
-			obj[k] = vals.Get(k)
+			v := vals.Get(k)
+			// Percent-encoding can carry any byte.
+			if !utf8.ValidString(k) || !utf8.ValidString(v) || strings.ContainsRune(k+v, 0) {
+				return nil, errorf(http.StatusBadRequest, "Request body field %s is not valid UTF-8 or holds a NUL character.", safetext.Quote(k, 32))
+			}
+			obj[k] = v
 		}
 		return json.Marshal(obj)
 	}
 	return nil, errorf(http.StatusBadRequest, "Request body is not the application/json.")
+}
+
+// jsonHasNUL reports whether any string of a valid JSON document, key or
+// value, holds a NUL (escaped as \u0000; a raw one is not valid JSON).
+func jsonHasNUL(raw []byte) bool {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err != io.EOF // unreadable: refuse
+		}
+		if s, ok := tok.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
 }
 
 // Inbox is the test receiver behind POST /payments/internal/webhook (the

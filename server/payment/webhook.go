@@ -60,6 +60,9 @@ func webhookUID(vendor sdk.VendorCode, body []byte) (event, error) {
 		if w.ImpUID == "" {
 			return event{}, errors.New("iamport webhook without imp_uid")
 		}
+		if err := checkIamportWebhook(w); err != nil {
+			return event{}, err
+		}
 		// As the original: a virtual account issued or a failed attempt
 		// changes nothing a service has registered.
 		ignore := w.Status == iamport.StatusReady || w.Status == iamport.StatusFailed
@@ -70,6 +73,9 @@ func webhookUID(vendor sdk.VendorCode, body []byte) (event, error) {
 			return event{ignore: true}, nil
 		}
 		if err != nil {
+			return event{}, err
+		}
+		if err := checkTossEvent(ev); err != nil {
 			return event{}, err
 		}
 		if ev.StatusChanged != nil {

@@ -166,6 +166,10 @@ func (q *queries) CreateHistory(ctx context.Context, h *History) error {
 	if err != nil {
 		return fmt.Errorf("create history: %w", err)
 	}
+	if !storable(h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
+		h.Currency, h.WebhookURL, h.Data, h.Password) {
+		return unstorable("create history")
+	}
 	row := historyRow{
 		ID:            id,
 		SourceSchema:  h.Source.Schema,
@@ -209,6 +213,9 @@ func (q *queries) History(ctx context.Context, id string) (*History, error) {
 // HistoryByVendor returns the history the PG knows as (code, uid), with its
 // cancels.
 func (q *queries) HistoryByVendor(ctx context.Context, code, uid string) (*History, error) {
+	if !storable(code, uid) {
+		return nil, fmt.Errorf("find history by vendor: %w", ErrNotFound)
+	}
 	return q.findHistory(ctx, "find history "+code+" "+uid,
 		"h.vendor_code = ? AND h.vendor_uid = ?", code, uid)
 }
@@ -216,6 +223,9 @@ func (q *queries) HistoryByVendor(ctx context.Context, code, uid string) (*Histo
 // HistoryBySource returns the history of the client's record src, with its
 // cancels.
 func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, error) {
+	if !storable(src.Schema, src.Table, src.ID) {
+		return nil, fmt.Errorf("find history by source: %w", ErrNotFound)
+	}
 	return q.findHistory(ctx, "find history of "+src.Schema+"."+src.Table+" "+src.ID,
 		"h.source_schema = ? AND h.source_table = ? AND h.source_id = ?", src.Schema, src.Table, src.ID)
 }
@@ -321,6 +331,9 @@ func (q *queries) UpdateHistory(ctx context.Context, id string, u HistoryUpdate)
 	if !validID(id) {
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
+	if !storable(u.Currency, u.Data) {
+		return unstorable(op)
+	}
 	values := map[string]any{
 		"currency": u.Currency,
 		"price":    u.Price,
@@ -360,6 +373,9 @@ func (q *queries) AddCancels(ctx context.Context, historyID string, cancels []Ca
 		id, err := newID(c.ID)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", op, err)
+		}
+		if !storable(c.Reason, c.Data) {
+			return 0, unstorable(op)
 		}
 		rows[i] = cancelRow{
 			ID:               id,

@@ -110,6 +110,9 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 	if req.Key == "" {
 		return nil, false, fmt.Errorf("%s: empty key", op)
 	}
+	if !storable(req.Key, req.Method, req.Path, req.RequestHash) {
+		return nil, false, unstorable(op)
+	}
 	for range beginAttempts {
 		now := stamp(q.now())
 		db := q.conn(ctx)

@@ -54,6 +54,9 @@ func (q *queries) AddPendingWebhook(ctx context.Context, p *PendingWebhook) erro
 	if err != nil {
 		return fmt.Errorf("add pending webhook: %w", err)
 	}
+	if !storable(p.VendorCode, p.VendorUID, p.Data) {
+		return unstorable("add pending webhook")
+	}
 	row := pendingWebhookRow{
 		ID:         id,
 		VendorCode: p.VendorCode,
@@ -71,6 +74,9 @@ func (q *queries) AddPendingWebhook(ctx context.Context, p *PendingWebhook) erro
 // PendingWebhooks returns the webhooks for the vendor (code, uid) not yet
 // applied, oldest first.
 func (q *queries) PendingWebhooks(ctx context.Context, code, uid string) ([]PendingWebhook, error) {
+	if !storable(code, uid) {
+		return nil, nil // none can have been kept
+	}
 	var rows []pendingWebhookRow
 	err := q.conn(ctx).
 		Where("vendor_code = ? AND vendor_uid = ? AND applied_at IS NULL", code, uid).
@@ -118,6 +124,9 @@ func (q *queries) MarkPendingWebhookApplied(ctx context.Context, id string) erro
 // serialises two unrelated payments); on SQLite the transaction already
 // holds the database's write lock.
 func (tx *Tx) LockVendorPayment(ctx context.Context, code, uid string) error {
+	if !storable(code, uid) {
+		return unstorable("lock payment")
+	}
 	if tx.dialect != migrations.Postgres {
 		return nil
 	}

@@ -60,6 +60,10 @@ func (q *queries) CreateReservation(ctx context.Context, r *Reservation) error {
 	if err != nil {
 		return fmt.Errorf("create reservation: %w", err)
 	}
+	if !storable(r.Source.Schema, r.Source.Table, r.Source.ID, r.Vendor.Code, r.Vendor.UID, r.Vendor.StoreID,
+		r.Title, r.Data, r.Password) {
+		return unstorable("create reservation")
+	}
 	row := reservationRow{
 		ID:            id,
 		SourceSchema:  r.Source.Schema,
@@ -91,12 +95,18 @@ func (q *queries) Reservation(ctx context.Context, id string) (*Reservation, err
 
 // ReservationByVendor returns the saved card the PG knows as (code, uid).
 func (q *queries) ReservationByVendor(ctx context.Context, code, uid string) (*Reservation, error) {
+	if !storable(code, uid) {
+		return nil, fmt.Errorf("find reservation by vendor: %w", ErrNotFound)
+	}
 	return findReservation("find reservation "+code+" "+uid,
 		q.conn(ctx).Where("vendor_code = ? AND vendor_uid = ?", code, uid))
 }
 
 // ReservationBySource returns the saved card of the client's record src.
 func (q *queries) ReservationBySource(ctx context.Context, src Source) (*Reservation, error) {
+	if !storable(src.Schema, src.Table, src.ID) {
+		return nil, fmt.Errorf("find reservation by source: %w", ErrNotFound)
+	}
 	return findReservation("find reservation of "+src.Schema+"."+src.Table+" "+src.ID,
 		q.conn(ctx).Where("source_schema = ? AND source_table = ? AND source_id = ?", src.Schema, src.Table, src.ID))
 }

@@ -2,7 +2,9 @@
 // to the database, through gorm, on PostgreSQL or SQLite.
 //
 // Methods take a context, return domain structs (History, Reservation, ...)
-// and report failures as ErrNotFound or ErrConflict (test with errors.Is);
+// and report failures as ErrNotFound, ErrConflict or ErrInvalid (test with
+// errors.Is); text with NUL or invalid UTF-8, which PostgreSQL refuses, is
+// ErrInvalid on a write and ErrNotFound on a look-up, on both dialects;
 // gorm's types and errors never leave the package. The schema itself lives in
 // the migrations package and is applied by Migrate, never implicitly.
 //
@@ -17,7 +19,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/google/uuid"
@@ -25,6 +29,7 @@ import (
 	"gorm.io/gorm/logger"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 )
 
@@ -36,6 +41,12 @@ var (
 	// taken (vendor code+uid, source triple, idempotency key), a state
 	// change was already made, or an amount invariant would break.
 	ErrConflict = errors.New("conflict")
+	// ErrInvalid means a value cannot be stored as given: text holding NUL
+	// or invalid UTF-8 (PostgreSQL refuses both, SQLite would keep them),
+	// or an id that is not a canonical UUID. Callers validate their input
+	// first; this keeps such a value a client error instead of a database
+	// one.
+	ErrInvalid = errors.New("invalid value")
 )
 
 // DefaultIdempotencyTTL is how long an idempotency key is remembered unless
@@ -250,23 +261,39 @@ func (q *queries) stampOrNow(t time.Time) time.Time {
 	return stamp(t)
 }
 
-// newID returns id when it is a valid UUID, a fresh UUIDv4 when it is empty,
-// and an error otherwise (PostgreSQL would reject it, SQLite would not).
+// newID returns id when it is a canonical UUID, a fresh UUIDv4 when it is
+// empty, and ErrInvalid otherwise (PostgreSQL would reject it, SQLite
+// would not).
 func newID(id string) (string, error) {
 	if id == "" {
 		return uuid.NewString(), nil
 	}
-	if _, err := uuid.Parse(id); err != nil {
-		return "", fmt.Errorf("invalid id %q: not a uuid", id)
+	if !safetext.CanonicalUUID(id) {
+		return "", fmt.Errorf("id %s: %w: not a uuid", safetext.Quote(id, 40), ErrInvalid)
 	}
 	return id, nil
 }
 
-// validID reports whether id can name a row; look-ups by a malformed id
-// answer ErrNotFound on both dialects instead of a PostgreSQL syntax error.
-func validID(id string) bool {
-	_, err := uuid.Parse(id)
-	return err == nil
+// validID reports whether id can name a row: a UUID in the canonical
+// form. Look-ups by another id answer ErrNotFound on both dialects instead
+// of a PostgreSQL syntax error; PostgreSQL's uuid type refuses
+// "urn:uuid:…", which uuid.Parse accepts.
+func validID(id string) bool { return safetext.CanonicalUUID(id) }
+
+// storable reports whether every text can be stored, and compared, on both
+// dialects: valid UTF-8 without NUL.
+func storable(texts ...string) bool {
+	for _, s := range texts {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// unstorable is the error of a write of text storable refused.
+func unstorable(op string) error {
+	return fmt.Errorf("%s: %w: text with NUL or invalid UTF-8", op, ErrInvalid)
 }
 
 // translate maps database errors onto the package's sentinels and prefixes

@@ -97,6 +97,9 @@ func (q *queries) CreateWebhook(ctx context.Context, w *Webhook) error {
 	if !validID(w.HistoryID) {
 		return fmt.Errorf("create webhook: history %q: %w", w.HistoryID, ErrNotFound)
 	}
+	if !storable(w.Previous, w.Current, w.Data) {
+		return unstorable("create webhook")
+	}
 	row := webhookRow{
 		ID:               id,
 		PaymentHistoryID: w.HistoryID,
@@ -153,6 +156,9 @@ func (q *queries) AddWebhookResponse(ctx context.Context, r *WebhookResponse) er
 	}
 	if !validID(r.WebhookID) {
 		return fmt.Errorf("add webhook response: webhook %q: %w", r.WebhookID, ErrNotFound)
+	}
+	if !storable(r.Body, r.Error) {
+		return unstorable("add webhook response")
 	}
 	row := webhookResponseRow{
 		ID:                      id,

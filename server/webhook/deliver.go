@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
 )
 
@@ -40,7 +41,7 @@ func (q *Queue) deliver(ctx context.Context, id string) error {
 	status, reply, sendErr := q.post(ctx, url, id, at, body)
 	var errText string
 	if sendErr != nil {
-		errText = sendErr.Error()
+		errText = safetext.Clean(sendErr.Error(), maxJobError)
 	}
 	// Recorded even when a shutdown cancelled the attempt.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -53,7 +54,7 @@ func (q *Queue) deliver(ctx context.Context, id string) error {
 		if recordErr != nil {
 			// The service has the event; sending it again only because
 			// the bookkeeping failed would be a needless duplicate.
-			q.log.Error("webhook delivered but its attempt was not recorded", "webhook", id, "err", recordErr)
+			q.log.Error("webhook delivered but its attempt was not recorded", "webhook", id, "err", safetext.Clean(recordErr.Error(), maxJobError))
 		}
 		return nil
 	}
@@ -83,7 +84,7 @@ func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body []b
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordedBody))
 	if err != nil && len(reply) == 0 {
-		q.log.Info("webhook reply body unreadable", "webhook", id, "err", err)
+		q.log.Info("webhook reply body unreadable", "webhook", id, "err", safetext.Clean(err.Error(), maxJobError))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainedBody))
 	return resp.StatusCode, recordable(reply), nil

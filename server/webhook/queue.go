@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 )
 
@@ -458,22 +459,48 @@ func (q *Queue) notifyTx(ctx context.Context, tx *sql.Tx, queue string) error {
 	return nil
 }
 
+// maxJobError bounds the error text River stores for a failed attempt
+// (river_job.errors) and the queue logs.
+const maxJobError = 512
+
 // fail turns a failed attempt into River's outcome: a cancelled job for
 // ErrPermanent or an exhausted budget, otherwise the error itself, which
-// River retries at the worker's NextRetry.
+// River retries at the worker's NextRetry. The error River gets has its
+// text cleaned (see jobError): River stores it as JSON in the same batch
+// as other jobs' completions, so text PostgreSQL refuses would fail them
+// all.
 func (q *Queue) fail(job *rivertype.JobRow, policy RetryPolicy, err error) error {
-	attrs := []any{"job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", err}
+	safe := newJobError(err)
+	attrs := []any{"job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", safe.Error()}
 	if errors.Is(err, ErrPermanent) {
 		q.log.Error("webhook job failed permanently", attrs...)
-		return river.JobCancel(err)
+		return river.JobCancel(safe)
 	}
 	if job.Attempt >= job.MaxAttempts || policy.giveUp(job.CreatedAt, q.now(), job.Attempt) {
 		q.log.Error("webhook job given up", attrs...)
-		return river.JobCancel(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err))
+		return river.JobCancel(newJobError(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err)))
 	}
 	q.log.Info("webhook job failed; will retry", attrs...)
-	return err
+	return safe
 }
+
+// jobError is an error whose text is safe to store and log: bounded, and
+// without NUL, control characters or invalid UTF-8, whatever text from a
+// PG or a client the error it wraps carries.
+type jobError struct {
+	text string
+	err  error
+}
+
+// newJobError wraps err with its cleaned text.
+func newJobError(err error) *jobError {
+	return &jobError{text: safetext.Clean(err.Error(), maxJobError), err: err}
+}
+
+func (e *jobError) Error() string { return e.text }
+
+// Unwrap returns the original error, so errors.Is still sees through it.
+func (e *jobError) Unwrap() error { return e.err }
 
 // minLevel drops records below level; River reports every retry at info
 // level, which the queue already logs in its own words.

@@ -3,6 +3,7 @@ package toss
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,10 +183,18 @@ func TestParseWebhook(t *testing.T) {
 		{name: "status change without a payment key", body: `{"eventType":"PAYMENT_STATUS_CHANGED","data":{}}`, wantAny: true},
 		{name: "not JSON", body: `eventType=x`, wantAny: true},
 		{name: "neither kind", body: `{"status":"DONE"}`, wantAny: true},
+		// Not unknown events (which a caller ignores): malformed ones.
+		{name: "NUL event type", body: `{"eventType":"PAYMENT_STATUS_CHANGED\u0000","data":{"paymentKey":"pk"}}`, wantAny: true},
+		{name: "event type with a space", body: `{"eventType":"PAYOUT STATUS","data":{}}`, wantAny: true},
+		{name: "over-long event type", body: `{"eventType":"` + strings.Repeat("A", 65) + `","data":{}}`, wantAny: true},
+		{name: "empty event type", body: `{"eventType":"","secret":"s"}`, wantAny: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseWebhook([]byte(tt.body))
+			if tt.wantAny && errors.Is(err, ErrUnknownEvent) {
+				t.Errorf("ParseWebhook error = %v, want a decode error, not an unknown event", err)
+			}
 			switch {
 			case tt.wantErr != nil:
 				if !errors.Is(err, tt.wantErr) {
@@ -205,6 +214,47 @@ func TestParseWebhook(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseWebhook checks that any body either decodes into exactly one
+// event or fails with a short message: the message reaches the PG as a 400
+// and the logs.
+func FuzzParseWebhook(f *testing.F) {
+	for _, s := range []string{
+		`{"eventType":"PAYMENT_STATUS_CHANGED","createdAt":"2024-02-13T12:18:14.123456","data":{"paymentKey":"pk","orderId":"o1","status":"DONE"}}`,
+		`{"createdAt":"2024-02-13T12:18:14.000000","secret":"sec","status":"DONE","transactionKey":"tx","orderId":"o1"}`,
+		`{"eventType":"DEPOSIT_CALLBACK","secret":"sec","orderId":"o1","status":"WAITING_FOR_DEPOSIT"}`,
+		`{"eventType":"PAYOUT_STATUS_CHANGED","data":{}}`,
+		`{"eventType":"PAYMENT_STATUS_CHANGED\u0000","data":{"paymentKey":"pk"}}`,
+		`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"\u0000"}}`,
+		`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"a\xffb"}}`,
+		`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":1}}`,
+		"{\"eventType\":\"\xff\"}",
+		`{"secret":null}`, `[]`, `null`, ``, `{"data":null,"secret":"s"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := ParseWebhook(body)
+		if err != nil {
+			if msg := err.Error(); len(msg) > 512 || strings.ContainsRune(msg, 0) {
+				t.Fatalf("ParseWebhook(%q) error too long or with NUL: %q", body, msg)
+			}
+			return
+		}
+		switch ev.Type {
+		case EventPaymentStatusChanged:
+			if ev.StatusChanged == nil || ev.Deposit != nil || ev.StatusChanged.Data.PaymentKey == "" {
+				t.Fatalf("ParseWebhook(%q) = %+v", body, ev)
+			}
+		case EventDepositCallback:
+			if ev.Deposit == nil || ev.StatusChanged != nil {
+				t.Fatalf("ParseWebhook(%q) = %+v", body, ev)
+			}
+		default:
+			t.Fatalf("ParseWebhook(%q) = %+v: unknown type", body, ev)
+		}
+	})
 }
 
 func TestStatusPaid(t *testing.T) {

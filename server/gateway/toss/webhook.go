@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/paymentctl/paymentctl/internal/safetext"
 )
 
 // Webhook event types.
@@ -45,13 +47,18 @@ type Event struct {
 	Deposit       *DepositCallback
 }
 
+// maxEventType bounds an eventType; Toss's are upper-case words joined by
+// underscores, such as PAYMENT_STATUS_CHANGED.
+const maxEventType = 64
+
 // ErrUnknownEvent is returned by ParseWebhook for a well-formed body of an
 // event type it does not decode (payout, BrandPay, seller events).
 var ErrUnknownEvent = errors.New("unknown webhook event type")
 
 // ParseWebhook decodes a webhook body. A body with an eventType is an
 // enveloped event; a body without one but with a secret is a
-// DEPOSIT_CALLBACK.
+// DEPOSIT_CALLBACK. An eventType that is not 1 to 64 letters, digits or
+// underscores is an error, not an unknown event.
 func ParseWebhook(body []byte) (Event, error) {
 	var probe struct {
 		EventType *string          `json:"eventType"`
@@ -60,6 +67,10 @@ func ParseWebhook(body []byte) (Event, error) {
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return Event{}, fmt.Errorf("decode webhook: %w", err)
+	}
+	if probe.EventType != nil && !safetext.Token(*probe.EventType, maxEventType, "_") {
+		return Event{}, fmt.Errorf("decode webhook: eventType: expected 1 to %d letters, digits or _, got %s",
+			maxEventType, safetext.Quote(*probe.EventType, 32))
 	}
 	switch {
 	case probe.EventType != nil && *probe.EventType == EventPaymentStatusChanged:

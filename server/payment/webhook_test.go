@@ -1,0 +1,119 @@
+package payment
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paymentctl/paymentctl/internal/safetext"
+	"github.com/paymentctl/paymentctl/sdk"
+)
+
+func TestWebhookUID(t *testing.T) {
+	orderID := "0b7e2f4c-8c1a-4e55-9f1e-3c2d6a7b8e90"
+	tests := []struct {
+		name   string
+		vendor sdk.VendorCode
+		body   string
+		want   event
+		errHas string // non-empty: an error holding it
+	}{
+		{"iamport paid", sdk.VendorIamport, `{"imp_uid":"imp_123456789012","merchant_uid":"m-1","status":"paid"}`,
+			event{uid: "imp_123456789012"}, ""},
+		{"iamport ready is ignored", sdk.VendorIamport, `{"imp_uid":"imp_1","merchant_uid":"m-1","status":"ready"}`,
+			event{uid: "imp_1", ignore: true}, ""},
+		{"iamport without imp_uid", sdk.VendorIamport, `{"merchant_uid":"m"}`, event{}, "without imp_uid"},
+		{"iamport NUL imp_uid", sdk.VendorIamport, `{"imp_uid":"\u0000"}`, event{}, `imp_uid: expected "imp_" and 1 to 64 letters or digits, got "\x00"`},
+		{"iamport imp_uid alone", sdk.VendorIamport, `{"imp_uid":"imp_"}`, event{}, "imp_uid"},
+		{"iamport UUID imp_uid", sdk.VendorIamport, `{"imp_uid":"` + orderID + `"}`, event{}, "imp_uid"},
+		{"iamport imp_uid with a slash", sdk.VendorIamport, `{"imp_uid":"imp_1/2"}`, event{}, "imp_uid"},
+		{"iamport long imp_uid", sdk.VendorIamport, `{"imp_uid":"imp_` + strings.Repeat("9", 65) + `"}`, event{}, `got "imp_` + strings.Repeat("9", 28) + `…"`},
+		{"iamport control in merchant_uid", sdk.VendorIamport, `{"imp_uid":"imp_1","merchant_uid":"a\tb"}`, event{}, "merchant_uid"},
+		{"iamport odd status", sdk.VendorIamport, `{"imp_uid":"imp_1","status":"paid!"}`, event{}, "status"},
+		{"toss status changed", sdk.VendorToss,
+			`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"tgen_20240213121814Abc12","orderId":"` + orderID + `","status":"DONE"}}`,
+			event{uid: "tgen_20240213121814Abc12"}, ""},
+		{"toss waiting is ignored", sdk.VendorToss,
+			`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"ABCDEFGHIJKLMNOPQRSTUVWXYZ","status":"WAITING_FOR_DEPOSIT"}}`,
+			event{uid: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", ignore: true}, ""},
+		{"toss deposit callback", sdk.VendorToss, `{"secret":"ps_Z1aOwX7K8mYJZ7wPxzO03yQxzvNP","status":"DONE","orderId":"order-1_a="}`,
+			event{orderID: "order-1_a=", secret: "ps_Z1aOwX7K8mYJZ7wPxzO03yQxzvNP"}, ""},
+		{"toss unknown event is ignored", sdk.VendorToss, `{"eventType":"PAYOUT_STATUS_CHANGED","data":{}}`, event{ignore: true}, ""},
+		{"toss NUL paymentKey", sdk.VendorToss, `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk\u0000"}}`, event{}, `data.paymentKey`},
+		{"toss paymentKey with a dot", sdk.VendorToss, `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"a.b"}}`, event{}, `data.paymentKey`},
+		{"toss long paymentKey", sdk.VendorToss, `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"` + strings.Repeat("k", 201) + `"}}`, event{}, `data.paymentKey`},
+		{"toss orderId with a space", sdk.VendorToss, `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk","orderId":"a b"}}`, event{}, `data.orderId`},
+		{"toss status with NUL", sdk.VendorToss, `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk","status":"DONE\u0000"}}`, event{}, `data.status`},
+		{"toss NUL event type", sdk.VendorToss, `{"eventType":"X\u0000","data":{}}`, event{}, `eventType`},
+		{"toss deposit without orderId", sdk.VendorToss, `{"secret":"s","status":"DONE"}`, event{}, `orderId`},
+		{"toss deposit bad secret", sdk.VendorToss, `{"secret":"my secret","status":"DONE","orderId":"o-1"}`, event{}, `secret: expected`},
+		{"unknown vendor", "paypal", `{}`, event{}, "unknown vendor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := webhookUID(tt.vendor, []byte(tt.body))
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("webhookUID(%s, %.60q) = %+v, %v; want an error with %q", tt.vendor, tt.body, got, err, tt.errHas)
+				}
+				if strings.Contains(err.Error(), "my secret") {
+					t.Errorf("error echoes the secret: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("webhookUID(%s, %.60q): %v", tt.vendor, tt.body, err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(event{})); diff != "" {
+				t.Errorf("webhookUID(%s, %.60q) mismatch (-want +got):\n%s", tt.vendor, tt.body, diff)
+			}
+		})
+	}
+}
+
+// FuzzWebhookUID fuzzes the parse of both PGs' webhook bodies. An accepted
+// body names ids of its PG's formats (they reach a PG's URL, the logs and
+// the database); a refused one gets a short, clean message (it reaches
+// the PG as a 400, the logs and a job's error record).
+func FuzzWebhookUID(f *testing.F) {
+	for _, s := range []string{
+		`{"imp_uid":"imp_123456789012","merchant_uid":"m-1","status":"paid"}`,
+		`{"imp_uid":"\u0000","merchant_uid":"m","status":"paid"}`,
+		`{"imp_uid":"imp_1\u0000"}`,
+		"{\"imp_uid\":\"imp_\xff\"}",
+		`{"imp_uid":"imp_1","merchant_uid":"\u0085"}`,
+		`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk","orderId":"o-1","status":"DONE"}}`,
+		`{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"\u0000"}}`,
+		`{"secret":"s","status":"DONE","orderId":"o-1"}`,
+		`{"eventType":"PAYOUT_STATUS_CHANGED","data":{}}`,
+		`{"eventType":"\u0000"}`,
+		strings.Repeat("\x00", 64),
+		`[]`, `null`, ``,
+	} {
+		f.Add(false, []byte(s))
+		f.Add(true, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, toss bool, body []byte) {
+		vendor := sdk.VendorIamport
+		if toss {
+			vendor = sdk.VendorToss
+		}
+		ev, err := webhookUID(vendor, body)
+		if err != nil {
+			if msg := err.Error(); len(msg) > 512 || strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) {
+				t.Fatalf("webhookUID(%s, %q) error %q: too long or not clean", vendor, body, msg)
+			}
+			return
+		}
+		for name, v := range map[string]string{"uid": ev.uid, "orderID": ev.orderID, "secret": ev.secret} {
+			if v != "" && !safetext.Token(v, maxPaymentKey, "-_=") {
+				t.Fatalf("webhookUID(%s, %q) accepted %s %q", vendor, body, name, v)
+			}
+		}
+		if !ev.ignore && ev.uid == "" && (ev.orderID == "" || ev.secret == "") {
+			t.Fatalf("webhookUID(%s, %q) = %+v: nothing to fetch", vendor, body, ev)
+		}
+	})
+}

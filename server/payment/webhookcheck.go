@@ -1,0 +1,92 @@
+package payment
+
+import (
+	"fmt"
+
+	"github.com/paymentctl/paymentctl/internal/safetext"
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+	"github.com/paymentctl/paymentctl/server/gateway/toss"
+)
+
+// The formats of the PG webhook fields paymentctl reads. A body that does
+// not fit is refused (400), so an id that could never name a payment never
+// reaches a PG call, a log or a job's error record. They are the PGs'
+// documented charsets with generous lengths.
+const (
+	// maxIamportUID bounds the characters after "imp_" (real imp_uids
+	// have 12 digits).
+	maxIamportUID = 64
+	// maxMerchantUID bounds Iamport's merchant_uid, the order id the
+	// merchant chose.
+	maxMerchantUID = 128
+	// maxStatus bounds a status word of either PG.
+	maxStatus = 32
+	// maxPaymentKey bounds Toss's paymentKey (Toss documents 200).
+	maxPaymentKey = 200
+	// maxOrderID bounds Toss's orderId (Toss documents 6 to 64
+	// characters of letters, digits, "-", "_" and "=").
+	maxOrderID = 64
+	// maxSecret bounds a Toss virtual account's deposit secret.
+	maxSecret = 128
+	// echoChars is how much of a bad value an error message quotes.
+	echoChars = 32
+)
+
+// badField describes a webhook field that does not fit its format.
+func badField(pg, field, want, got string) error {
+	return fmt.Errorf("%s webhook: %s: expected %s, got %s", pg, field, want, safetext.Quote(got, echoChars))
+}
+
+// checkIamportWebhook checks the fields of an Iamport webhook paymentctl
+// reads: imp_uid is "imp_" and letters or digits; merchant_uid and status,
+// when present, are short text and a status word.
+func checkIamportWebhook(w iamport.Webhook) error {
+	const pg = "iamport"
+	if len(w.ImpUID) <= len("imp_") || w.ImpUID[:len("imp_")] != "imp_" || !safetext.Token(w.ImpUID[len("imp_"):], maxIamportUID, "") {
+		return badField(pg, "imp_uid", fmt.Sprintf(`"imp_" and 1 to %d letters or digits`, maxIamportUID), w.ImpUID)
+	}
+	if !safetext.Valid(w.MerchantUID, maxMerchantUID) {
+		return badField(pg, "merchant_uid", fmt.Sprintf("at most %d characters without control characters", maxMerchantUID), w.MerchantUID)
+	}
+	if w.Status != "" && !safetext.Token(string(w.Status), maxStatus, "_") {
+		return badField(pg, "status", "a status word", string(w.Status))
+	}
+	return nil
+}
+
+// checkTossEvent checks the fields of a Toss webhook paymentctl reads:
+// the paymentKey, orderId and status of a PAYMENT_STATUS_CHANGED, the
+// orderId, secret and status of a DEPOSIT_CALLBACK.
+func checkTossEvent(ev toss.Event) error {
+	const pg = "toss"
+	if c := ev.StatusChanged; c != nil {
+		d := c.Data
+		if !safetext.Token(d.PaymentKey, maxPaymentKey, "-_") {
+			return badField(pg, "data.paymentKey", fmt.Sprintf("1 to %d letters, digits, - or _", maxPaymentKey), d.PaymentKey)
+		}
+		if d.OrderID != "" && !safetext.Token(d.OrderID, maxOrderID, "-_=") {
+			return badField(pg, "data.orderId", fmt.Sprintf("1 to %d letters, digits, -, _ or =", maxOrderID), d.OrderID)
+		}
+		return checkTossStatus(pg, "data.status", d.Status)
+	}
+	d := ev.Deposit
+	if d == nil {
+		return nil
+	}
+	if !safetext.Token(d.OrderID, maxOrderID, "-_=") {
+		return badField(pg, "orderId", fmt.Sprintf("1 to %d letters, digits, -, _ or =", maxOrderID), d.OrderID)
+	}
+	if !safetext.Token(d.Secret, maxSecret, "-_=") {
+		// Never echoed: it is a secret, even when malformed.
+		return fmt.Errorf("%s webhook: secret: expected 1 to %d letters, digits, -, _ or =", pg, maxSecret)
+	}
+	return checkTossStatus(pg, "status", d.Status)
+}
+
+// checkTossStatus requires an empty or well-formed status word.
+func checkTossStatus(pg, field string, s toss.Status) error {
+	if s != "" && !safetext.Token(string(s), maxStatus, "_") {
+		return badField(pg, field, "a status word", string(s))
+	}
+	return nil
+}

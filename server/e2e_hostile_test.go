@@ -184,14 +184,18 @@ func checkRefusal(t *testing.T, status int, body string, want int, has ...string
 
 func TestHostileAPIInput(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
-		h := start(t, dsn(t))
+		// Hundreds of bad bodies from one address: the throttle would answer
+		// 429 long before the end, which TestThrottle covers.
+		h := startWith(t, dsn(t), map[string]string{"PAYMENT_THROTTLE_FAILURES": "0"}, nil)
 		for _, r := range apiRoutes(h) {
 			for _, f := range r.fields {
 				t.Run(r.method+" "+strings.ReplaceAll(r.path, "/", "_")+" "+f.path, func(t *testing.T) {
 					for _, v := range hostileValues(f.bound) {
 						status, body := h.send(r.method, r.path, spoil(t, r.body, f.path, v.literal), nil)
 						if v.notUTF8 {
-							checkRefusal(t, status, body, http.StatusBadRequest, "UTF-8")
+							// Not UTF-8 is not JSON: the one answer every
+							// unusable body gets (no padding oracle).
+							checkRefusal(t, status, body, http.StatusBadRequest, "Failed to decrypt the request body.")
 						} else {
 							checkRefusal(t, status, body, http.StatusBadRequest, "$input."+f.path)
 						}

@@ -4,17 +4,19 @@
 // the layout and hosts the repository-wide tests (every package and
 // exported name documented).
 //
-// The packages, each importing only those below it:
+// The packages, each importing only those below it. The PG wire packages
+// (gateway/...) sit below server because the server, the fakes, the SDK
+// and the operations tools all speak them:
 //
-//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, fake, config, version)
+//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, reconcile, fake, config, version)
 //	config                  the typed Config: defaults < file < .env < environment < flags; validation; masking
 //	buildinfo               version, commit and date stamped by the linker
 //	server                  the gin HTTP API, its AES body middleware and handlers
 //	server/throttle         lockouts after wrong record passwords and undecryptable bodies
 //	server/store            gorm storage on PostgreSQL and SQLite
 //	server/seal             at-rest encryption (AES-256-GCM with key ids) and record-password hashing
-//	server/gateway/iamport  wire types and Go client of the Iamport (PortOne v1) API
-//	server/gateway/toss     wire types and Go client of the Toss Payments API
+//	gateway/iamport         wire types and Go client of the Iamport (PortOne v1) API
+//	gateway/toss            wire types and Go client of the Toss Payments API
 //	fakepg/...              fake Iamport and Toss servers as plain http.Handlers
 //	wirecrypt               the original's AES-CBC body format, shared by server, SDK and ops
 //	ops/...                 socket handoff, updater, monitor, schema bootstrap, reset

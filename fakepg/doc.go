@@ -5,7 +5,7 @@
 // # What they are for
 //
 //   - paymentctl's own tests mount a fake on httptest and point the gateway
-//     client (server/gateway/iamport, server/gateway/toss) at it.
+//     client (gateway/iamport, gateway/toss) at it.
 //   - `paymentctl fake` runs both on their historical ports (10851, 30771)
 //     with Start, for other projects' tests and manual checks.
 //   - `paymentctl serve` in local mode points its gateway base URLs at them.
@@ -16,7 +16,7 @@
 // # Shape
 //
 // Each fake (iamport.Server, toss.Server) is a plain http.Handler speaking the
-// real wire types of server/gateway/<pg>. Everything is kept in memory and lost
+// real wire types of gateway/<pg>. Everything is kept in memory and lost
 // on restart. Shared parts live in subpackages:
 //
 //   - memstore: the bounded, expiring record store;

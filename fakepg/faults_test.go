@@ -12,8 +12,8 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/iamport"
 	"github.com/paymentctl/paymentctl/fakepg/toss"
-	gwiamport "github.com/paymentctl/paymentctl/server/gateway/iamport"
-	gwtoss "github.com/paymentctl/paymentctl/server/gateway/toss"
+	gwiamport "github.com/paymentctl/paymentctl/gateway/iamport"
+	gwtoss "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // These tests drive the in-process fakes through the gateway clients the

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // ErrVendorMismatch is wrapped by the data decoders when the record belongs

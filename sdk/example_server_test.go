@@ -11,9 +11,9 @@ import (
 
 	"github.com/paymentctl/paymentctl/config"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 )
 
 // embedded starts paymentctl in process, as a client service's own tests

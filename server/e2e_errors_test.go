@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 

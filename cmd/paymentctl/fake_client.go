@@ -15,9 +15,9 @@ import (
 
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 )
 
 // This file holds what the subcommands of `paymentctl fake` share: the

@@ -12,8 +12,8 @@ import (
 
 	"github.com/paymentctl/paymentctl/sdk"
 
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // Payment methods of `paymentctl fake pay`.

@@ -17,8 +17,8 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // This file serves the fakes for `paymentctl fake` with fakepg.Start,

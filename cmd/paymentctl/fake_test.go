@@ -25,8 +25,8 @@ import (
 
 	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 )
 
 // fakeScriptCmds are the testscript commands the fake*.txtar scripts use:

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/server/servertest"
 )

@@ -1,6 +1,6 @@
 // Package iamport is a fake Iamport (PortOne v1) API server: a plain
 // http.Handler that tests mount on httptest and `paymentctl fake` mounts on
-// DefaultPort. It speaks the wire types of server/gateway/iamport, keeps its
+// DefaultPort. It speaks the wire types of gateway/iamport, keeps its
 // records in memory (package memstore), delivers webhooks through package
 // hook and injects faults from package fault.
 //

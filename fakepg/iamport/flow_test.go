@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 // These flows drive the fake through the Go client the payment server

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 // clock is a settable time source shared by a fake and its tests.

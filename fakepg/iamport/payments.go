@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 // receiptBase prefixes the receipt URLs the fake hands out.

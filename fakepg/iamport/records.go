@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 // Billing keys (IIamportSubscription).

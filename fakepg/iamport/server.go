@@ -15,7 +15,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 // DefaultPort is the port the original fake listened on; `paymentctl fake`

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 func TestGetToken(t *testing.T) {

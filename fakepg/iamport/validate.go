@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"regexp"
 
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 // maxRequest caps request bodies.

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
-	gw "github.com/paymentctl/paymentctl/server/gateway/iamport"
+	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
 func faultsDeclineAll() fault.Faults { return fault.Faults{DeclineRate: 1} }

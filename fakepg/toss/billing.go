@@ -3,7 +3,7 @@ package toss
 import (
 	"net/http"
 
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // billingCompany is the card company of every billing key.

@@ -4,7 +4,7 @@
 // (mount it on DefaultPort, 30771).
 //
 // It re-creates samchon's fake-toss-payments-server (fake-pg.md §3) with the
-// wire types of server/gateway/toss, so the Go client there, the npm SDK and
+// wire types of gateway/toss, so the Go client there, the npm SDK and
 // payment-backend all talk to it unchanged.
 //
 // # Routes

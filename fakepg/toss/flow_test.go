@@ -1,7 +1,7 @@
 package toss_test
 
 // Flows that mirror payment-backend's Toss tests (payments-backend.md §11),
-// driven through the Go client of server/gateway/toss: the test plays the
+// driven through the Go client of gateway/toss: the test plays the
 // customer (key-in, virtual account, deposit) and the payment server
 // (approve, re-fetch on webhook, cancel).
 
@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	fake "github.com/paymentctl/paymentctl/fakepg/toss"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // merchant stands in for the payment server's Toss webhook route: it ignores

@@ -15,7 +15,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	fake "github.com/paymentctl/paymentctl/fakepg/toss"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // fastBackoff is Toss's schedule shrunk so that retries take milliseconds.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // The real API's idempotency (docs.tosspayments.com, 멱등키; peers.md):

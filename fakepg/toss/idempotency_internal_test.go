@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 func TestIdempotencyInFlight(t *testing.T) {

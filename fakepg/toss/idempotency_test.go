@@ -10,7 +10,7 @@ import (
 	"time"
 
 	fake "github.com/paymentctl/paymentctl/fakepg/toss"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // cancelRaw posts a cancel body with an Idempotency-Key as secretKey and

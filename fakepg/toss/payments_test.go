@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	fake "github.com/paymentctl/paymentctl/fakepg/toss"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 func TestKeyInFields(t *testing.T) {

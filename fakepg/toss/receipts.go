@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // receiptRecord is a stored cash receipt and the payment it belongs to.

@@ -14,7 +14,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // Defaults used when Options leaves a field zero.

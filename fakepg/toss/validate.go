@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // problems collects validation failures of one body, answered together as

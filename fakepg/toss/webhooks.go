@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // emit sends the webhooks of a change, after the change is stored:

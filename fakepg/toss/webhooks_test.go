@@ -11,7 +11,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	fake "github.com/paymentctl/paymentctl/fakepg/toss"
-	tossapi "github.com/paymentctl/paymentctl/server/gateway/toss"
+	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 func TestWebhooksDelivered(t *testing.T) {

@@ -14,10 +14,10 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 )
 
 // SamplePassword is the password of every sample record Seed makes: read

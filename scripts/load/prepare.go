@@ -19,9 +19,9 @@ import (
 	"github.com/paymentctl/paymentctl/config"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 

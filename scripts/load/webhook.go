@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paymentctl/paymentctl/gateway/iamport"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 )
 
 // receiver is a service's webhook endpoint that notes when each history's

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
 // ErrOutcomeUnknown marks a money-moving PG call that may have taken

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 	"github.com/paymentctl/paymentctl/server/store"
 )
 

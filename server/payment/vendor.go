@@ -7,9 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 )
 
 // IamportAPI is what the service needs from Iamport; *iamport.Client

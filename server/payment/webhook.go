@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
-	"github.com/paymentctl/paymentctl/server/gateway/iamport"
-	"github.com/paymentctl/paymentctl/server/gateway/toss"
 	"github.com/paymentctl/paymentctl/server/store"
 	"github.com/paymentctl/paymentctl/server/webhook"
 )

@@ -137,7 +137,7 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 			if !isNotFound(err) {
 				return err
 			}
-			return tx.AddPendingWebhook(ctx, &store.PendingWebhook{
+			return tx.KeepPendingWebhook(ctx, &store.PendingWebhook{
 				VendorCode: string(vendor), VendorUID: uid, Data: ev.SealedBody, ReceivedAt: ev.ReceivedAt,
 			})
 		})

@@ -25,7 +25,7 @@
 // started: its re-fetch, made later, sees what every one of them
 // announced. Once the job has started (or finished, or waits to retry),
 // the next event of the key gets a job of its own at the start of the
-// next window (Options.CoalesceWindow, 1 s), which the window's later
+// next window (Options.CoalesceWindow, 2 s), which the window's later
 // events share; it runs when River's scheduler makes it available, within
 // a few seconds. So a burst of webhooks about one payment costs at most
 // one PG re-fetch a window, while the first webhook about a quiet payment

@@ -134,7 +134,7 @@ type Options struct {
 	PollInterval time.Duration
 	// CoalesceWindow is the length of the windows in which inbound events
 	// with the same Inbound.Key share one job (EnqueueInboundTx); default
-	// 1 s. Tests lengthen it so that no window ends mid-test.
+	// 2 s. Tests lengthen it so that no window ends mid-test.
 	CoalesceWindow time.Duration
 	// Logger receives delivery failures and give-ups, and River's warnings.
 	// Nil discards them.
@@ -350,8 +350,10 @@ func (q *Queue) closePool() {
 
 // defaultCoalesceWindow is the period of inbound jobs' uniqueness when
 // Options.CoalesceWindow is 0: at most one job per Inbound.Key is inserted
-// for each window of this length.
-const defaultCoalesceWindow = time.Second
+// for each window of this length. Webhooks about one payment seldom come
+// less than 2 s apart unless they are a burst (PG retries, a flood), and a
+// follow-up job waits for River's scheduler (every 5 s) anyway.
+const defaultCoalesceWindow = 2 * time.Second
 
 // maxFollowUps bounds the windows EnqueueInboundTx tries after the current
 // one; the next window's job cannot have started yet, so one is enough

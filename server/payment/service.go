@@ -74,6 +74,7 @@ type Service struct {
 	queue   Queue
 	log     *slog.Logger
 	now     func() time.Time
+	kept    keptLog
 }
 
 // New returns a Service. Queue may be set later with SetQueue, because the

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -84,6 +85,7 @@ type harness struct {
 	t       *testing.T
 	dsn     string
 	env     map[string]string // extra configuration for the next boot
+	logger  *slog.Logger      // the server's logger; nil discards
 	srv     *server.Running
 	api     *sdk.Client
 	iamport *iamport.Client
@@ -123,6 +125,7 @@ func (h *harness) boot() {
 		Config:          cfg,
 		FakeIamportAddr: "127.0.0.1:0",
 		FakeTossAddr:    "127.0.0.1:0",
+		Logger:          h.logger,
 		DeliveryRetry:   webhook.DeliveryRetry().Scaled(5 * time.Millisecond),
 		InboundRetry:    webhook.InboundRetry().Scaled(5 * time.Millisecond),
 		PollInterval:    50 * time.Millisecond,

@@ -1,0 +1,227 @@
+package server_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/paymentctl/paymentctl/server/gateway/iamport"
+)
+
+// logRecorder is a slog.Handler that keeps the level and message of every
+// record.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Clone())
+	return nil
+}
+
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler      { return r }
+
+// count returns how many records are at least level, and how many of them
+// have the message msg.
+func (r *logRecorder) count(level slog.Level, msg string) (atLevel, withMsg int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.records {
+		if rec.Level >= level {
+			atLevel++
+			if rec.Message == msg {
+				withMsg++
+			}
+		}
+	}
+	return atLevel, withMsg
+}
+
+// startLogged is start with the server's logs going to log.
+func startLogged(t *testing.T, dsn string, log *slog.Logger) *harness {
+	t.Helper()
+	h := &harness{t: t, dsn: dsn, logger: log}
+	h.boot()
+	t.Cleanup(func() { h.stop() })
+	return h
+}
+
+// pgCalls is how many calls the server has made to the PGs so far, as its
+// metrics count them.
+func (h *harness) pgCalls() int {
+	h.t.Helper()
+	rec := httptest.NewRecorder()
+	h.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	n := 0
+	for line := range strings.SplitSeq(rec.Body.String(), "\n") {
+		if !strings.HasPrefix(line, "paymentctl_pg_request_duration_seconds_count") {
+			continue
+		}
+		v, err := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
+		if err != nil {
+			h.t.Fatalf("metric line %q: %v", line, err)
+		}
+		n += v
+	}
+	return n
+}
+
+// postWebhooks sends n PG webhooks from 8 senders at once, body(i) to
+// /payments/webhooks/<pg>, and fails the test unless each is answered 2xx.
+func (h *harness) postWebhooks(n int, body func(i int) (pg, json string)) {
+	h.t.Helper()
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: eventWaitTimeout}
+	for range 8 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				pg, b := body(i)
+				resp, err := client.Post(h.srv.URL+"/payments/webhooks/"+pg, "application/json", strings.NewReader(b))
+				if err != nil {
+					h.t.Errorf("webhook %d: %v", i, err)
+					failed.Add(1)
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode/100 != 2 {
+					h.t.Errorf("webhook %d answered %d", i, resp.StatusCode)
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		h.t.FailNow()
+	}
+}
+
+// forgedWebhooks is how many webhooks for made-up payments
+// TestForgedWebhooksCostNothing sends: the report's flood was 10,000,
+// scaled down for test time; the bounds asserted do not depend on it.
+const forgedWebhooks = 2000
+
+// TestForgedWebhooksCostNothing: webhooks naming payments that were never
+// registered (random Iamport imp_uids, Toss paymentKeys and deposit
+// callbacks' orderIds) cost no PG call, keep one pending row per id
+// however often it is named, and log no error: at most a summary a minute.
+func TestForgedWebhooksCostNothing(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		logs := &logRecorder{}
+		h := startLogged(t, dsn(t), slog.New(logs))
+		before := h.pgCalls()
+		ids := make([]string, forgedWebhooks)
+		for i := range ids {
+			ids[i] = uuid.NewString()
+		}
+		forged := func(i int) (string, string) {
+			id := ids[i%len(ids)]
+			switch i % 3 {
+			case 0:
+				return "iamport", `{"imp_uid": "imp_` + id + `", "merchant_uid": "` + id + `", "status": "paid"}`
+			case 1:
+				return "toss", `{"eventType": "PAYMENT_STATUS_CHANGED", "data": {"paymentKey": "pk_` + id + `", "orderId": "` + id + `", "status": "DONE"}}`
+			default:
+				return "toss", `{"createdAt": "2026-12-01T09:00:00.000000", "secret": "s_` + id + `", "status": "DONE", "transactionKey": "tk", "orderId": "` + id + `"}`
+			}
+		}
+		start := time.Now()
+		h.postWebhooks(forgedWebhooks, forged)
+		h.postWebhooks(forgedWebhooks/4, forged) // the same ids again
+		h.drainJobs()
+		t.Logf("%d forged webhooks, then %d again, received and processed in %v", forgedWebhooks, forgedWebhooks/4, time.Since(start).Round(time.Millisecond))
+
+		if calls := h.pgCalls() - before; calls != 0 {
+			t.Errorf("forged webhooks made %d PG calls, want 0", calls)
+		}
+		if n := h.count("SELECT count(*) FROM payment_pending_webhooks WHERE applied_at IS NULL"); n != forgedWebhooks {
+			t.Errorf("%d pending webhooks kept, want %d (one per forged id)", n, forgedWebhooks)
+		}
+		if errs, _ := logs.count(slog.LevelError, ""); errs != 0 {
+			t.Errorf("%d ERROR lines for forged webhooks, want 0", errs)
+		}
+		// One summary at the first kept webhook, and one a minute after.
+		limit := 1 + int(time.Since(start)/time.Minute)
+		if _, summaries := logs.count(slog.LevelInfo, "kept webhooks for unregistered payments"); summaries < 1 || summaries > limit {
+			t.Errorf("%d summaries of kept webhooks logged, want 1 to %d", summaries, limit)
+		}
+	})
+}
+
+// burstWebhooks is how many webhooks for one registered payment
+// TestWebhookBurstForOnePayment sends; maxBurstPGCalls bounds the PG calls
+// they may cost (one re-fetch a coalescing window).
+const (
+	burstWebhooks   = 1000
+	maxBurstPGCalls = 10
+)
+
+// TestWebhookBurstForOnePayment: a burst of webhooks about one registered
+// payment coalesces into a few re-fetches, and a real change at the PG in
+// the middle of it is still applied and forwarded once.
+func TestWebhookBurstForOnePayment(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := start(t, dsn(t))
+		hist := paid(t, h, methods()[0], 10000)
+		h.drainJobs()
+		events := len(h.srv.Inbox.Events())
+		body := `{"imp_uid": "` + hist.Vendor.UID + `", "merchant_uid": "` + hist.Source.ID + `", "status": "paid"}`
+		same := func(int) (string, string) { return "iamport", body }
+
+		const jobs = "SELECT count(*) FROM river_job WHERE kind = 'webhook_inbound'"
+		before, jobsBefore := h.pgCalls(), h.count(jobs)
+		start := time.Now()
+		h.postWebhooks(burstWebhooks, same)
+		burst := time.Since(start)
+		h.drainJobs()
+		calls := h.pgCalls() - before
+		t.Logf("%d webhooks for one payment in %v cost %d jobs and %d PG calls", burstWebhooks, burst.Round(time.Millisecond), h.count(jobs)-jobsBefore, calls)
+		if calls > maxBurstPGCalls {
+			t.Errorf("a burst of %d webhooks for one payment made %d PG calls, want at most %d", burstWebhooks, calls, maxBurstPGCalls)
+		}
+		if n := len(h.srv.Inbox.Events()); n != events {
+			t.Errorf("%d events forwarded for webhooks that changed nothing", n-events)
+		}
+
+		// The payment is cancelled at the PG halfway through a burst: its
+		// webhook lands among the others and must not be coalesced away.
+		var once sync.Once
+		h.postWebhooks(burstWebhooks, func(i int) (string, string) {
+			if i == burstWebhooks/2 {
+				once.Do(func() {
+					_, err := h.iamport.Cancel(context.Background(), iamport.CancelRequest{
+						ImpUID: hist.Vendor.UID, MerchantUID: hist.Source.ID, Reason: "burst test",
+					})
+					if err != nil {
+						t.Errorf("cancel at the PG: %v", err)
+					}
+				})
+			}
+			return same(i)
+		})
+		evs := h.waitEvents(events + 1)
+		h.drainJobs()
+		if n := len(h.srv.Inbox.Events()); n != events+1 {
+			t.Errorf("%d events forwarded for one cancel, want 1", n-events)
+		}
+		if cur := evs[events].Current; cur.CancelledAt == nil || cur.Refund == nil || *cur.Refund != 10000 {
+			t.Errorf("forwarded event: %+v, want the full cancel", cur)
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 )
 
@@ -222,6 +223,44 @@ func TestWebhookBurstForOnePayment(t *testing.T) {
 		}
 		if cur := evs[events].Current; cur.CancelledAt == nil || cur.Refund == nil || *cur.Refund != 10000 {
 			t.Errorf("forwarded event: %+v, want the full cancel", cur)
+		}
+	})
+}
+
+// TestDepositCallbackBeforeRegistration: a Toss deposit callback for an
+// order no payment is registered for is kept by its order without asking
+// the PG, and the registration of that order's payment replays it: the
+// replayed callback's secret checks out, nothing is forwarded, and nothing
+// is logged as an error.
+func TestDepositCallbackBeforeRegistration(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		logs := &logRecorder{}
+		h := startLogged(t, dsn(t), slog.New(logs))
+		src := newSource()
+		p := h.tossVBank(src, 30000)
+		events := len(h.srv.Inbox.Events())
+		before := h.pgCalls()
+		callback := `{"createdAt": "2026-12-01T09:00:00.000000", "secret": "` + p.Secret + `", "status": "DONE", "transactionKey": "tk_1", "orderId": "` + src.ID + `"}`
+		h.postWebhooks(1, func(int) (string, string) { return "toss", callback })
+		const kept = "SELECT count(*) FROM payment_pending_webhooks WHERE vendor_code = $1 AND vendor_uid = $2 AND applied_at IS NULL"
+		h.drainJobs()
+		if n := h.count(kept, "toss.payments", "order:"+src.ID); n != 1 {
+			t.Fatalf("%d deposit callbacks kept by their order, want 1", n)
+		}
+		if calls := h.pgCalls() - before; calls != 0 {
+			t.Errorf("a deposit callback for an unregistered order made %d PG calls, want 0", calls)
+		}
+
+		hist := h.register(sdk.VendorToss, p.PaymentKey, src, 30000)
+		h.drainJobs()
+		if n := h.count(kept, "toss.payments", "order:"+src.ID); n != 0 {
+			t.Errorf("the kept deposit callback was not applied by the registration")
+		}
+		if errs, _ := logs.count(slog.LevelError, ""); errs != 0 {
+			t.Errorf("%d ERROR lines, want 0", errs)
+		}
+		if n := len(h.srv.Inbox.Events()); n != events {
+			t.Errorf("%d events forwarded for a payment registered as it is (%+v)", n-events, hist)
 		}
 	})
 }

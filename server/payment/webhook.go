@@ -252,7 +252,7 @@ func (s *Service) keepPending(ctx context.Context, vendor sdk.VendorCode, pendin
 		}
 		kept = true
 		return tx.KeepPendingWebhook(ctx, &store.PendingWebhook{
-			VendorCode: string(vendor), VendorUID: pendingUID, Data: ev.SealedBody, ReceivedAt: ev.ReceivedAt,
+			VendorCode: string(vendor), VendorUID: pendingUID, Data: ev.SealedBody, ReceivedAt: keptAt(ev, s.now()),
 		})
 	})
 	if err != nil {
@@ -262,6 +262,19 @@ func (s *Service) keepPending(ctx context.Context, vendor sdk.VendorCode, pendin
 		s.kept.note(s.log, s.now())
 	}
 	return kept, nil
+}
+
+// keptAt is the received time a kept webhook is stored with: the later of
+// its own and now. Webhooks about the same payment that arrived while this
+// job was queued were coalesced onto it (webhook.Queue.EnqueueInboundTx),
+// so they all arrived before now; replayPending compares this time with
+// the registration's PG fetch, and must not take the latest of them for
+// covered when only the first was.
+func keptAt(ev webhook.Inbound, now time.Time) time.Time {
+	if ev.ReceivedAt.After(now) {
+		return ev.ReceivedAt
+	}
+	return now
 }
 
 // keepDepositCallback keeps a Toss deposit callback whose order no

@@ -139,7 +139,7 @@ func (h *harness) postWebhooks(n int, body func(i int) (pg, json string)) {
 // forgedWebhooks is how many webhooks for made-up payments
 // TestForgedWebhooksCostNothing sends: the report's flood was 10,000,
 // scaled down for test time; the bounds asserted do not depend on it.
-const forgedWebhooks = 2000
+const forgedWebhooks = 1000
 
 // TestForgedWebhooksCostNothing: webhooks naming payments that were never
 // registered (random Iamport imp_uids, Toss paymentKeys and deposit

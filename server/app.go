@@ -213,8 +213,9 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	return a, nil
 }
 
-// Start starts the webhook workers and the periodic clean-up of expired
-// idempotency keys; it returns at once. Stop them with Close.
+// Start starts the webhook workers and the periodic clean-ups of expired
+// idempotency keys and pending webhooks; it returns at once. Stop them
+// with Close.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.queue.Start(ctx); err != nil {
 		return fmt.Errorf("start webhook queue: %w", err)
@@ -223,6 +224,7 @@ func (a *App) Start(ctx context.Context) error {
 	if a.throttle != nil {
 		go a.throttle.Prune(ctx)
 	}
+	go a.sweepPendingWebhooks(ctx)
 	if a.metricsAddr != "" {
 		go a.serveMetrics(ctx)
 	}

@@ -1,6 +1,7 @@
 // Package metrics exposes paymentctl's Prometheus metrics: HTTP requests by
 // route and status with latency histograms, webhook delivery attempts by
-// outcome, PG call latency by PG and outcome, and socket handoffs. Each
+// outcome, PG call latency by PG and outcome, socket handoffs, and the
+// PG webhooks kept for payments not registered yet. Each
 // Metrics has its own registry (no global state), served by Handler on a
 // listener separate from the API and bound to loopback by default
 // (PAYMENT_METRICS_ADDR), so it is not public unless asked.
@@ -24,6 +25,7 @@ type Metrics struct {
 	deliveries *prometheus.CounterVec
 	pgCalls    *prometheus.HistogramVec
 	handoffs   *prometheus.CounterVec
+	pending    prometheus.Gauge
 }
 
 // New returns Metrics with the Go runtime and process collectors
@@ -49,9 +51,13 @@ func New() *Metrics {
 			Namespace: "paymentctl", Name: "handoffs_total",
 			Help: "Listening-socket handoffs to a new binary started by this process, by outcome.",
 		}, []string{"outcome"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "paymentctl", Name: "pending_webhooks",
+			Help: "PG webhooks kept for payments not registered yet (unapplied payment_pending_webhooks rows), as last counted by the periodic clean-up.",
+		}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.deliveries, m.pgCalls, m.handoffs,
+		m.requests, m.deliveries, m.pgCalls, m.handoffs, m.pending,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -112,6 +118,10 @@ func (m *Metrics) Handoff(err error) {
 	}
 	m.handoffs.WithLabelValues(outcome).Inc()
 }
+
+// PendingWebhooks sets the number of PG webhooks kept for payments not
+// registered yet.
+func (m *Metrics) PendingWebhooks(n int64) { m.pending.Set(float64(n)) }
 
 // Transport wraps next (nil: http.DefaultTransport) so every call to the
 // PG named pg is timed.

@@ -124,6 +124,7 @@ func TestCounters(t *testing.T) {
 	}
 	m.Handoff(nil)
 	m.Handoff(errors.New("child exited"))
+	m.PendingWebhooks(7)
 	out := scrape(t, m)
 	for _, want := range []string{
 		`paymentctl_webhook_delivery_attempts_total{outcome="delivered"} 2`,
@@ -131,6 +132,7 @@ func TestCounters(t *testing.T) {
 		`paymentctl_webhook_delivery_attempts_total{outcome="failed"} 2`,
 		`paymentctl_handoffs_total{outcome="succeeded"} 1`,
 		`paymentctl_handoffs_total{outcome="failed"} 1`,
+		`paymentctl_pending_webhooks 7`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s", want)

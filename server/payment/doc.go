@@ -36,9 +36,17 @@
 //     each under its own keyring with the record id bound as additional
 //     data. Record passwords are keyed hashes.
 //   - PG webhooks are never trusted: the body only says which payment to
-//     re-fetch. Processing runs as a stored job; a webhook for a payment not
-//     registered yet is kept and applied at registration. An event is
-//     forwarded to the service only when the re-fetched state differs from
-//     the stored one, so duplicate or forged PG webhooks forward nothing;
-//     an API cancel forwards its own {previous, current} event at once.
+//     re-fetch. Processing runs as a stored job, keyed by that payment so
+//     that a burst of webhooks about it shares one re-fetch per window
+//     (server/webhook). An event is forwarded to the service only when the
+//     re-fetched state differs from the stored one, so duplicate or forged
+//     PG webhooks forward nothing; an API cancel forwards its own
+//     {previous, current} event at once.
+//   - A webhook for a payment not registered yet is kept (one per payment,
+//     the latest) without asking the PG whether the payment exists, so
+//     forged ids cost no PG call; a Toss deposit callback for an order
+//     with no registered payment is kept by its order. The registration's
+//     own PG fetch covers a webhook received before it; a later one is
+//     replayed as a job. Kept webhooks whose payment is never registered
+//     expire after store.DefaultPendingWebhookTTL (server sweeps them).
 package payment

@@ -76,6 +76,7 @@ type Service struct {
 	now     func() time.Time
 	// observer hears of the reconciler's checks and drifts; may be nil.
 	observer SweepObserver
+	kept     keptLog
 }
 
 // New returns a Service. Queue may be set later with SetQueue, because the

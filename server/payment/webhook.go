@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,23 +23,36 @@ import (
 // ReceiveWebhook stores a PG webhook as a job, in one transaction, and
 // returns once it is durable: only then may the PG be told it arrived.
 // The body is checked for shape (so garbage is refused with 400 and the
-// PG does not retry it forever) but never trusted otherwise.
+// PG does not retry it forever) but never trusted otherwise. A webhook
+// that changes nothing (see webhookUID) is not stored. The job is keyed by
+// the payment the body names, so that webhooks about one payment coalesce
+// (webhook.Queue.EnqueueInboundTx): a burst of them, genuine or forged,
+// costs one PG re-fetch, and a duplicate that is skipped is still answered
+// 2xx since the queued job covers it.
 func (s *Service) ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, body []byte) error {
 	if err := vendorOf(vendor); err != nil {
 		return err
 	}
-	if _, err := webhookUID(vendor, body); err != nil {
+	e, err := webhookUID(vendor, body)
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if e.ignore {
+		return nil // Process would do nothing with it
 	}
 	sealed, err := s.keys.Webhook.Seal(body, []byte(vendor))
 	if err != nil {
 		return err
 	}
-	ev := webhook.Inbound{Vendor: string(vendor), SealedBody: sealed, ReceivedAt: s.now().UTC()}
+	ev := webhook.Inbound{Vendor: string(vendor), SealedBody: sealed, ReceivedAt: s.now().UTC(), Key: jobKey(string(vendor), e.pendingUID())}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		return s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev)
 	})
 }
+
+// jobKey is the coalescing key of the inbound jobs about one payment
+// (webhook.Inbound.Key).
+func jobKey(vendor, pendingUID string) string { return vendor + ":" + pendingUID }
 
 // event is what a PG webhook names: the payment to re-fetch, or nothing to
 // do.
@@ -47,6 +62,20 @@ type event struct {
 	orderID string
 	secret  string
 	ignore  bool
+}
+
+// orderPrefix marks a pending webhook kept by its order (a Toss deposit
+// callback) rather than by the PG's payment id.
+const orderPrefix = "order:"
+
+// pendingUID is what the webhook is kept under while its payment is not
+// registered (payment_pending_webhooks.vendor_uid), and what its jobs are
+// keyed by: the PG's payment id, or the order for a deposit callback.
+func (e event) pendingUID() string {
+	if e.uid != "" {
+		return e.uid
+	}
+	return orderPrefix + e.orderID
 }
 
 // webhookUID reads which payment a PG webhook is about.
@@ -112,6 +141,11 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 	uid := e.uid
 	if uid == "" {
 		// A Toss deposit callback names its order; its secret must match.
+		// One for an order with no registered payment is kept by its order,
+		// like any webhook for an unregistered payment (below).
+		if kept, err := s.keepDepositCallback(ctx, vendor, e, ev); err != nil || kept {
+			return err
+		}
 		p, err := s.toss.GetPaymentByOrderID(ctx, e.orderID)
 		if err != nil {
 			return pgFetchError(err)
@@ -123,31 +157,17 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 	}
 	h, err := s.store.HistoryByVendor(ctx, string(vendor), uid)
 	if isNotFound(err) {
-		// Keep it for the registration, unless the PG does not know the
-		// payment either (a forged or mistaken id).
-		if _, err := s.fetch(ctx, vendor, uid); err != nil {
-			return err
-		}
-		registered := false
-		err := s.store.InTx(ctx, func(tx *store.Tx) error {
-			// Under the lock a registration takes too: either it commits
-			// first and the history is found here, or it replays this.
-			if err := tx.LockVendorPayment(ctx, string(vendor), uid); err != nil {
-				return err
-			}
+		// Kept for the registration without asking the PG whether the
+		// payment exists: the registration's own fetch covers it, and a
+		// forged id costs one row until it expires.
+		kept, err := s.keepPending(ctx, vendor, uid, ev, func(tx *store.Tx) (bool, error) {
 			_, err := tx.HistoryByVendor(ctx, string(vendor), uid)
-			if err == nil {
-				registered = true
-				return nil
+			if isNotFound(err) {
+				return false, nil
 			}
-			if !isNotFound(err) {
-				return err
-			}
-			return tx.AddPendingWebhook(ctx, &store.PendingWebhook{
-				VendorCode: string(vendor), VendorUID: uid, Data: ev.SealedBody, ReceivedAt: ev.ReceivedAt,
-			})
+			return err == nil, err
 		})
-		if err != nil || !registered {
+		if err != nil || kept {
 			return err
 		}
 		return s.Process(ctx, ev) // registered meanwhile: apply it now
@@ -243,6 +263,98 @@ func pgFetchError(err error) error {
 	return err
 }
 
+// keepPending keeps a webhook for a payment not registered yet, under
+// pendingUID (see event.pendingUID), for replayPending. It never asks the
+// PG: a forged or mistaken id costs one row (one per id, however many
+// webhooks name it) until store.ExpirePendingWebhooks deletes it. It runs
+// under the lock a registration takes too, and registered says, under
+// that lock, whether the payment was registered after all: then nothing is
+// kept and kept is false, for the caller to apply the webhook now.
+func (s *Service) keepPending(ctx context.Context, vendor sdk.VendorCode, pendingUID string, ev webhook.Inbound, registered func(tx *store.Tx) (bool, error)) (kept bool, err error) {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		// Either the registration commits first and registered sees it,
+		// or it replays what is kept here.
+		if err := tx.LockVendorPayment(ctx, string(vendor), pendingUID); err != nil {
+			return err
+		}
+		found, err := registered(tx)
+		if err != nil || found {
+			return err
+		}
+		kept = true
+		return tx.KeepPendingWebhook(ctx, &store.PendingWebhook{
+			VendorCode: string(vendor), VendorUID: pendingUID, Data: ev.SealedBody, ReceivedAt: keptAt(ev, s.now()),
+		})
+	})
+	if err != nil {
+		return false, err
+	}
+	if kept {
+		s.kept.note(s.log, s.now())
+	}
+	return kept, nil
+}
+
+// keptAt is the received time a kept webhook is stored with: the later of
+// its own and now. Webhooks about the same payment that arrived while this
+// job was queued were coalesced onto it (webhook.Queue.EnqueueInboundTx),
+// so they all arrived before now; replayPending compares this time with
+// the registration's PG fetch, and must not take the latest of them for
+// covered when only the first was.
+func keptAt(ev webhook.Inbound, now time.Time) time.Time {
+	if ev.ReceivedAt.After(now) {
+		return ev.ReceivedAt
+	}
+	return now
+}
+
+// keepDepositCallback keeps a Toss deposit callback whose order no
+// registered payment was made for (keepPending), and reports whether it
+// did. A virtual account is issued by the registration's confirm, so a
+// genuine callback before the registration is all but impossible; a forged
+// one must not cost a PG call.
+func (s *Service) keepDepositCallback(ctx context.Context, vendor sdk.VendorCode, e event, ev webhook.Inbound) (bool, error) {
+	if found, err := s.store.HasHistoryForOrder(ctx, string(vendor), e.orderID); err != nil || found {
+		return false, err
+	}
+	return s.keepPending(ctx, vendor, e.pendingUID(), ev, func(tx *store.Tx) (bool, error) {
+		return tx.HasHistoryForOrder(ctx, string(vendor), e.orderID)
+	})
+}
+
+// keptSummaryEvery is how often, at most, keptLog reports.
+const keptSummaryEvery = time.Minute
+
+// keptLog counts the webhooks kept for unregistered payments and reports
+// them at INFO at most once a minute: a flood of forged webhooks must not
+// write a line each. Its zero value is ready to use.
+type keptLog struct {
+	mu   sync.Mutex
+	n    int
+	last time.Time // when it last reported; zero before the first report
+}
+
+// note counts one kept webhook and reports the count when the last report
+// is a minute old.
+func (k *keptLog) note(log *slog.Logger, now time.Time) {
+	k.mu.Lock()
+	k.n++
+	n, since := k.n, k.last
+	due := since.IsZero() || now.Sub(since) >= keptSummaryEvery
+	if due {
+		k.n, k.last = 0, now
+	}
+	k.mu.Unlock()
+	if !due {
+		return
+	}
+	if since.IsZero() {
+		log.Info("kept webhooks for unregistered payments", "count", n)
+		return
+	}
+	log.Info("kept webhooks for unregistered payments", "count", n, "since", since)
+}
+
 // sameState reports whether a re-fetch changed nothing a service sees.
 func sameState(a, b *sdk.History) bool {
 	ja, err1 := json.Marshal(a)
@@ -290,30 +402,52 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 // instances that stamped the two times, with a wide margin.
 const pendingSkew = 2 * time.Second
 
-// replayPending deals with the webhooks that arrived before this payment
-// was registered, in the registration's transaction. One received before
-// the registration fetched the payment (fetchedAt) is covered by that
-// fetch: the PG changed the payment before it sent the webhook, so the
-// state just stored already holds the change, and the webhook is only
-// marked applied. Later ones are enqueued, to re-fetch and forward as any
-// webhook.
+// replayPending deals with the webhook that arrived before this payment
+// was registered, in the registration's transaction (one per payment is
+// kept, the latest: see keepPending). One received before the registration
+// fetched the payment (fetchedAt) is covered by that fetch: the PG changed
+// the payment before it sent the webhook, so the state just stored already
+// holds the change, and the webhook is only marked applied. A later one is
+// enqueued, to re-fetch and forward as any webhook. Kept webhooks were
+// never checked with the PG, so a forged one is harmless here: at worst
+// its job re-fetches a state that is already stored. For a Toss payment,
+// a deposit callback kept by its order is replayed too.
 func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid string, fetchedAt time.Time) error {
-	pending, err := tx.PendingWebhooks(ctx, vendor, uid)
-	if err != nil || len(pending) == 0 || s.queue == nil {
-		return err
+	if s.queue == nil {
+		return nil
 	}
-	for _, p := range pending {
-		if p.AppliedAt != nil {
-			continue
+	uids := []string{uid}
+	if vendor == string(sdk.VendorToss) {
+		h, err := tx.HistoryByVendor(ctx, vendor, uid)
+		if err != nil {
+			return err
 		}
-		if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
-			ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt}
-			if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
+		order := orderPrefix + h.Source.ID
+		// The lock keepDepositCallback takes: a callback is either seen
+		// here or sees this history.
+		if err := tx.LockVendorPayment(ctx, vendor, order); err != nil {
+			return err
+		}
+		uids = append(uids, order)
+	}
+	for _, u := range uids {
+		pending, err := tx.PendingWebhooks(ctx, vendor, u)
+		if err != nil {
+			return err
+		}
+		for _, p := range pending {
+			if p.AppliedAt != nil {
+				continue
+			}
+			if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
+				ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt, Key: jobKey(vendor, u)}
+				if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
+					return err
+				}
+			}
+			if err := tx.MarkPendingWebhookApplied(ctx, p.ID); err != nil {
 				return err
 			}
-		}
-		if err := tx.MarkPendingWebhookApplied(ctx, p.ID); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -10,9 +10,10 @@ import (
 
 // PendingWebhook is a PG webhook that arrived before its payment was
 // registered (payment_pending_webhooks). It is applied once a history with
-// the same vendor (code, uid) exists.
+// the same vendor (code, uid) exists, and deleted by ExpirePendingWebhooks
+// when none is registered in time.
 type PendingWebhook struct {
-	// ID is a UUID; AddPendingWebhook generates one when it is empty.
+	// ID is a UUID; KeepPendingWebhook generates one when it is empty.
 	ID         string
 	VendorCode string
 	VendorUID  string
@@ -47,32 +48,52 @@ func (r *pendingWebhookRow) domain() PendingWebhook {
 	}
 }
 
-// AddPendingWebhook keeps a webhook for later, filling in p.ID and
-// p.ReceivedAt when they are empty.
-func (q *queries) AddPendingWebhook(ctx context.Context, p *PendingWebhook) error {
+// DefaultPendingWebhookTTL is how long a pending webhook is kept when its
+// payment is never registered: a forged or mistaken id costs one row for
+// this long, a legitimate payment is registered within minutes.
+const DefaultPendingWebhookTTL = 7 * 24 * time.Hour
+
+// KeepPendingWebhook keeps a webhook for later. At most one unapplied row
+// is kept per vendor (code, uid): a second webhook for the same payment
+// replaces the kept one's body and received time when it was received
+// later, and is dropped when it was received earlier (a registration only
+// needs the latest time, to tell whether its PG fetch came after it). p is
+// filled in with the row kept: its ID (a new one, or the existing row's),
+// ReceivedAt and Data. p.ReceivedAt is the store's now when zero.
+func (q *queries) KeepPendingWebhook(ctx context.Context, p *PendingWebhook) error {
+	op := "keep pending webhook of " + p.VendorCode + " " + p.VendorUID
 	id, err := newID(p.ID)
 	if err != nil {
-		return fmt.Errorf("add pending webhook: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if !storable(p.VendorCode, p.VendorUID, p.Data) {
 		return unstorable("add pending webhook")
 	}
-	row := pendingWebhookRow{
-		ID:         id,
-		VendorCode: p.VendorCode,
-		VendorUID:  p.VendorUID,
-		Data:       p.Data,
-		ReceivedAt: q.stampOrNow(p.ReceivedAt),
+	var rows []pendingWebhookRow
+	err = q.conn(ctx).Raw(`INSERT INTO payment_pending_webhooks (id, vendor_code, vendor_uid, data, received_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (vendor_code, vendor_uid) WHERE applied_at IS NULL
+DO UPDATE SET data = excluded.data, received_at = excluded.received_at
+WHERE excluded.received_at >= payment_pending_webhooks.received_at
+RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`,
+		id, p.VendorCode, p.VendorUID, p.Data, q.stampOrNow(p.ReceivedAt)).Scan(&rows).Error
+	if err != nil {
+		return translate(err, op)
 	}
-	if err := q.conn(ctx).Create(&row).Error; err != nil {
-		return translate(err, "add pending webhook")
+	if len(rows) == 0 {
+		// A later webhook is kept already.
+		err = q.conn(ctx).Where("vendor_code = ? AND vendor_uid = ? AND applied_at IS NULL", p.VendorCode, p.VendorUID).
+			Take(&rows).Error
+		if err != nil {
+			return translate(err, op)
+		}
 	}
-	p.ID, p.ReceivedAt, p.AppliedAt = row.ID, row.ReceivedAt, nil
+	*p = rows[0].domain()
 	return nil
 }
 
 // PendingWebhooks returns the webhooks for the vendor (code, uid) not yet
-// applied, oldest first.
+// applied, oldest first: since KeepPendingWebhook, at most one.
 func (q *queries) PendingWebhooks(ctx context.Context, code, uid string) ([]PendingWebhook, error) {
 	if !storable(code, uid) {
 		return nil, nil // none can have been kept
@@ -135,4 +156,36 @@ func (tx *Tx) LockVendorPayment(ctx context.Context, code, uid string) error {
 		return translate(err, "lock payment "+code+" "+uid)
 	}
 	return nil
+}
+
+// ExpirePendingWebhooks deletes the pending webhooks received more than ttl
+// ago, applied or not, and returns how many it deleted.
+func (q *queries) ExpirePendingWebhooks(ctx context.Context, ttl time.Duration) (int64, error) {
+	res := q.conn(ctx).Where("received_at < ?", stamp(q.now().Add(-ttl))).Delete(&pendingWebhookRow{})
+	if res.Error != nil {
+		return 0, translate(res.Error, "expire pending webhooks")
+	}
+	return res.RowsAffected, nil
+}
+
+// CountPendingWebhooks returns how many webhooks wait for their payment to
+// be registered (kept and not applied).
+func (q *queries) CountPendingWebhooks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := q.conn(ctx).Model(&pendingWebhookRow{}).Where("applied_at IS NULL").Count(&n).Error; err != nil {
+		return 0, translate(err, "count pending webhooks")
+	}
+	return n, nil
+}
+
+// HasHistoryForOrder reports whether a payment registered with the vendor
+// code was made for the order orderID (its source id: a Toss orderId, an
+// Iamport merchant_uid). A Toss deposit callback names only its order.
+func (q *queries) HasHistoryForOrder(ctx context.Context, code, orderID string) (bool, error) {
+	var rows []historyRow
+	err := q.conn(ctx).Select("id").Where("vendor_code = ? AND source_id = ?", code, orderID).Limit(1).Find(&rows).Error
+	if err != nil {
+		return false, translate(err, "find "+code+" history of order "+orderID)
+	}
+	return len(rows) > 0, nil
 }

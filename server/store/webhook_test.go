@@ -86,19 +86,14 @@ func TestWebhookAttempts(t *testing.T) {
 func TestPendingWebhooks(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
-		add := func(uid, data string) *PendingWebhook {
+		keep := func(uid, data string, at time.Time) *PendingWebhook {
 			t.Helper()
-			clock.Advance(time.Second)
-			p := &PendingWebhook{VendorCode: "iamport", VendorUID: uid, Data: data}
-			if err := s.AddPendingWebhook(ctx, p); err != nil {
-				t.Fatalf("AddPendingWebhook: %v", err)
+			p := &PendingWebhook{VendorCode: "iamport", VendorUID: uid, Data: data, ReceivedAt: at}
+			if err := s.KeepPendingWebhook(ctx, p); err != nil {
+				t.Fatalf("KeepPendingWebhook(%s, %s): %v", uid, data, err)
 			}
 			return p
 		}
-		a1 := add("imp_a", "v1.k1.a1")
-		add("imp_b", "v1.k1.b1")
-		a2 := add("imp_a", "v1.k1.a2")
-
 		list := func(code, uid string) []PendingWebhook {
 			t.Helper()
 			got, err := s.PendingWebhooks(ctx, code, uid)
@@ -107,21 +102,85 @@ func TestPendingWebhooks(t *testing.T) {
 			}
 			return got
 		}
-		if diff := cmp.Diff([]PendingWebhook{*a1, *a2}, list("iamport", "imp_a")); diff != "" {
-			t.Errorf("pending for imp_a, oldest first (-want +got):\n%s", diff)
+		count := func() int64 {
+			t.Helper()
+			n, err := s.CountPendingWebhooks(ctx)
+			if err != nil {
+				t.Fatalf("CountPendingWebhooks: %v", err)
+			}
+			return n
+		}
+		t0 := clock.Now()
+		a1 := keep("imp_a", "v1.k1.a1", time.Time{})
+		keep("imp_b", "v1.k1.b1", t0.Add(time.Second))
+		a3 := keep("imp_a", "v1.k1.a3", t0.Add(3*time.Second))
+		if a3.ID != a1.ID || a3.Data != "v1.k1.a3" || !a3.ReceivedAt.Equal(stamp(t0.Add(3*time.Second))) {
+			t.Errorf("a later webhook kept as %+v, want a1's row (%s) with a3's body and time", a3, a1.ID)
+		}
+		// Older than the kept one (jobs run out of order): dropped.
+		if got := keep("imp_a", "v1.k1.a2", t0.Add(2*time.Second)); *got != *a3 {
+			t.Errorf("an earlier webhook kept as %+v, want the later one %+v", got, a3)
+		}
+		if diff := cmp.Diff([]PendingWebhook{*a3}, list("iamport", "imp_a")); diff != "" {
+			t.Errorf("pending for imp_a (-want +got):\n%s", diff)
 		}
 		if got := list("toss.payments", "imp_a"); len(got) != 0 {
 			t.Errorf("pending for another vendor code = %v, want none", got)
 		}
+		if n := count(); n != 2 {
+			t.Errorf("CountPendingWebhooks = %d, want 2", n)
+		}
 
-		if err := s.MarkPendingWebhookApplied(ctx, a1.ID); err != nil {
+		if err := s.MarkPendingWebhookApplied(ctx, a3.ID); err != nil {
 			t.Fatalf("MarkPendingWebhookApplied: %v", err)
 		}
-		if diff := cmp.Diff([]PendingWebhook{*a2}, list("iamport", "imp_a")); diff != "" {
-			t.Errorf("pending after applying a1 (-want +got):\n%s", diff)
+		if got := list("iamport", "imp_a"); len(got) != 0 {
+			t.Errorf("pending after applying a3 = %v, want none", got)
 		}
-		wantErr(t, "applying twice", s.MarkPendingWebhookApplied(ctx, a1.ID), ErrConflict)
+		wantErr(t, "applying twice", s.MarkPendingWebhookApplied(ctx, a3.ID), ErrConflict)
 		wantErr(t, "unknown id", s.MarkPendingWebhookApplied(ctx, uuid.NewString()), ErrNotFound)
+		// An applied row does not block a new one.
+		a4 := keep("imp_a", "v1.k1.a4", t0.Add(4*time.Second))
+		if a4.ID == a3.ID {
+			t.Errorf("a webhook after the applied one reused its row %s", a3.ID)
+		}
+		if n := count(); n != 2 {
+			t.Errorf("CountPendingWebhooks = %d, want 2 (a4, b1)", n)
+		}
+
+		// Seven days on, everything but a fresh one expires.
+		clock.Advance(DefaultPendingWebhookTTL + 5*time.Second)
+		fresh := keep("imp_c", "v1.k1.c1", time.Time{})
+		n, err := s.ExpirePendingWebhooks(ctx, DefaultPendingWebhookTTL)
+		if err != nil || n != 3 {
+			t.Errorf("ExpirePendingWebhooks = %d, %v; want 3 (a3 applied, a4, b1), nil", n, err)
+		}
+		if diff := cmp.Diff([]PendingWebhook{*fresh}, list("iamport", "imp_c")); diff != "" {
+			t.Errorf("pending for imp_c after the expiry (-want +got):\n%s", diff)
+		}
+		if n := count(); n != 1 {
+			t.Errorf("CountPendingWebhooks after the expiry = %d, want 1", n)
+		}
+	})
+}
+
+func TestHasHistoryForOrder(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, _ *testClock) {
+		h := createHistory(t, s, 19900)
+		for _, tc := range []struct {
+			code, order string
+			want        bool
+		}{
+			{h.Vendor.Code, h.Source.ID, true},
+			{h.Vendor.Code, uuid.NewString(), false},
+			{"iamport", h.Source.ID, false},
+		} {
+			got, err := s.HasHistoryForOrder(ctx, tc.code, tc.order)
+			if err != nil || got != tc.want {
+				t.Errorf("HasHistoryForOrder(%s, %s) = %v, %v; want %v, nil", tc.code, tc.order, got, err, tc.want)
+			}
+		}
 	})
 }
 

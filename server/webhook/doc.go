@@ -20,6 +20,21 @@
 //     Options.DialContext, which paymentctl sets to server/egress's dialer,
 //     so a delivery reaches only the addresses its policy allows.
 //
+// # Coalescing inbound events
+//
+// An Inbound with a Key (the payment it names, set by the payment service)
+// shares a job with the other events of that key while the job has not
+// started: its re-fetch, made later, sees what every one of them
+// announced. Once the job has started (or finished, or waits to retry),
+// the next event of the key gets a job of its own at the start of the
+// next window (Options.CoalesceWindow, 2 s), which the window's later
+// events share; it runs when River's scheduler makes it available, within
+// a few seconds. So a burst of webhooks about one payment costs at most
+// one PG re-fetch a window, while the first webhook about a quiet payment
+// runs at once. This rides on River's unique jobs (by Key and window, in
+// every state) inside the caller's transaction; a skipped duplicate is
+// not an error, since the event is durably covered by the queued job.
+//
 // # Contract with the payment service
 //
 // The payment service implements Processor and Payloads and opens its

@@ -77,6 +77,10 @@ type Inbound struct {
 	SealedBody string `json:"sealed_body"`
 	// ReceivedAt is when paymentctl received it.
 	ReceivedAt time.Time `json:"received_at"`
+	// Key names what the webhook is about, e.g. "iamport:imp_123", so that
+	// webhooks about one payment coalesce (EnqueueInboundTx). Empty means
+	// the event is never coalesced.
+	Key string `json:"key,omitempty" river:"unique"`
 }
 
 // Processor applies inbound PG events; the payment service implements it.
@@ -140,6 +144,10 @@ type Options struct {
 	// PollInterval is how often workers look for due jobs that no
 	// notification announced, such as retries (default 1 s).
 	PollInterval time.Duration
+	// CoalesceWindow is the length of the windows in which inbound events
+	// with the same Inbound.Key share one job (EnqueueInboundTx); default
+	// 2 s. Tests lengthen it so that no window ends mid-test.
+	CoalesceWindow time.Duration
 	// Logger receives delivery failures and give-ups, and River's warnings.
 	// Nil discards them.
 	Logger *slog.Logger
@@ -164,6 +172,7 @@ type Queue struct {
 	http      *http.Client
 	delivery  RetryPolicy
 	inbound   RetryPolicy
+	window    time.Duration
 	log       *slog.Logger
 	now       func() time.Time
 
@@ -246,6 +255,8 @@ func fromOptions(opts Options) (*Queue, error) {
 		return nil, errors.New("new webhook queue: processor and payloads are required")
 	case len(opts.Secret) == 0:
 		return nil, errors.New("new webhook queue: empty signing secret")
+	case opts.CoalesceWindow < 0:
+		return nil, errors.New("new webhook queue: negative coalesce window")
 	}
 	q := &Queue{
 		processor: opts.Processor,
@@ -255,6 +266,7 @@ func fromOptions(opts Options) (*Queue, error) {
 		http:      opts.HTTPClient,
 		delivery:  cmp.Or(opts.Retry, DeliveryRetry()),
 		inbound:   cmp.Or(opts.InboundRetry, InboundRetry()),
+		window:    cmp.Or(opts.CoalesceWindow, defaultCoalesceWindow),
 		log:       opts.Logger,
 		now:       opts.Now,
 	}
@@ -381,8 +393,56 @@ func (q *Queue) closePool() {
 	}
 }
 
+// defaultCoalesceWindow is the period of inbound jobs' uniqueness when
+// Options.CoalesceWindow is 0: at most one job per Inbound.Key is inserted
+// for each window of this length. Webhooks about one payment seldom come
+// less than 2 s apart unless they are a burst (PG retries, a flood), and a
+// follow-up job waits for River's scheduler (every 5 s) anyway.
+const defaultCoalesceWindow = 2 * time.Second
+
+// maxFollowUps bounds the windows EnqueueInboundTx tries after the current
+// one; the next window's job cannot have started yet, so one is enough
+// unless clocks jump.
+const maxFollowUps = 3
+
+// allJobStates makes an inbound job's uniqueness hold in every state:
+// whether a duplicate may already have re-fetched is decided from its
+// state (coalescedOnto), not by River.
+func allJobStates() []rivertype.JobState {
+	return []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
+		rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}
+}
+
+// coalescedOnto reports whether a webhook can rely on an existing job in
+// the given state instead of a job of its own: the job has not started
+// (available, scheduled, pending), so its re-fetch of the payment comes
+// after this webhook's change. A running job may have fetched already; a
+// finished one has; a retryable one has failed and may wait minutes for
+// its next attempt.
+func coalescedOnto(state rivertype.JobState) bool {
+	switch state {
+	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending:
+		return true
+	}
+	return false
+}
+
 // EnqueueInboundTx stores an inbound PG event in tx; it is processed once tx
 // commits, and never if tx rolls back.
+//
+// Events with the same Key coalesce: while a job for the key has not
+// started, another event adds nothing (it returns nil: the queued job will
+// re-fetch the payment, which covers this event too, since the PG changed
+// the payment before sending the event). Once the job for the key has
+// started, the event gets a job of its own, at the start of the next
+// window (Options.CoalesceWindow), on which the later events of the window
+// coalesce. So a burst of webhooks about one payment costs at most one PG
+// re-fetch per window, and the first webhook of a quiet payment runs at
+// once. River's unique jobs do the bookkeeping (one job per key and window,
+// whatever its state), inside tx, on both databases.
 func (q *Queue) EnqueueInboundTx(ctx context.Context, tx *sql.Tx, ev Inbound) error {
 	if tx == nil {
 		return errors.New("enqueue inbound webhook: no transaction")
@@ -393,14 +453,36 @@ func (q *Queue) EnqueueInboundTx(ctx context.Context, tx *sql.Tx, ev Inbound) er
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = q.now()
 	}
-	_, err := q.client.InsertTx(ctx, tx, inboundArgs(ev), &river.InsertOpts{
-		Queue:       inboundQueue,
-		MaxAttempts: q.inbound.MaxAttempts(),
-	})
-	if err != nil {
-		return fmt.Errorf("enqueue inbound %s webhook: %w", ev.Vendor, err)
+	opts := &river.InsertOpts{Queue: inboundQueue, MaxAttempts: q.inbound.MaxAttempts()}
+	if ev.Key != "" {
+		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByPeriod: q.window, ByState: allJobStates()}
 	}
-	if err := q.notifyTx(ctx, tx, inboundQueue); err != nil {
+	// River buckets a job into windows by its own clock, the wall clock.
+	next := time.Now().Truncate(q.window)
+	for range maxFollowUps + 1 {
+		res, err := q.client.InsertTx(ctx, tx, inboundArgs(ev), opts)
+		if err != nil {
+			return fmt.Errorf("enqueue inbound %s webhook: %w", ev.Vendor, err)
+		}
+		switch {
+		case res.UniqueSkippedAsDuplicate && coalescedOnto(res.Job.State):
+			return nil
+		case res.UniqueSkippedAsDuplicate:
+			next = next.Add(q.window)
+			opts.ScheduledAt = next
+			continue
+		case res.Job.State != rivertype.JobStateAvailable:
+			return nil // scheduled: River's scheduler makes it available
+		}
+		if err := q.notifyTx(ctx, tx, inboundQueue); err != nil {
+			return fmt.Errorf("enqueue inbound %s webhook: %w", ev.Vendor, err)
+		}
+		return nil
+	}
+	// Every window tried has a started job (the clock jumped): insert a
+	// job of its own, uncoalesced.
+	opts.UniqueOpts = river.UniqueOpts{}
+	if _, err := q.client.InsertTx(ctx, tx, inboundArgs(ev), opts); err != nil {
 		return fmt.Errorf("enqueue inbound %s webhook: %w", ev.Vendor, err)
 	}
 	return nil

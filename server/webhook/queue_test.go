@@ -765,6 +765,7 @@ func TestNewValidates(t *testing.T) {
 		{"no payloads", func(o *Options) { o.Payloads = nil }},
 		{"no secret", func(o *Options) { o.Secret = nil }},
 		{"bad retry", func(o *Options) { o.Retry = RetryPolicy{Base: time.Hour, Cap: time.Second, Budget: time.Hour} }},
+		{"negative coalesce window", func(o *Options) { o.CoalesceWindow = -time.Second }},
 	}
 	for _, tt := range tests {
 		o := good

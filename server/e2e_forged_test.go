@@ -158,7 +158,7 @@ func TestForgedWebhooksCostNothing(t *testing.T) {
 			id := ids[i%len(ids)]
 			switch i % 3 {
 			case 0:
-				return "iamport", `{"imp_uid": "imp_` + id + `", "merchant_uid": "` + id + `", "status": "paid"}`
+				return "iamport", `{"imp_uid": "imp_` + strings.ReplaceAll(id, "-", "") + `", "merchant_uid": "` + id + `", "status": "paid"}`
 			case 1:
 				return "toss", `{"eventType": "PAYMENT_STATUS_CHANGED", "data": {"paymentKey": "pk_` + id + `", "orderId": "` + id + `", "status": "DONE"}}`
 			default:

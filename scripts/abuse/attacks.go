@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -101,29 +102,42 @@ func fuzz(_ context.Context, s *server, rep *report, o options) error {
 	oddMethods := []string{"PROPFIND", "FOO", "DELETE", "TRACE", "OPTIONS", strings.Repeat("M", 40)}
 	for i := 0; i < o.requests; i++ {
 		var status int
+		var what string
 		switch r.IntN(10) {
 		case 0:
-			status = s.send(nil, oddMethods[r.IntN(len(oddMethods))], oddPaths[r.IntN(len(oddPaths))], []byte(`{}`), nil)
+			method, path := oddMethods[r.IntN(len(oddMethods))], oddPaths[r.IntN(len(oddPaths))]
+			what = method + " " + path
+			status = s.send(nil, method, path, []byte(`{}`), nil)
 		case 1:
 			rc := routes[r.IntN(len(routes))]
-			status = s.send(nil, rc.method, oddPaths[r.IntN(3)], mustJSON(rc.body), nil)
+			path := oddPaths[r.IntN(3)]
+			what = rc.method + " " + path
+			status = s.send(nil, rc.method, path, mustJSON(rc.body), nil)
 		case 2:
 			body := hookJunk(r)
 			ct := "application/json"
 			if r.IntN(3) == 0 {
 				ct = "application/x-www-form-urlencoded"
 			}
-			status = s.raw(nil, "POST", []string{"/payments/webhooks/iamport", "/payments/webhooks/toss"}[r.IntN(2)], strings.NewReader(body), ct, nil)
+			path := []string{"/payments/webhooks/iamport", "/payments/webhooks/toss"}[r.IntN(2)]
+			what = "POST " + path + " " + ct + " " + body
+			status = s.raw(nil, "POST", path, strings.NewReader(body), ct, nil)
 		default:
 			rc := routes[r.IntN(len(routes))]
 			var header http.Header
 			if r.IntN(4) == 0 {
 				header = http.Header{"Idempotency-Key": {fmt.Sprint(hostile(r))}}
 			}
-			status = s.send(nil, rc.method, rc.path, mustJSON(spoil(r, rc.body)), header)
+			body := mustJSON(spoil(r, rc.body))
+			what = rc.method + " " + rc.path + " " + string(body)
+			status = s.send(nil, rc.method, rc.path, body, header)
 		}
 		rep.statuses[status]++
 		rep.fuzzed++
+		if status >= 200 && status < 300 && rep.accepted < 20 {
+			rep.accepted++
+			fmt.Fprintf(os.Stderr, "abuse: fuzz: %d for %.200q\n", status, what)
+		}
 	}
 	return nil
 }
@@ -183,7 +197,9 @@ func forgedHooks(ctx context.Context, s *server, rep *report, o options) error {
 	close(jobs)
 	wg.Wait()
 	rep.forged = o.hooks
-	after := s.settle(3*time.Second, 2*time.Minute)
+	// Quiet for longer than River's scheduler period (5 s), which a
+	// coalesced follow-up job waits for.
+	after := s.settle(8*time.Second, 2*time.Minute)
 	rep.forgedPGCalls = after - before
 
 	// A burst of webhooks about one registered payment.
@@ -209,7 +225,7 @@ func forgedHooks(ctx context.Context, s *server, rep *report, o options) error {
 	close(jobs)
 	wg.Wait()
 	rep.burst = o.burst
-	rep.burstPGCalls = s.settle(3*time.Second, 2*time.Minute) - before
+	rep.burstPGCalls = s.settle(8*time.Second, 2*time.Minute) - before
 	return nil
 }
 

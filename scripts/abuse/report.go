@@ -11,6 +11,8 @@ import (
 type report struct {
 	fuzzed   int
 	statuses map[int]int
+	// accepted counts the fuzzed requests answered 2xx that were shown.
+	accepted int
 
 	forged         int
 	forgedStatuses map[int]int

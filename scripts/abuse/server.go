@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paymentctl/paymentctl/internal/pgschema"
+	paymentserver "github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/store"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
@@ -41,6 +44,8 @@ type server struct {
 	http        *http.Client
 	// lastHistory is the id of the payment registerCard registered last.
 	lastHistory string
+	// dropSchema removes the PostgreSQL schema of the run; nil on SQLite.
+	dropSchema func()
 }
 
 // freePort returns a loopback port nobody listens on now.
@@ -67,11 +72,31 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		}
 	}
 	dsn := o.dsn
-	if dsn == "" {
+	var dropSchema func()
+	switch {
+	case dsn == "":
 		dsn = "sqlite:" + filepath.Join(dir, "payments.db")
+	case strings.HasPrefix(dsn, "postgres"):
+		// A throw-away schema, migrated as `paymentctl schema` would.
+		name, sdsn, err := pgschema.Create(ctx, o.dsn, "abuse_")
+		if err != nil {
+			return nil, err
+		}
+		dropSchema = func() { _ = pgschema.Drop(context.Background(), o.dsn, "abuse_", name) }
+		st, err := store.Open(ctx, sdsn)
+		if err == nil {
+			err = paymentserver.Migrate(ctx, st)
+			st.Close()
+		}
+		if err != nil {
+			dropSchema()
+			return nil, err
+		}
+		dsn = sdsn
 	}
 	s := &server{
-		dir: dir, api: "http://127.0.0.1:" + ports[0], metrics: "http://127.0.0.1:" + ports[2] + "/metrics",
+		dropSchema: dropSchema,
+		dir:        dir, api: "http://127.0.0.1:" + ports[0], metrics: "http://127.0.0.1:" + ports[2] + "/metrics",
 		fakeIamport: "http://127.0.0.1:" + ports[3], log: filepath.Join(dir, "serve.log"),
 		http: &http.Client{Timeout: 30 * time.Second},
 	}
@@ -125,6 +150,9 @@ func (s *server) stop() {
 		}
 	}
 	os.RemoveAll(s.dir)
+	if s.dropSchema != nil {
+		s.dropSchema()
+	}
 }
 
 // rss returns the server's resident memory in bytes (Linux), 0 if unknown.

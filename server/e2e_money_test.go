@@ -321,3 +321,41 @@ func TestReconcilerDeliversMissedDeposit(t *testing.T) {
 		}
 	})
 }
+
+// TestPGUnavailable: a PG that does not answer in time is 504, one that
+// drops the connection or fails is 502 — never 500 — and a registration
+// that only read from the PG leaves its Idempotency-Key free for the retry.
+func TestPGUnavailable(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := startWith(t, dsn(t), nil, func(o *server.Options) { o.PGTimeout = pgTimeout })
+		ctx := context.Background()
+		lookup := fault.Route{Method: "GET", Path: "/payments/*"}
+		for _, tt := range []struct {
+			name   string
+			faults fault.Faults
+			status int
+		}{
+			{"timeout", fault.Faults{RouteLatency: []fault.RouteLatency{{Route: lookup, Latency: 3 * pgTimeout, Before: true}}}, 504},
+			{"dropped", fault.Faults{DropResponse: []fault.Route{lookup}}, 502},
+			{"failing", fault.Faults{ErrorRate: 1}, 502},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				src := newSource()
+				p := h.iamportCard(src, 4000)
+				in := sdk.HistoryCreate{Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: iamportStoreID, UID: p.ImpUID},
+					Source: src, Price: 4000, Password: testPassword, WebhookURL: h.webhookURL()}
+				key := uuid.NewString()
+				h.srv.Fakes.SetFaults(tt.faults)
+				_, err := h.api.CreateHistory(ctx, in, sdk.WithIdempotencyKey(key))
+				h.srv.Fakes.SetFaults(fault.Faults{})
+				var se *sdk.Error
+				if !errors.As(err, &se) || se.Status != tt.status {
+					t.Fatalf("registration with the PG %s = %v, want %d", tt.name, err, tt.status)
+				}
+				if _, err := h.api.CreateHistory(ctx, in, sdk.WithIdempotencyKey(key)); err != nil {
+					t.Errorf("retry with the same key once the PG is back: %v", err)
+				}
+			})
+		}
+	})
+}

@@ -39,6 +39,9 @@ type Failure struct {
 	AttemptedAt time.Time
 	// NextAttempt is when the next attempt is due; zero when given up.
 	NextAttempt time.Time
+	// LastError is the last attempt's error as River recorded it. It may
+	// name the delivery URL, query included: reduce it before showing it.
+	LastError string
 }
 
 // Failing lists the deliveries that are failing or given up, newest job
@@ -74,6 +77,9 @@ func (q *Queue) Failing(ctx context.Context, limit int) ([]Failure, error) {
 		}
 		if !f.GivenUp {
 			f.NextAttempt = job.ScheduledAt.UTC()
+		}
+		if n := len(job.Errors); n > 0 {
+			f.LastError = job.Errors[n-1].Error
 		}
 		out = append(out, f)
 	}

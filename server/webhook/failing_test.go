@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ func TestFailingAndRetry(t *testing.T) {
 		g, f := got[0], got[1]
 		if g.WebhookID != givenUp || !g.GivenUp || !g.NextAttempt.IsZero() || g.Attempts != 1 || g.AttemptedAt.IsZero() {
 			t.Errorf("given-up delivery listed as %+v", g)
+		}
+		if !strings.Contains(g.LastError, "webhook "+givenUp) || !strings.Contains(f.LastError, "answered 500") {
+			t.Errorf("last errors %q, %q; want the missing payload and the 500", g.LastError, f.LastError)
 		}
 		if f.WebhookID != failing || f.GivenUp || f.Attempts != 1 || time.Until(f.NextAttempt) < 20*time.Minute {
 			t.Errorf("failing delivery listed as %+v, want its next attempt in 30 to 60 minutes", f)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
@@ -45,12 +47,13 @@ type Options struct {
 	// HTTPClient sends the requests; nil means a new http.Client of its
 	// own (never http.DefaultClient).
 	HTTPClient *http.Client
-	// Timeout bounds each call, from sending the request to reading the
-	// whole response, whichever HTTPClient is used: it is applied as a
-	// context deadline, so a call that runs out of time fails with an
-	// error that matches context.DeadlineExceeded. Zero means
-	// DefaultTimeout, a negative value no bound beyond the caller's
-	// context.
+	// Timeout bounds each attempt of a call, from sending the request to
+	// reading the whole response, whichever HTTPClient is used: it is
+	// applied as a context deadline, so an attempt that runs out of time
+	// fails with an error that matches context.DeadlineExceeded (and is
+	// retried when MaxRetries allows). Zero means DefaultTimeout, a
+	// negative value no bound beyond the caller's context, which bounds
+	// the whole call, retries and their waits included.
 	Timeout time.Duration
 	// UserAgent is sent with every request; empty means DefaultUserAgent.
 	UserAgent string
@@ -63,6 +66,25 @@ type Options struct {
 	// that speaks it (the original does not). Error bodies stay plain JSON
 	// in both formats.
 	AuthenticatedBodies bool
+	// MaxRetries turns on automatic retries: a call that got no answer (a
+	// connection error, or Timeout passed) or an answer saying "try again"
+	// (409 idempotency_key_in_use, 429, 502, 503, 504, or
+	// outcome_unknown) is sent again up to MaxRetries more times, after
+	// an exponential backoff with jitter (RetryDelay doubling up to
+	// MaxRetryDelay) or the answer's Retry-After if longer. A POST or PUT
+	// sent without WithIdempotencyKey then gets a random key, the same on
+	// each of its attempts, so a retry never creates or cancels twice: an
+	// attempt that did get through is answered from the server's record
+	// (ResponseInfo.IdempotentReplayed). Zero, the default, sends each call
+	// once.
+	MaxRetries int
+	// RetryDelay is the nominal wait before the first retry; zero means
+	// DefaultRetryDelay.
+	RetryDelay time.Duration
+	// MaxRetryDelay bounds the nominal wait between two attempts; zero
+	// means DefaultMaxRetryDelay. A 429 or 503 whose Retry-After asks for
+	// longer is returned instead of retried (Error.RetryAfter holds it).
+	MaxRetryDelay time.Duration
 }
 
 // Client calls the paymentctl API. Request and response bodies of the
@@ -75,6 +97,7 @@ type Client struct {
 	http      *http.Client
 	timeout   time.Duration
 	userAgent string
+	retry     retryPolicy
 }
 
 // New returns a Client for opts. It fails when the base URL is not an
@@ -114,64 +137,26 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	return &Client{base: base, cipher: c, gcm: gcm, http: hc, timeout: timeout, userAgent: ua}, nil
-}
-
-// CallOption adjusts one call of a creating or cancelling method.
-type CallOption func(*callOptions)
-
-type callOptions struct {
-	idempotencyKey string
-}
-
-// WithIdempotencyKey sends key in the Idempotency-Key header, so that the
-// call can be retried after a timeout or a dropped connection without
-// creating or cancelling twice: the server replays the first answer to a
-// repeat with the same key (Stripe's semantics, where reusing a key with a
-// different body is refused). Use a fresh random key, such as a UUID, per
-// logical operation and reuse it only for its retries. An empty key sends
-// no header.
-func WithIdempotencyKey(key string) CallOption {
-	return func(o *callOptions) { o.idempotencyKey = key }
-}
-
-// Error is a non-2xx answer of the server. Message is the "message" of the
-// server's JSON error body ({"statusCode", "message", "error"}), or the
-// body's text when it is not such JSON; Body is the body as received (at
-// most 64 KiB).
-type Error struct {
-	Status  int
-	Message string
-	Body    []byte
-}
-
-// Error returns the status and the message, e.g.
-// "403 Forbidden: Wrong password.".
-func (e *Error) Error() string {
-	s := fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
+	return &Client{base: base, cipher: c, gcm: gcm, http: hc, timeout: timeout, userAgent: ua, retry: newRetryPolicy(opts)}, nil
 }
 
 // Health calls GET /monitors/health; it returns nil when the server
 // answers 2xx.
-func (c *Client) Health(ctx context.Context) error {
-	return c.do(ctx, call{method: http.MethodGet, path: "/monitors/health"})
+func (c *Client) Health(ctx context.Context, opts ...CallOption) error {
+	return c.do(ctx, call{method: http.MethodGet, path: "/monitors/health", opts: opts})
 }
 
 // Performance calls GET /monitors/performance: the process's resource use.
-func (c *Client) Performance(ctx context.Context) (*Performance, error) {
+func (c *Client) Performance(ctx context.Context, opts ...CallOption) (*Performance, error) {
 	var out Performance
-	err := c.do(ctx, call{method: http.MethodGet, path: "/monitors/performance", out: &out, encrypted: true})
+	err := c.do(ctx, call{method: http.MethodGet, path: "/monitors/performance", out: &out, encrypted: true, opts: opts})
 	return result(&out, err)
 }
 
 // System calls GET /monitors/system: what binary runs and since when.
-func (c *Client) System(ctx context.Context) (*System, error) {
+func (c *Client) System(ctx context.Context, opts ...CallOption) (*System, error) {
 	var out System
-	err := c.do(ctx, call{method: http.MethodGet, path: "/monitors/system", out: &out, encrypted: true})
+	err := c.do(ctx, call{method: http.MethodGet, path: "/monitors/system", out: &out, encrypted: true, opts: opts})
 	return result(&out, err)
 }
 
@@ -188,20 +173,20 @@ func (c *Client) CreateHistory(ctx context.Context, in HistoryCreate, opts ...Ca
 // History calls PATCH /payments/histories/{id}: the payment with that id,
 // which must be a UUID. A wrong password is refused with 403, an unknown id
 // with 404.
-func (c *Client) History(ctx context.Context, id, password string) (*History, error) {
+func (c *Client) History(ctx context.Context, id, password string, opts ...CallOption) (*History, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
 	var out History
-	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/histories/" + id, in: Password{Password: password}, out: &out, encrypted: true})
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/histories/" + id, in: Password{Password: password}, out: &out, encrypted: true, opts: opts})
 	return result(&out, err)
 }
 
 // HistoryBySource calls PATCH /payments/histories/get: the payment of the
 // service's record in.Source.
-func (c *Client) HistoryBySource(ctx context.Context, in Accessor) (*History, error) {
+func (c *Client) HistoryBySource(ctx context.Context, in Accessor, opts ...CallOption) (*History, error) {
 	var out History
-	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/histories/get", in: in, out: &out, encrypted: true})
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/histories/get", in: in, out: &out, encrypted: true, opts: opts})
 	return result(&out, err)
 }
 
@@ -224,20 +209,20 @@ func (c *Client) CreateReservation(ctx context.Context, in ReservationCreate, op
 
 // Reservation calls PATCH /payments/reservations/{id}: the saved card with
 // that id, which must be a UUID.
-func (c *Client) Reservation(ctx context.Context, id, password string) (*Reservation, error) {
+func (c *Client) Reservation(ctx context.Context, id, password string, opts ...CallOption) (*Reservation, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
 	var out Reservation
-	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/reservations/" + id, in: Password{Password: password}, out: &out, encrypted: true})
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/reservations/" + id, in: Password{Password: password}, out: &out, encrypted: true, opts: opts})
 	return result(&out, err)
 }
 
 // ReservationBySource calls PATCH /payments/reservations/get: the saved
 // card of the service's record in.Source.
-func (c *Client) ReservationBySource(ctx context.Context, in Accessor) (*Reservation, error) {
+func (c *Client) ReservationBySource(ctx context.Context, in Accessor, opts ...CallOption) (*Reservation, error) {
 	var out Reservation
-	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/reservations/get", in: in, out: &out, encrypted: true})
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/payments/reservations/get", in: in, out: &out, encrypted: true, opts: opts})
 	return result(&out, err)
 }
 
@@ -284,40 +269,79 @@ type call struct {
 	opts      []CallOption
 }
 
-// do sends one request and decodes its answer. Errors are prefixed with
-// the method and path; a non-2xx answer is a wrapped *Error.
+// do sends one call, retried as Options allow, and decodes its answer.
+// Errors are prefixed with the method and path (and the number of
+// attempts, when there were several); a non-2xx answer is a wrapped
+// *Error.
 func (c *Client) do(ctx context.Context, cl call) error {
-	if err := c.roundTrip(ctx, cl); err != nil {
-		return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
-	}
-	return nil
-}
-
-func (c *Client) roundTrip(ctx context.Context, cl call) error {
 	var o callOptions
 	for _, opt := range cl.opts {
 		opt(&o)
 	}
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
+	if o.idempotencyKey == "" && c.retry.max > 0 && (cl.method == http.MethodPost || cl.method == http.MethodPut) {
+		o.idempotencyKey = uuid.NewString()
 	}
+	info := ResponseInfo{IdempotencyKey: o.idempotencyKey}
+	err := c.send(ctx, cl, o.idempotencyKey, &info)
+	if o.info != nil {
+		*o.info = info
+	}
+	switch {
+	case err == nil:
+		return nil
+	case info.Attempts > 1:
+		return fmt.Errorf("%s %s (%d attempts): %w", cl.method, cl.path, info.Attempts, err)
+	}
+	return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+}
 
-	var body io.Reader
+// send makes the attempts of a call, recording them in info.
+func (c *Client) send(ctx context.Context, cl call, key string, info *ResponseInfo) error {
+	var body []byte
 	if cl.in != nil {
 		plain, err := json.Marshal(cl.in)
 		if err != nil {
 			return fmt.Errorf("encode request: %w", err)
 		}
+		body = plain
 		if cl.encrypted {
-			plain = c.encrypt(plain)
+			// Encrypted once: every attempt sends the same bytes.
+			body = c.encrypt(plain)
 		}
-		body = bytes.NewReader(plain)
+	}
+	for n := 1; ; n++ {
+		info.Attempts = n
+		err := c.attempt(ctx, cl, key, body, info)
+		if err == nil || n > c.retry.max {
+			return err
+		}
+		ok, atLeast := retryable(ctx, err)
+		if !ok {
+			return err
+		}
+		d, ok := c.retry.delay(n, atLeast)
+		if !ok || !wait(ctx, d) {
+			return err
+		}
+	}
+}
+
+// attempt sends the request once and decodes its answer. An attempt that
+// got no whole answer fails with a *transportError, a non-2xx answer with
+// an *Error.
+func (c *Client) attempt(ctx context.Context, cl call, key string, body []byte, info *ResponseInfo) error {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	u := *c.base
 	u.Path += cl.path
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), rd)
 	if err != nil {
 		return err
 	}
@@ -333,27 +357,28 @@ func (c *Client) roundTrip(ctx context.Context, cl call) error {
 		// A request without a body chooses its answer's format this way.
 		req.Header.Set("Accept", wirecrypt.GCMContentType)
 	}
-	if o.idempotencyKey != "" {
-		req.Header.Set(IdempotencyKeyHeader, o.idempotencyKey)
+	if key != "" {
+		req.Header.Set(IdempotencyKeyHeader, key)
 	}
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return &transportError{err}
 	}
 	defer resp.Body.Close()
+	info.record(resp)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		if err != nil {
-			return fmt.Errorf("%d %s: read error body: %w", resp.StatusCode, http.StatusText(resp.StatusCode), err)
+			return &transportError{fmt.Errorf("%d %s: read error body: %w", resp.StatusCode, http.StatusText(resp.StatusCode), err)}
 		}
-		return &Error{Status: resp.StatusCode, Message: errorMessage(raw), Body: raw}
+		return newError(resp.StatusCode, resp.Header, raw)
 	}
 
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
-		return fmt.Errorf("read response: %w", err)
+		return &transportError{fmt.Errorf("read response: %w", err)}
 	}
 	if len(raw) > maxResponseBody {
 		return fmt.Errorf("response body is larger than %d bytes", maxResponseBody)
@@ -403,40 +428,3 @@ func (c *Client) decrypt(contentType string, raw []byte) ([]byte, error) {
 	}
 	return c.gcm.Decrypt(raw, wirecrypt.Response)
 }
-
-// errorMessage extracts the message of an error body. The server sends
-// {"statusCode", "message", "error"}; validation errors of the original
-// carry a list of messages, which are joined. A body that is not such JSON
-// is returned as text, shortened.
-func errorMessage(raw []byte) string {
-	var body struct {
-		Message json.RawMessage `json:"message"`
-	}
-	if json.Unmarshal(raw, &body) == nil && len(body.Message) > 0 {
-		var s string
-		if json.Unmarshal(body.Message, &s) == nil {
-			return s
-		}
-		var list []string
-		if json.Unmarshal(body.Message, &list) == nil {
-			return strings.Join(list, "; ")
-		}
-		return shorten(string(body.Message))
-	}
-	return shorten(strings.TrimSpace(string(raw)))
-}
-
-// shorten cuts s to a length fit for an error string, on a rune boundary.
-func shorten(s string) string {
-	const limit = 200
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -17,18 +17,40 @@
 // and a 2xx answer is decrypted the same way. Options.AuthenticatedBodies
 // switches a client to the authenticated AES-256-GCM format instead
 // (wirecrypt.GCM), which a paymentctl server speaks but the original does
-// not. Error answers stay plain JSON, {"statusCode", "message", "error"},
-// and are returned as a wrapped *Error (429 when the client's address
-// failed too often; its message says when to retry):
+// not. Error answers stay plain JSON, {"statusCode", "message", "error",
+// "code"}, and are returned as a wrapped *Error whose Code is a stable,
+// machine-readable ErrorCode (amount_mismatch, refund_exceeds_balance,
+// wrong_password, …); errors.Is matches it against the sentinels
+// (ErrAmountMismatch, ErrWrongPassword, …):
 //
 //	h, err := c.HistoryBySource(ctx, sdk.Accessor{Source: src, Password: pw})
-//	var apiErr *sdk.Error
-//	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+//	switch {
+//	case errors.Is(err, sdk.ErrNotFound):
 //		// no payment for src
+//	case errors.Is(err, sdk.ErrWrongPassword):
+//		// …
 //	}
 //
 // CreateHistory, CancelHistory and CreateReservation take
-// WithIdempotencyKey, which makes a retry after a timeout safe.
+// WithIdempotencyKey, which makes a retry after a timeout safe: the server
+// answers a repeat from its record instead of acting twice.
+//
+// # Retries and response details
+//
+// Options.MaxRetries turns on automatic retries, with exponential backoff
+// and jitter, of the answers that mean "try again": no answer at all (a
+// connection error, or Options.Timeout passed for that attempt), 409
+// idempotency_key_in_use, 429 (after its Retry-After), 502, 503, 504 and
+// outcome_unknown. A POST or PUT sent without a key then gets a random
+// Idempotency-Key kept across its attempts, so the server acts at most
+// once: when a payment-moving call's outcome is unknown (502/504 "retry
+// with the same Idempotency-Key"), the retry is exactly what the server
+// asks for. Retries are off by default.
+//
+// WithResponseInfo reports what the HTTP exchange said beyond the body:
+// whether the answer was replayed from the idempotency record
+// (Idempotent-Replayed), the key sent, the X-Request-Id the server's logs
+// carry, and how many attempts were made.
 //
 // History.Data and Reservation.Data hold the PG's own object; decode them
 // with IamportPayment, TossPayment, IamportBillingKey or TossBilling.
@@ -56,15 +78,16 @@
 //     to 64 random key bytes; ParseWebhookSecret and FormatWebhookSecret
 //     convert between that text and the key.
 //
-// A receiver therefore does:
+// A receiver verifies and decodes a delivery with one call, ReceiveWebhook:
 //
-//	body, _ := io.ReadAll(r.Body)
-//	if err := sdk.VerifyWebhook(key, r.Header, body, 0, time.Time{}); err != nil {
-//		http.Error(w, "bad signature", http.StatusUnauthorized)
+//	event, err := sdk.ReceiveWebhook(r, key, client)
+//	if err != nil {
+//		http.Error(w, "bad webhook", http.StatusUnauthorized)
 //		return
 //	}
-//	event, err := c.DecodeWebhook(body)
 //
 // and answers 2xx once the event is handled; anything else is retried.
+// VerifyWebhook and DecodeWebhook are its two halves, for receivers that
+// read the body themselves or need another tolerance or clock.
 // SignWebhook is the sender's half, used by the server.
 package sdk

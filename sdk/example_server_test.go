@@ -103,3 +103,103 @@ func ExampleClient_CreateHistory() {
 	// 5000 1 one bag was missing
 	// 403 Wrong password.
 }
+
+// Refusals carry a machine-readable code: match them with errors.Is and
+// the sentinels, or read Error.Code.
+func ExampleError() {
+	srv, stop, err := embedded()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx := context.Background()
+
+	// The customer paid 20000 at the PG; the service expects 25000.
+	orderID := uuid.NewString()
+	pg := iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: fakeiamport.DefaultKey, Secret: fakeiamport.DefaultSecret})
+	paid, err := pg.PayOnetime(ctx, iamport.OnetimeRequest{
+		CardFields:  iamport.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},
+		OrderFields: iamport.OrderFields{MerchantUID: orderID, Amount: 20000, Name: "coffee beans"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	client, err := sdk.New(sdk.Options{BaseURL: srv.URL, Key: "MCKOxv9B23r7EatArCFcBP03nfaS03T8", IV: "9haeYD1tIf4v8xs7"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = client.CreateHistory(ctx, sdk.HistoryCreate{
+		Vendor:     sdk.Vendor{Code: sdk.VendorIamport, StoreID: "my-store", UID: paid.ImpUID},
+		Source:     sdk.Source{Schema: "shop", Table: "orders", ID: orderID},
+		Price:      25000,
+		Password:   "only-my-service-knows",
+		WebhookURL: srv.URL + "/payments/internal/webhook",
+	})
+	switch {
+	case errors.Is(err, sdk.ErrAmountMismatch):
+		fmt.Println("amount mismatch; a refusal too:", errors.Is(err, sdk.ErrRefused))
+	case err != nil:
+		fmt.Println("other error:", err)
+	}
+	var apiErr *sdk.Error
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.Status, apiErr.Code)
+	}
+
+	_, err = client.History(ctx, uuid.NewString(), "guess")
+	fmt.Println(errors.Is(err, sdk.ErrNotFound))
+	// Output:
+	// amount mismatch; a refusal too: true
+	// 422 amount_mismatch
+	// true
+}
+
+// A call repeated with its Idempotency-Key (after a lost answer, say) is
+// answered from the server's record, and ResponseInfo says so.
+func ExampleWithResponseInfo() {
+	srv, stop, err := embedded()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx := context.Background()
+
+	orderID := uuid.NewString()
+	pg := iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: fakeiamport.DefaultKey, Secret: fakeiamport.DefaultSecret})
+	paid, err := pg.PayOnetime(ctx, iamport.OnetimeRequest{
+		CardFields:  iamport.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},
+		OrderFields: iamport.OrderFields{MerchantUID: orderID, Amount: 20000, Name: "coffee beans"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	client, err := sdk.New(sdk.Options{BaseURL: srv.URL, Key: "MCKOxv9B23r7EatArCFcBP03nfaS03T8", IV: "9haeYD1tIf4v8xs7"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	in := sdk.HistoryCreate{
+		Vendor:     sdk.Vendor{Code: sdk.VendorIamport, StoreID: "my-store", UID: paid.ImpUID},
+		Source:     sdk.Source{Schema: "shop", Table: "orders", ID: orderID},
+		Price:      20000,
+		Password:   "only-my-service-knows",
+		WebhookURL: srv.URL + "/payments/internal/webhook",
+	}
+	for range 2 {
+		var info sdk.ResponseInfo
+		h, err := client.CreateHistory(ctx, in, sdk.WithIdempotencyKey(orderID), sdk.WithResponseInfo(&info))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(info.StatusCode, h.Price, "replayed:", info.IdempotentReplayed)
+	}
+	// Output:
+	// 201 20000 replayed: false
+	// 201 20000 replayed: true
+}

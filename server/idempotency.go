@@ -143,9 +143,9 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 func replay(c *gin.Context, rec *store.IdempotencyRecord, hash string, sealer responseSealer) {
 	switch {
 	case rec.RequestHash != hash:
-		fail(c, errorf(http.StatusUnprocessableEntity, "This %s was used with a different request; use a new key.", IdempotencyHeader))
+		fail(c, errIdempotencyKeyReused)
 	case rec.Status != store.IdempotencyCompleted:
-		fail(c, errorf(http.StatusConflict, "A request with this %s is still running; retry later.", IdempotencyHeader))
+		fail(c, errIdempotencyKeyInUse)
 	default:
 		body, err := sealer.Open(rec.ResponseBody, []byte(rec.ID))
 		if err != nil {

@@ -127,6 +127,7 @@ Configuration: defaults < --config file (YAML) < .env in the working directory
 		newMonitorCmd(f, nil),
 		newResetCmd(f, nil),
 		newReconcileCmd(f, nil),
+		newWebhooksCmd(f, nil, nil),
 		newFakeCmd(f, nil),
 		newConfigCmd(f),
 		newVersionCmd(f),

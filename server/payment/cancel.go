@@ -145,7 +145,7 @@ func (s *Service) beginCancel(ctx context.Context, id string, in sdk.CancelCreat
 				}
 			}
 			if remaining := h.Price - h.Refund; in.Price > remaining {
-				return refusedf("cannot refund %d: only %d of %d remains", in.Price, remaining, h.Price)
+				return refusedf(ErrRefundExceedsBalance, "cannot refund %d: only %d of %d remains", in.Price, remaining, h.Price)
 			}
 			data, err := json.Marshal(struct {
 				Reason string `json:"reason"`

@@ -98,7 +98,7 @@ func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.His
 		}
 		switch o.State {
 		case store.OpCompensate, store.OpCompensated:
-			return refusedf("the payment %s was cancelled at the PG because an earlier registration of it failed", h.Vendor.UID)
+			return refusedf(ErrNotPaid, "the payment %s was cancelled at the PG because an earlier registration of it failed", h.Vendor.UID)
 		case store.OpPending, store.OpUnknown:
 			if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID}); err != nil {
 				return err
@@ -127,7 +127,7 @@ func (s *Service) precheck(ctx context.Context, in sdk.HistoryCreate) error {
 	}
 	for _, o := range ops {
 		if o.Kind == store.OpConfirm && (o.State == store.OpCompensate || o.State == store.OpCompensated) {
-			return refusedf("the payment %s was cancelled at the PG because an earlier registration of it failed", in.Vendor.UID)
+			return refusedf(ErrNotPaid, "the payment %s was cancelled at the PG because an earlier registration of it failed", in.Vendor.UID)
 		}
 	}
 	return nil
@@ -143,17 +143,17 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 			return pgState{}, nil, pgFailure(string(in.Vendor.Code), false, err)
 		}
 		if p.Status == iamport.StatusFailed {
-			return pgState{}, nil, refusedf("the payment %s failed at the PG", in.Vendor.UID)
+			return pgState{}, nil, refusedf(ErrNotPaid, "the payment %s failed at the PG", in.Vendor.UID)
 		}
 		// source.id is the order's merchant_uid (as Toss's orderId is
 		// checked by its confirm). Before the amount check: a payment of
 		// another order is refused, never cancelled as a wrong amount.
 		if p.MerchantUID != in.Source.ID {
-			return pgState{}, nil, refusedf("the payment %s was made for order %q, not for source.id %q", in.Vendor.UID, p.MerchantUID, in.Source.ID)
+			return pgState{}, nil, refusedf(ErrOrderMismatch, "the payment %s was made for order %q, not for source.id %q", in.Vendor.UID, p.MerchantUID, in.Source.ID)
 		}
 		if int64(p.Amount) != in.Price {
 			s.cancelWrongAmount(ctx, in, int64(p.Amount))
-			return pgState{}, nil, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", int64(p.Amount), in.Price)
+			return pgState{}, nil, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", int64(p.Amount), in.Price)
 		}
 		st, err := iamportState(p)
 		return st, nil, err
@@ -168,10 +168,10 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 			// Not captured yet: refuse a mismatch without confirming it
 			// (Toss expires it), confirm otherwise.
 			if p.OrderID != in.Source.ID {
-				return pgState{}, nil, refusedf("the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
+				return pgState{}, nil, refusedf(ErrOrderMismatch, "the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
 			}
 			if p.TotalAmount != in.Price {
-				return pgState{}, nil, refusedf("wrong amount: the payment is of %d, not %d; it was not confirmed", p.TotalAmount, in.Price)
+				return pgState{}, nil, refusedf(ErrAmountMismatch, "wrong amount: the payment is of %d, not %d; it was not confirmed", p.TotalAmount, in.Price)
 			}
 			if err := s.precheck(ctx, in); err != nil {
 				return pgState{}, nil, err
@@ -180,14 +180,14 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 				return pgState{}, nil, err
 			}
 		case toss.StatusAborted, toss.StatusExpired:
-			return pgState{}, nil, refusedf("the payment %s is %s at the PG", in.Vendor.UID, p.Status)
+			return pgState{}, nil, refusedf(ErrNotPaid, "the payment %s is %s at the PG", in.Vendor.UID, p.Status)
 		default:
 			if p.OrderID != in.Source.ID {
-				return pgState{}, nil, refusedf("the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
+				return pgState{}, nil, refusedf(ErrOrderMismatch, "the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
 			}
 			if p.TotalAmount != in.Price {
 				s.cancelWrongAmount(ctx, in, p.TotalAmount)
-				return pgState{}, nil, refusedf("wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", p.TotalAmount, in.Price)
+				return pgState{}, nil, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", p.TotalAmount, in.Price)
 			}
 		}
 		st, err := tossState(p)

@@ -22,16 +22,44 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrWrongPassword means the record password does not match (403).
 	ErrWrongPassword = errors.New("wrong password")
-	// ErrRefused means the payment cannot be accepted or changed as asked:
-	// an amount mismatch, a refund above the remaining amount, a failed
-	// payment (422).
+	// ErrRefused means the payment cannot be accepted or changed as asked
+	// (422); the error wraps the reason too: ErrAmountMismatch,
+	// ErrOrderMismatch, ErrNotPaid or ErrRefundExceedsBalance.
 	ErrRefused = errors.New("refused")
 )
 
-// refusedf returns an error wrapping ErrRefused with a client-facing
-// message.
-func refusedf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
+// The reasons of a refusal. Every error wrapping one of them wraps
+// ErrRefused too, and its message is ErrRefused's: "refused: " and the
+// client-facing text.
+var (
+	// ErrAmountMismatch means the PG's payment is of another amount than
+	// the registration says.
+	ErrAmountMismatch = errors.New("amount mismatch")
+	// ErrOrderMismatch means the PG's payment was made for another order
+	// than the registration's source.
+	ErrOrderMismatch = errors.New("order mismatch")
+	// ErrNotPaid means the PG's payment failed, was aborted or expired, or
+	// was cancelled because an earlier registration of it failed.
+	ErrNotPaid = errors.New("payment not paid")
+	// ErrRefundExceedsBalance means a cancel asks for more than what
+	// remains of the payment.
+	ErrRefundExceedsBalance = errors.New("refund exceeds balance")
+)
+
+// refusal is a refused request: its message is ErrRefused's and the
+// client-facing text, and it wraps ErrRefused and its reason.
+type refusal struct {
+	reason error
+	msg    string
+}
+
+func (e *refusal) Error() string   { return ErrRefused.Error() + ": " + e.msg }
+func (e *refusal) Unwrap() []error { return []error{ErrRefused, e.reason} }
+
+// refusedf returns an error wrapping ErrRefused and reason with a
+// client-facing message.
+func refusedf(reason error, format string, args ...any) error {
+	return &refusal{reason: reason, msg: fmt.Sprintf(format, args...)}
 }
 
 // Queue is the stored-job queue the service enqueues into, inside its own

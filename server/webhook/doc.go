@@ -52,7 +52,9 @@
 // 5 s doubling, at most 6 h apart, for 3 days after the event was enqueued);
 // inbound events retry on a shorter schedule (InboundRetry). A job whose
 // next attempt would start after its budget gives up: it ends as a cancelled
-// River job carrying the last error.
+// River job carrying the last error. Given-up jobs are kept for 30 days
+// (River's default is one): Failing lists them with the failing ones, and
+// Retry makes any event's delivery due now (`paymentctl webhooks`).
 //
 // # Several instances and latency
 //

@@ -61,6 +61,11 @@ const (
 	// hardStopTimeout is how long Stop waits for cancelled jobs to return
 	// once its own deadline has passed.
 	hardStopTimeout = 5 * time.Second
+	// givenUpRetention is how long River keeps jobs that were given up
+	// (cancelled, discarded) before deleting them, so that an operator can
+	// still list and retry them (Failing, Retry); River's default is a
+	// day for cancelled jobs.
+	givenUpRetention = 30 * 24 * time.Hour
 )
 
 // ErrPermanent marks a failure that retrying cannot fix. Wrap it in an
@@ -165,6 +170,8 @@ type Options struct {
 // Queue can be started once; after Stop, open a new one.
 type Queue struct {
 	client    *river.Client[*sql.Tx]
+	db        *sql.DB
+	dialect   string
 	processor Processor
 	payloads  Payloads
 	sweeper   Sweeper
@@ -237,6 +244,10 @@ func New(opts Options) (*Queue, error) {
 		FetchPollInterval:    poll,
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescueAfter,
+		// Given-up jobs stay listable; completed ones go after River's
+		// default day.
+		CancelledJobRetentionPeriod: givenUpRetention,
+		DiscardedJobRetentionPeriod: givenUpRetention,
 	})
 	if err != nil {
 		q.closePool()
@@ -259,6 +270,8 @@ func fromOptions(opts Options) (*Queue, error) {
 		return nil, errors.New("new webhook queue: negative coalesce window")
 	}
 	q := &Queue{
+		db:        opts.DB,
+		dialect:   opts.Dialect,
 		processor: opts.Processor,
 		payloads:  opts.Payloads,
 		sweeper:   opts.Sweeper,

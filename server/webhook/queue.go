@@ -174,6 +174,7 @@ type Queue struct {
 	// transport is the default client's own transport (Options.DialContext),
 	// or nil.
 	transport *http.Transport
+	started   atomic.Bool
 	stopped   atomic.Bool
 }
 
@@ -227,6 +228,8 @@ func New(opts Options) (*Queue, error) {
 		FetchPollInterval:    poll,
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescueAfter,
+		// Jobs carry the ID of the request that caused them.
+		Middleware: []rivertype.Middleware{&requestIDMiddleware{}},
 	})
 	if err != nil {
 		q.closePool()
@@ -344,6 +347,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start webhook queue: %w", err)
 	}
+	q.started.Store(true)
 	return nil
 }
 
@@ -460,18 +464,19 @@ func (q *Queue) notifyTx(ctx context.Context, tx *sql.Tx, queue string) error {
 
 // fail turns a failed attempt into River's outcome: a cancelled job for
 // ErrPermanent or an exhausted budget, otherwise the error itself, which
-// River retries at the worker's NextRetry.
-func (q *Queue) fail(job *rivertype.JobRow, policy RetryPolicy, err error) error {
-	attrs := []any{"job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", err}
+// River retries at the worker's NextRetry. what names the job in the log
+// lines ("webhook delivery", "pg webhook"), attrs say which one it is.
+func (q *Queue) fail(ctx context.Context, job *rivertype.JobRow, policy RetryPolicy, what string, err error, attrs ...any) error {
+	attrs = append(attrs, "job", job.ID, "attempt", job.Attempt, "err", err)
 	if errors.Is(err, ErrPermanent) {
-		q.log.Error("webhook job failed permanently", attrs...)
+		q.log.ErrorContext(ctx, what+" failed permanently", attrs...)
 		return river.JobCancel(err)
 	}
 	if job.Attempt >= job.MaxAttempts || policy.giveUp(job.CreatedAt, q.now(), job.Attempt) {
-		q.log.Error("webhook job given up", attrs...)
+		q.log.ErrorContext(ctx, what+" given up", attrs...)
 		return river.JobCancel(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err))
 	}
-	q.log.Info("webhook job failed; will retry", attrs...)
+	q.log.InfoContext(ctx, what+" failed; will retry", attrs...)
 	return err
 }
 

@@ -127,3 +127,13 @@ func (tx *Tx) LockVendorPayment(ctx context.Context, code, uid string) error {
 	}
 	return nil
 }
+
+// CountPendingWebhooks returns how many webhooks wait for their payment to
+// be registered (kept and not applied).
+func (q *queries) CountPendingWebhooks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := q.conn(ctx).Model(&pendingWebhookRow{}).Where("applied_at IS NULL").Count(&n).Error; err != nil {
+		return 0, translate(err, "count pending webhooks")
+	}
+	return n, nil
+}

@@ -76,6 +76,8 @@ type Service struct {
 	now     func() time.Time
 	// observer hears of the reconciler's checks and drifts; may be nil.
 	observer SweepObserver
+	// flows hears of the outcome of registrations and cancels; may be nil.
+	flows FlowObserver
 }
 
 // New returns a Service. Queue may be set later with SetQueue, because the

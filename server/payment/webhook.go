@@ -26,7 +26,8 @@ func (s *Service) ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, bod
 	if err := vendorOf(vendor); err != nil {
 		return err
 	}
-	if _, err := webhookUID(vendor, body); err != nil {
+	e, err := webhookUID(vendor, body)
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	sealed, err := s.keys.Webhook.Seal(body, []byte(vendor))
@@ -34,9 +35,25 @@ func (s *Service) ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, bod
 		return err
 	}
 	ev := webhook.Inbound{Vendor: string(vendor), SealedBody: sealed, ReceivedAt: s.now().UTC()}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		return s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev)
 	})
+	if err == nil {
+		s.log.InfoContext(ctx, "pg webhook received", e.attrs(vendor)...)
+	}
+	return err
+}
+
+// attrs describe the webhook for logs: its vendor and what it names.
+func (e event) attrs(vendor sdk.VendorCode) []any {
+	attrs := []any{"vendor", vendor}
+	if e.uid != "" {
+		attrs = append(attrs, "uid", e.uid)
+	}
+	if e.orderID != "" {
+		attrs = append(attrs, "order", e.orderID)
+	}
+	return attrs
 }
 
 // event is what a PG webhook names: the payment to re-fetch, or nothing to
@@ -101,6 +118,7 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 		return fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
 	}
 	if e.ignore {
+		s.log.InfoContext(ctx, "pg webhook ignored", append(e.attrs(vendor), "reason", "no change a service sees")...)
 		return nil
 	}
 	uid := e.uid
@@ -149,7 +167,10 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.refresh(ctx, h, body, false)
+	change, err := s.refresh(ctx, h, body, false)
+	if err == nil {
+		s.log.InfoContext(ctx, "pg webhook applied", append(e.attrs(vendor), "history", h.ID, "changed", change != nil)...)
+	}
 	return err
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/paymentctl/paymentctl/server/metrics"
 	"github.com/paymentctl/paymentctl/server/monitor"
 	"github.com/paymentctl/paymentctl/server/payment"
+	"github.com/paymentctl/paymentctl/server/requestid"
 	"github.com/paymentctl/paymentctl/server/seal"
 	"github.com/paymentctl/paymentctl/server/store"
 	"github.com/paymentctl/paymentctl/server/throttle"
@@ -103,6 +104,7 @@ type App struct {
 	metricsAddr string
 	listen      func(network, addr string) (net.Listener, error)
 	log         *slog.Logger
+	health      health
 }
 
 // NewApp opens the database and assembles the server. On SQLite it
@@ -117,6 +119,8 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Lines logged for a request carry its ID (requestLog).
+	log = slog.New(requestid.NewHandler(log.Handler()))
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -189,6 +193,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, fmt.Errorf("webhook queue: %w", err)
 	}
 	svc.SetQueue(a.queue)
+	a.observe(svc)
 
 	if opts.Inbox || cfg.Mode == config.ModeLocal {
 		a.Inbox = NewInbox(log)
@@ -202,6 +207,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	a.Handler = newRouter(routerOptions{
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
+		Readiness:   a.readiness,
 		Wire:        wire,
 		WireGCM:     wireGCM,
 		Idempotency: a.Store, Sealer: keys.Webhook, Destinations: dests,

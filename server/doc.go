@@ -3,7 +3,10 @@
 // plus what assembles a running instance (App) from the configuration.
 //
 // The route table is router.go. Around the handlers, in order: the
-// monitor's request counter, the one error mapper (errors.go: every
+// request log (requestlog.go: every request gets an X-Request-Id, carried
+// by its context into every log line and the webhook jobs it causes, and
+// one access line once answered), the monitor's request counter and the
+// metrics, the one error mapper (errors.go: every
 // domain, storage and PG error becomes a status there, with a plain JSON
 // body shaped like NestJS's), panic recovery, the AES body middleware
 // (body.go: requests and successful responses of the encrypted routes are
@@ -27,7 +30,10 @@
 // decrypted. The client address is the connection's unless
 // api.trusted_proxies names its proxy. The PG webhook receivers take
 // bodies of at most 64 KB and store the event as a job before answering,
-// so a webhook is never lost (server/webhook).
+// so a webhook is never lost (server/webhook). GET /livez and GET /readyz
+// (health.go) are Kubernetes-style probes: /readyz fails while the
+// database, its schema or the webhook workers are not usable, and from
+// App.SetDraining on.
 //
 // NewApp builds an instance: store (SQLite is migrated automatically, a
 // PostgreSQL schema must be current), PG clients (in local mode the fake

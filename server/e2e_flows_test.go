@@ -204,8 +204,8 @@ func TestPaymentFlows(t *testing.T) {
 				`paymentctl_http_request_duration_seconds_count{method="POST",route="/payments/histories",status="201"}`,
 				`paymentctl_http_request_duration_seconds_count{method="PUT",route="/payments/histories/cancel",status="200"}`,
 				`paymentctl_webhook_delivery_attempts_total{outcome="delivered"}`,
-				`paymentctl_pg_request_duration_seconds_count{outcome="2xx",pg="iamport"}`,
-				`paymentctl_pg_request_duration_seconds_count{outcome="2xx",pg="toss"}`,
+				`paymentctl_pg_request_duration_seconds_count{operation="get_payment",outcome="2xx",pg="iamport"}`,
+				`paymentctl_pg_request_duration_seconds_count{operation="confirm",outcome="2xx",pg="toss"}`,
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("metrics lack %s", want)

@@ -181,7 +181,7 @@ func TestForgedWebhooksCostNothing(t *testing.T) {
 		// bad moment under -race on a loaded machine (River reports those
 		// at ERROR), but never one per webhook.
 		errs := logs.lines(slog.LevelError)
-		if n := logs.count("webhook job failed permanently") + logs.count("webhook job given up"); n != 0 || len(errs) > 3 {
+		if n := logs.count("pg webhook failed permanently") + logs.count("pg webhook given up"); n != 0 || len(errs) > 3 {
 			t.Errorf("%d ERROR lines for %d forged webhooks (%d failed jobs), want none: %q", len(errs), forgedWebhooks, n, errs)
 		} else if len(errs) > 0 {
 			t.Logf("ERROR lines not about a webhook: %q", errs)

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/requestid"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
@@ -57,6 +58,7 @@ func do(t *testing.T, method, url, contentType string, body []byte, extra http.H
 	}
 	h := resp.Header.Clone()
 	h.Del("Date")
+	h.Del(requestid.Header) // each request's own
 	return answer{Status: resp.StatusCode, Header: h, Body: string(b)}
 }
 

@@ -55,8 +55,10 @@ func Start(ctx context.Context, opts Options, addr string) (*Running, error) {
 	return r, nil
 }
 
-// Close shuts the server down gracefully within ctx, then the App.
+// Close shuts the server down gracefully within ctx, then the App;
+// GET /readyz answers 503 from the start.
 func (r *Running) Close(ctx context.Context) error {
+	r.App.SetDraining()
 	err := r.srv.Shutdown(ctx)
 	if serveErr := <-r.done; !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)

@@ -245,9 +245,9 @@ func errorMapper(log *slog.Logger) gin.HandlerFunc {
 		}
 		he := toHTTPError(err)
 		if he.Status >= 500 {
-			log.Error("request failed", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", logErr(err))
+			log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", logErr(err))
 		} else {
-			log.Debug("request refused", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", logErr(err))
+			log.DebugContext(c.Request.Context(), "request refused", "method", c.Request.Method, "route", c.FullPath(), "status", he.Status, "err", logErr(err))
 		}
 		if c.Writer.Written() {
 			return

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +36,8 @@ type routerOptions struct {
 	// Middleware runs first on every request (request counting, metrics).
 	Middleware []gin.HandlerFunc
 	Logger     *slog.Logger
+	// Readiness runs the checks of GET /readyz.
+	Readiness func(ctx context.Context) []readyCheck
 }
 
 // newRouter returns the whole HTTP API: the original's 13 routes, with the
@@ -49,6 +52,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	if err := r.SetTrustedProxies(o.TrustedProxies); err != nil {
 		_ = r.SetTrustedProxies(nil)
 	}
+	r.Use(requestLog(o.Logger))
 	r.Use(o.Middleware...)
 	r.Use(errorMapper(o.Logger))
 	r.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, rec any) {
@@ -61,6 +65,10 @@ func newRouter(o routerOptions) *gin.Engine {
 	hooks := &webhookHandlers{svc: o.Webhooks}
 
 	r.GET("/monitors/health", mon.health)
+	// Beyond the original's routes: Kubernetes-style probes (health.go).
+	probes := &probeHandlers{ready: o.Readiness, log: o.Logger}
+	r.GET("/livez", probes.livez)
+	r.GET("/readyz", probes.readyz)
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
 

@@ -96,7 +96,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	hs, err := handoff.New(handoff.Options{
 		PIDFile: opts.PIDFile,
 		Ready: func(ctx context.Context) error {
-			if err := handoff.HandlerProbe(app.Handler, "/monitors/health")(ctx); err != nil {
+			if err := handoff.HandlerProbe(app.Handler, "/readyz")(ctx); err != nil {
 				return err
 			}
 			// The updater agent answers once the API is ready, so that a
@@ -104,6 +104,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 			return agent.Start(agentLn)
 		},
 		Logger: log,
+		// From the start of the drain (handoff, SIGTERM), GET /readyz
+		// answers 503.
+		OnDrain: func() { app.SetDraining() },
 		OnUpgrade: func(err error) {
 			app.Metrics.Handoff(err)
 			if err == nil {

@@ -12,7 +12,7 @@
 //
 // # Use
 //
-//	hs, err := handoff.New(handoff.Options{PIDFile: "/run/paymentctl/paymentctl.pid", Ready: handoff.HandlerProbe(router, "/monitors/health")})
+//	hs, err := handoff.New(handoff.Options{PIDFile: "/run/paymentctl/paymentctl.pid", Ready: handoff.HandlerProbe(router, "/readyz"), OnDrain: app.SetDraining})
 //	ln, err := hs.Listen("tcp", "127.0.0.1:37001") // inherited after an upgrade, new otherwise
 //	err = hs.Serve(ctx, &http.Server{Handler: router}, ln)
 //	// return from main now: the next upgrade waits for this process to exit

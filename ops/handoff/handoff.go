@@ -68,6 +68,12 @@ type Options struct {
 	// OnUpgrade, if set, is told the outcome of every upgrade this process
 	// attempted (nil: the new process took over), e.g. to count handoffs.
 	OnUpgrade func(err error)
+
+	// OnDrain, if set, is called once when the drain starts (after an
+	// upgrade, on SIGINT or SIGTERM, or when Serve's context ends), before
+	// the drain window: the process should report itself not ready, so
+	// that load balancers and Kubernetes stop sending it requests.
+	OnDrain func()
 }
 
 // upgrader is the part of *tableflip.Upgrader that Server uses.
@@ -251,6 +257,9 @@ func (s *Server) drain(srv *http.Server, ln net.Listener, served <-chan error, r
 		s.log.Warn("close listener", "error", err)
 	}
 	s.draining.Store(true)
+	if s.opts.OnDrain != nil {
+		s.opts.OnDrain()
+	}
 	s.log.Info("draining", "reason", reason, "window", s.opts.DrainWindow)
 	time.Sleep(s.opts.DrainWindow)
 

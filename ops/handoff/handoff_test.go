@@ -396,6 +396,32 @@ func TestServeStopsGracefullyOnCancel(t *testing.T) {
 	}
 }
 
+func TestServeCallsOnDrain(t *testing.T) {
+	h := newSlowHandler()
+	drained := make(chan struct{}, 2)
+	ts := startServer(t, newFakeUpgrader(), Options{DrainWindow: 50 * time.Millisecond, OnDrain: func() { drained <- struct{}{} }}, h)
+	select {
+	case <-drained:
+		t.Fatal("OnDrain called before the drain")
+	default:
+	}
+	slow := slowRequest(t, ts, h)
+	ts.cancel()
+	select {
+	case <-drained: // while the in-flight request still runs
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnDrain not called when the drain started")
+	}
+	close(h.release)
+	<-slow
+	if err := ts.wait(t); err != nil {
+		t.Errorf("Serve() = %v, want nil", err)
+	}
+	if n := len(drained); n != 0 {
+		t.Errorf("OnDrain called %d more times, want once", n)
+	}
+}
+
 func TestServeShutdownTimeout(t *testing.T) {
 	h := newSlowHandler()
 	defer close(h.release)

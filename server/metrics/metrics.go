@@ -5,6 +5,12 @@
 // Metrics has its own registry (no global state), served by Handler on a
 // listener separate from the API and bound to loopback by default
 // (PAYMENT_METRICS_ADDR), so it is not public unless asked.
+//
+// Also: PG calls by operation, idempotent replays, registrations and
+// cancels by vendor and outcome (payments.go), webhook jobs by kind and
+// state (queue.go), the database pool (ObserveDB), the throttle
+// (throttle.go) and the reconciler (reconcile.go). Every label takes
+// values from a fixed list, so no client can grow the number of series.
 package metrics
 
 import (
@@ -21,6 +27,7 @@ import (
 // Metrics holds the collectors of one process.
 type Metrics struct {
 	registry   *prometheus.Registry
+	replays    *prometheus.CounterVec // registered by preset
 	requests   *prometheus.HistogramVec
 	deliveries *prometheus.CounterVec
 	pgCalls    *prometheus.HistogramVec
@@ -44,9 +51,9 @@ func New() *Metrics {
 		}, []string{"outcome"}),
 		pgCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "paymentctl", Name: "pg_request_duration_seconds",
-			Help:    "Calls to payment gateways, by PG and outcome (2xx, 4xx, 5xx, error).",
+			Help:    "Calls to payment gateways, by PG, operation (token, get_payment, confirm, cancel, pay, billing, vbank, receipt, certification, other) and outcome (2xx, 4xx, 5xx, error).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"pg", "outcome"}),
+		}, []string{"pg", "operation", "outcome"}),
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "paymentctl", Name: "handoffs_total",
 			Help: "Listening-socket handoffs to a new binary started by this process, by outcome.",
@@ -61,7 +68,25 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.preset()
 	return m
+}
+
+// preset registers the counters beyond the core ones and creates every
+// series of the fixed label sets at zero, so that dashboards and rate()
+// see them before the first event.
+func (m *Metrics) preset() {
+	m.replays = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "paymentctl", Name: "idempotent_replays_total",
+		Help: "Requests answered from a stored response because they repeated an Idempotency-Key (Idempotent-Replayed: true), by route.",
+	}, []string{"route"})
+	m.registry.MustRegister(m.replays)
+	for _, o := range []string{"delivered", "rejected", "failed"} {
+		m.deliveries.WithLabelValues(o)
+	}
+	for _, o := range []string{"succeeded", "failed"} {
+		m.handoffs.WithLabelValues(o)
+	}
 }
 
 // Handler serves the metrics in the Prometheus text format.
@@ -69,33 +94,45 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Middleware observes every request. Labels come from bounded sets so
+// Middleware observes every request, and counts the idempotent replays
+// among them. Labels come from bounded sets so
 // that clients cannot grow the number of series: the route is gin's route
 // template (c.FullPath, "/payments/histories/:id"), or "unmatched" for a
 // path no route serves, and the method is one the API routes (see
-// methodLabel) or "OTHER".
+// MethodLabel) or "OTHER".
 func (m *Metrics) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())).
+		route := RouteLabel(c)
+		m.requests.WithLabelValues(MethodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())).
 			Observe(time.Since(start).Seconds())
+		if c.Writer.Header().Get("Idempotent-Replayed") == "true" {
+			m.replays.WithLabelValues(route).Inc()
+		}
 	}
 }
 
-// methodLabel returns method if the API routes requests of it, else
+// MethodLabel returns method if the API routes requests of it, else
 // "OTHER": any token is a valid HTTP method, so the raw one would give
-// each made-up method series of its own.
-func methodLabel(method string) string {
+// each made-up method series of its own (and a log line a made-up
+// method: the access log uses it too).
+func MethodLabel(method string) string {
 	switch method {
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch:
 		return method
 	}
 	return "OTHER"
+}
+
+// RouteLabel returns the request's route template (c.FullPath,
+// "/payments/histories/:id"), or "unmatched" for a path no route serves:
+// a bounded label, unlike the path.
+func RouteLabel(c *gin.Context) string {
+	if route := c.FullPath(); route != "" {
+		return route
+	}
+	return "unmatched"
 }
 
 // Delivery counts one webhook delivery attempt: status 0 means no answer.
@@ -124,7 +161,8 @@ func (m *Metrics) Handoff(err error) {
 func (m *Metrics) PendingWebhooks(n int64) { m.pending.Set(float64(n)) }
 
 // Transport wraps next (nil: http.DefaultTransport) so every call to the
-// PG named pg is timed.
+// PG named pg ("iamport", "toss") is timed, labelled with its operation
+// (pgOperation).
 func (m *Metrics) Transport(pg string, next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
@@ -136,7 +174,7 @@ func (m *Metrics) Transport(pg string, next http.RoundTripper) http.RoundTripper
 		if err == nil {
 			outcome = strconv.Itoa(resp.StatusCode/100) + "xx"
 		}
-		m.pgCalls.WithLabelValues(pg, outcome).Observe(time.Since(start).Seconds())
+		m.pgCalls.WithLabelValues(pg, pgOperation(pg, r.Method, r.URL.Path), outcome).Observe(time.Since(start).Seconds())
 		return resp, err
 	})
 }

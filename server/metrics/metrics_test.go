@@ -111,8 +111,8 @@ func TestMethodLabel(t *testing.T) {
 		"GET": "GET", "POST": "POST", "PUT": "PUT", "PATCH": "PATCH",
 		"DELETE": "OTHER", "HEAD": "OTHER", "OPTIONS": "OTHER", "get": "OTHER", "BREW": "OTHER", "": "OTHER",
 	} {
-		if got := methodLabel(method); got != want {
-			t.Errorf("methodLabel(%q) = %q, want %q", method, got, want)
+		if got := MethodLabel(method); got != want {
+			t.Errorf("MethodLabel(%q) = %q, want %q", method, got, want)
 		}
 	}
 }
@@ -143,13 +143,13 @@ func TestCounters(t *testing.T) {
 func TestTransport(t *testing.T) {
 	m := New()
 	pg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/bad" {
+		if r.URL.Path == "/payments/cancel" {
 			w.WriteHeader(http.StatusNotFound)
 		}
 	}))
 	defer pg.Close()
 	c := &http.Client{Transport: m.Transport("iamport", nil)}
-	for _, p := range []string{"/ok", "/bad"} {
+	for _, p := range []string{"/payments/imp_1", "/payments/cancel"} {
 		resp, err := c.Get(pg.URL + p)
 		if err != nil {
 			t.Fatal(err)
@@ -162,9 +162,9 @@ func TestTransport(t *testing.T) {
 	}
 	out := scrape(t, m)
 	for _, want := range []string{
-		`paymentctl_pg_request_duration_seconds_count{outcome="2xx",pg="iamport"} 1`,
-		`paymentctl_pg_request_duration_seconds_count{outcome="4xx",pg="iamport"} 1`,
-		`paymentctl_pg_request_duration_seconds_count{outcome="error",pg="iamport"} 1`,
+		`paymentctl_pg_request_duration_seconds_count{operation="get_payment",outcome="2xx",pg="iamport"} 1`,
+		`paymentctl_pg_request_duration_seconds_count{operation="cancel",outcome="4xx",pg="iamport"} 1`,
+		`paymentctl_pg_request_duration_seconds_count{operation="other",outcome="error",pg="iamport"} 1`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s", want)

@@ -60,11 +60,19 @@ func requestKey(ctx context.Context) string {
 //
 // A crash between 2 and 3 leaves the operation pending; once its lease is
 // over, the next cancel or the reconciler resolves it from the PG.
-func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (*sdk.History, error) {
+func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.History, err error) {
+	var found *store.History
+	defer func() {
+		if found == nil {
+			s.observeFlow(ctx, FlowCancel, "", err, "source", in.Source.ID, "amount", in.Price)
+			return
+		}
+		s.observeFlow(ctx, FlowCancel, found.Vendor.Code, err, "history", found.ID, "source", in.Source.ID, "amount", in.Price)
+	}()
 	if in.Price <= 0 {
 		return nil, fmt.Errorf("%w: price must be positive", ErrInvalid)
 	}
-	found, err := s.store.HistoryBySource(ctx, storeSource(in.Source))
+	found, err = s.store.HistoryBySource(ctx, storeSource(in.Source))
 	if err != nil {
 		return nil, err
 	}
@@ -97,10 +105,10 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (*sdk.History
 	if err != nil {
 		// The PG refunded but the result is not recorded; the operation
 		// stays pending and is resolved from the PG after its lease.
-		s.log.Error("record a cancel made at the PG", "history", found.ID, "operation", o.ID, "err", err)
+		s.log.ErrorContext(ctx, "record a cancel made at the PG", "history", found.ID, "operation", o.ID, "err", err)
 		return nil, &PGError{Unknown: true, Err: err}
 	}
-	s.log.Info("payment cancelled", "history", found.ID, "vendor", found.Vendor.Code, "amount", in.Price, "operation", o.ID)
+	s.log.InfoContext(ctx, "payment cancelled", "history", found.ID, "vendor", found.Vendor.Code, "amount", in.Price, "operation", o.ID)
 	return out, nil
 }
 
@@ -200,10 +208,10 @@ func (s *Service) failOperation(ctx context.Context, o *store.Operation, err err
 	ctx = context.WithoutCancel(ctx)
 	if uerr := s.store.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: state, Error: errorText(err)}); uerr != nil {
 		// Left pending: resolved from the PG once its lease is over.
-		s.log.Error("record a failed PG call", "operation", o.ID, "err", uerr)
+		s.log.ErrorContext(ctx, "record a failed PG call", "operation", o.ID, "err", uerr)
 	}
 	if state == store.OpUnknown {
-		s.log.Warn("PG call outcome unknown; it will be verified", "operation", o.ID, "kind", o.Kind,
+		s.log.WarnContext(ctx, "PG call outcome unknown; it will be verified", "operation", o.ID, "kind", o.Kind,
 			"vendor", o.Vendor.Code, "history", o.HistoryID, "err", err)
 	}
 	return pgFailure(o.Vendor.Code, true, err)
@@ -347,7 +355,7 @@ func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, d
 		if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: state}); err != nil {
 			return err
 		}
-		s.log.Info("verified a PG operation of unknown outcome", "operation", o.ID, "history", h.ID, "happened", state == store.OpSucceeded)
+		s.log.InfoContext(ctx, "verified a PG operation of unknown outcome", "operation", o.ID, "history", h.ID, "happened", state == store.OpSucceeded)
 	}
 	return nil
 }

@@ -22,7 +22,10 @@ import (
 // recorded as an operation first; if the registration still fails after
 // it (a race, a database failure), the payment is cancelled at the PG, or
 // left to the reconciler to cancel (see compensate).
-func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk.History, error) {
+func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *sdk.History, err error) {
+	defer func() {
+		s.observeFlow(ctx, FlowRegister, string(in.Vendor.Code), err, "uid", in.Vendor.UID, "source", in.Source.ID)
+	}()
 	if err := vendorOf(in.Vendor.Code); err != nil {
 		return nil, err
 	}
@@ -77,7 +80,7 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (*sdk
 		}
 		return nil, err
 	}
-	s.log.Info("payment registered", "history", id, "vendor", in.Vendor.Code, "price", st.price, "confirmed", confirm != nil)
+	s.log.InfoContext(ctx, "payment registered", "history", id, "vendor", in.Vendor.Code, "price", st.price, "confirmed", confirm != nil)
 	// The store filled in what it stored (id, times as kept); no need to
 	// read the new record back.
 	return s.historyDTO(h)
@@ -231,17 +234,17 @@ func (s *Service) compensate(ctx context.Context, o *store.Operation, cause erro
 	if h, err := s.store.HistoryByVendor(ctx, o.Vendor.Code, o.Vendor.UID); err == nil {
 		// Recorded by a concurrent registration of the same payment.
 		if err := s.store.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID}); err != nil {
-			s.log.Error("settle a confirm", "operation", o.ID, "err", err)
+			s.log.ErrorContext(ctx, "settle a confirm", "operation", o.ID, "err", err)
 		}
 		return
 	}
-	s.log.Warn("registration failed after the payment was captured; cancelling it at the PG",
+	s.log.WarnContext(ctx, "registration failed after the payment was captured; cancelling it at the PG",
 		"vendor", o.Vendor.Code, "operation", o.ID, "cause", cause)
 	if err := s.store.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensate, Error: errorText(cause)}); err != nil {
-		s.log.Error("record a capture to cancel", "operation", o.ID, "err", err)
+		s.log.ErrorContext(ctx, "record a capture to cancel", "operation", o.ID, "err", err)
 	}
 	if _, err := s.cancelCapture(ctx, o); err != nil {
-		s.log.Error("cancel an orphaned capture; the reconciler retries", "operation", o.ID, "err", err)
+		s.log.ErrorContext(ctx, "cancel an orphaned capture; the reconciler retries", "operation", o.ID, "err", err)
 	}
 }
 
@@ -270,7 +273,7 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 		return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensated})
 	})
 	if err == nil && cancelled {
-		s.log.Info("cancelled an orphaned capture at the PG", "vendor", o.Vendor.Code, "operation", o.ID, "amount", o.Amount)
+		s.log.InfoContext(ctx, "cancelled an orphaned capture at the PG", "vendor", o.Vendor.Code, "operation", o.ID, "amount", o.Amount)
 	}
 	return cancelled, err
 }
@@ -288,10 +291,10 @@ func (s *Service) cancelWrongAmount(ctx context.Context, in sdk.HistoryCreate, p
 		_, err = s.toss.Cancel(ctx, in.Vendor.UID, toss.CancelRequest{CancelReason: reason})
 	}
 	if err != nil {
-		s.log.Error("cancel a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price, "err", err)
+		s.log.ErrorContext(ctx, "cancel a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price, "err", err)
 		return
 	}
-	s.log.Warn("cancelled a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price)
+	s.log.WarnContext(ctx, "cancelled a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price)
 }
 
 // History returns a history by id after checking its password.

@@ -166,7 +166,7 @@ func (s *Service) Reconcile(ctx context.Context, opts SweepOptions) (*SweepRepor
 		d, err := s.reconcileOperation(ctx, o, opts)
 		if err != nil {
 			rep.Errors++
-			s.log.Warn("reconcile an operation", "operation", o.ID, "err", err)
+			s.log.WarnContext(ctx, "reconcile an operation", "operation", o.ID, "err", err)
 			continue
 		}
 		if d != nil {
@@ -197,7 +197,7 @@ func (s *Service) Reconcile(ctx context.Context, opts SweepOptions) (*SweepRepor
 		change, err := s.refresh(ctx, full, nil, opts.DryRun)
 		if err != nil {
 			rep.Errors++
-			s.log.Warn("reconcile a payment", "history", h.ID, "err", err)
+			s.log.WarnContext(ctx, "reconcile a payment", "history", h.ID, "err", err)
 			continue
 		}
 		if !opts.DryRun {
@@ -211,7 +211,7 @@ func (s *Service) Reconcile(ctx context.Context, opts SweepOptions) (*SweepRepor
 				Before: summary(change.Previous), After: summary(change.Current)}
 			rep.Drifts = append(rep.Drifts, d)
 			if !opts.DryRun {
-				s.log.Info("reconciler applied a state the PG's webhook did not bring", "history", h.ID, "vendor", h.Vendor.Code)
+				s.log.InfoContext(ctx, "reconciler applied a state the PG's webhook did not bring", "history", h.ID, "vendor", h.Vendor.Code)
 			}
 		}
 	}

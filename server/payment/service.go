@@ -105,6 +105,8 @@ type Service struct {
 	// observer hears of the reconciler's checks and drifts; may be nil.
 	observer SweepObserver
 	kept     keptLog
+	// flows hears of the outcome of registrations and cancels; may be nil.
+	flows FlowObserver
 }
 
 // New returns a Service. Queue may be set later with SetQueue, because the

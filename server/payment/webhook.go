@@ -45,9 +45,29 @@ func (s *Service) ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, bod
 		return err
 	}
 	ev := webhook.Inbound{Vendor: string(vendor), SealedBody: sealed, ReceivedAt: s.now().UTC(), Key: jobKey(string(vendor), e.pendingUID())}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		return s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev)
 	})
+	if err == nil {
+		// Debug, not info: anyone can post webhooks, and a flood of forged
+		// ones must not flood the log. Each one's outcome is logged at info
+		// when it is applied or ignored, and kept ones in a rate-limited
+		// summary.
+		s.log.DebugContext(ctx, "pg webhook received", e.attrs(vendor)...)
+	}
+	return err
+}
+
+// attrs describe the webhook for logs: its vendor and what it names.
+func (e event) attrs(vendor sdk.VendorCode) []any {
+	attrs := []any{"vendor", vendor}
+	if e.uid != "" {
+		attrs = append(attrs, "uid", e.uid)
+	}
+	if e.orderID != "" {
+		attrs = append(attrs, "order", e.orderID)
+	}
+	return attrs
 }
 
 // jobKey is the coalescing key of the inbound jobs about one payment
@@ -136,6 +156,7 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 		return fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
 	}
 	if e.ignore {
+		s.log.InfoContext(ctx, "pg webhook ignored", append(e.attrs(vendor), "reason", "no change a service sees")...)
 		return nil
 	}
 	uid := e.uid
@@ -175,7 +196,10 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.refresh(ctx, h, body, false)
+	change, err := s.refresh(ctx, h, body, false)
+	if err == nil {
+		s.log.InfoContext(ctx, "pg webhook applied", append(e.attrs(vendor), "history", h.ID, "changed", change != nil)...)
+	}
 	return err
 }
 

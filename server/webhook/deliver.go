@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +31,9 @@ const (
 	userAgent = "paymentctl-webhook/1"
 )
 
-// deliver makes one delivery attempt of the webhook event id and records
-// it. It returns nil when the service answered 2xx.
-func (q *Queue) deliver(ctx context.Context, id string) error {
+// deliver makes attempt (1 for the first) of the delivery of the webhook
+// event id and records it. It returns nil when the service answered 2xx.
+func (q *Queue) deliver(ctx context.Context, id string, attempt int) error {
 	url, body, err := q.payloads.Delivery(ctx, id)
 	if err != nil {
 		return fmt.Errorf("load webhook %s: %w", id, err)
@@ -51,10 +52,12 @@ func (q *Queue) deliver(ctx context.Context, id string) error {
 		recordErr = fmt.Errorf("record attempt of webhook %s: %w", id, recordErr)
 	}
 	if sendErr == nil && status >= 200 && status < 300 {
+		q.log.InfoContext(ctx, "webhook delivered", "webhook", id, "host", hostOf(url), "status", status,
+			"attempt", attempt, "duration", q.now().Sub(at))
 		if recordErr != nil {
 			// The service has the event; sending it again only because
 			// the bookkeeping failed would be a needless duplicate.
-			q.log.Error("webhook delivered but its attempt was not recorded", "webhook", id, "err", safetext.Clean(recordErr.Error(), maxJobError))
+			q.log.ErrorContext(ctx, "webhook delivered but its attempt was not recorded", "webhook", id, "err", safetext.Clean(recordErr.Error(), maxJobError))
 		}
 		return nil
 	}
@@ -84,7 +87,7 @@ func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body []b
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordedBody))
 	if err != nil && len(reply) == 0 {
-		q.log.Info("webhook reply body unreadable", "webhook", id, "err", safetext.Clean(err.Error(), maxJobError))
+		q.log.InfoContext(ctx, "webhook reply body unreadable", "webhook", id, "err", safetext.Clean(err.Error(), maxJobError))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainedBody))
 	return resp.StatusCode, recordable(reply), nil
@@ -105,4 +108,14 @@ func recordable(b []byte) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// hostOf returns the host of a webhook URL for logs: never its path or
+// query, which may hold a token of the service's.
+func hostOf(rawURL string) string {
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

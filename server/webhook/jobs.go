@@ -29,7 +29,7 @@ type inboundWorker struct {
 
 func (w *inboundWorker) Work(ctx context.Context, job *river.Job[inboundArgs]) error {
 	if err := w.q.processor.Process(ctx, Inbound(job.Args)); err != nil {
-		return w.q.fail(job.JobRow, w.q.inbound, err)
+		return w.q.fail(ctx, job.JobRow, w.q.inbound, "pg webhook", err, "vendor", job.Args.Vendor)
 	}
 	return nil
 }
@@ -45,8 +45,8 @@ type deliveryWorker struct {
 }
 
 func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
-	if err := w.q.deliver(ctx, job.Args.WebhookID); err != nil {
-		return w.q.fail(job.JobRow, w.q.delivery, err)
+	if err := w.q.deliver(ctx, job.Args.WebhookID, job.Attempt); err != nil {
+		return w.q.fail(ctx, job.JobRow, w.q.delivery, "webhook delivery", err, "webhook", job.Args.WebhookID)
 	}
 	return nil
 }

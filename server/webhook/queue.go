@@ -191,6 +191,7 @@ type Queue struct {
 	// transport is the default client's own transport (Options.DialContext),
 	// or nil.
 	transport *http.Transport
+	started   atomic.Bool
 	stopped   atomic.Bool
 }
 
@@ -248,6 +249,8 @@ func New(opts Options) (*Queue, error) {
 		// default day.
 		CancelledJobRetentionPeriod: givenUpRetention,
 		DiscardedJobRetentionPeriod: givenUpRetention,
+		// Jobs carry the ID of the request that caused them.
+		Middleware: []rivertype.Middleware{&requestIDMiddleware{}},
 	})
 	if err != nil {
 		q.closePool()
@@ -370,6 +373,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start webhook queue: %w", err)
 	}
+	q.started.Store(true)
 	return nil
 }
 
@@ -560,22 +564,23 @@ const maxJobError = 512
 
 // fail turns a failed attempt into River's outcome: a cancelled job for
 // ErrPermanent or an exhausted budget, otherwise the error itself, which
-// River retries at the worker's NextRetry. The error River gets has its
-// text cleaned (see jobError): River stores it as JSON in the same batch
-// as other jobs' completions, so text PostgreSQL refuses would fail them
-// all.
-func (q *Queue) fail(job *rivertype.JobRow, policy RetryPolicy, err error) error {
+// River retries at the worker's NextRetry. what names the job in the log
+// lines ("webhook delivery", "pg webhook"), attrs say which one it is. The
+// error River gets has its text cleaned (see jobError): River stores it as
+// JSON in the same batch as other jobs' completions, so text PostgreSQL
+// refuses would fail them all.
+func (q *Queue) fail(ctx context.Context, job *rivertype.JobRow, policy RetryPolicy, what string, err error, attrs ...any) error {
 	safe := newJobError(err)
-	attrs := []any{"job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", safe.Error()}
+	attrs = append(attrs, "job", job.ID, "attempt", job.Attempt, "err", safe.Error())
 	if errors.Is(err, ErrPermanent) {
-		q.log.Error("webhook job failed permanently", attrs...)
+		q.log.ErrorContext(ctx, what+" failed permanently", attrs...)
 		return river.JobCancel(safe)
 	}
 	if job.Attempt >= job.MaxAttempts || policy.giveUp(job.CreatedAt, q.now(), job.Attempt) {
-		q.log.Error("webhook job given up", attrs...)
+		q.log.ErrorContext(ctx, what+" given up", attrs...)
 		return river.JobCancel(newJobError(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err)))
 	}
-	q.log.Info("webhook job failed; will retry", attrs...)
+	q.log.InfoContext(ctx, what+" failed; will retry", attrs...)
 	return safe
 }
 

@@ -61,6 +61,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	hooks := &webhookHandlers{svc: o.Webhooks}
 
 	r.GET("/monitors/health", mon.health)
+	r.GET("/openapi.json", openAPIDocument())
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
 

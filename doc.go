@@ -22,6 +22,8 @@
 //	ops/...                 socket handoff, updater, monitor, schema bootstrap, reset
 //	migrations              versioned SQL for both databases
 //	sdk                     the Go client of the payment API
+//	openapi                 the OpenAPI 3.1 document of the API, served at GET /openapi.json
+//	openapi/openapitest     checks of Go types and HTTP traffic against it, for tests
 //
 // Design decisions are recorded in the package documentation of the
 // package they concern and in docs/.

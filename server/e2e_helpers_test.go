@@ -146,7 +146,7 @@ func (h *harness) boot() {
 		h.t.Fatalf("start server: %v", err)
 	}
 	h.srv = srv
-	h.api, err = sdk.New(sdk.Options{BaseURL: srv.URL, Key: connectionKey, IV: connectionIV})
+	h.api, err = sdk.New(sdk.Options{BaseURL: srv.URL, Key: connectionKey, IV: connectionIV, HTTPClient: checkedClient(h.t)})
 	if err != nil {
 		h.t.Fatal(err)
 	}

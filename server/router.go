@@ -69,6 +69,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	probes := &probeHandlers{ready: o.Readiness, log: o.Logger}
 	r.GET("/livez", probes.livez)
 	r.GET("/readyz", probes.readyz)
+	r.GET("/openapi.json", openAPIDocument())
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
 

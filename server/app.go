@@ -18,7 +18,6 @@ import (
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 	"github.com/paymentctl/paymentctl/migrations"
-	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/server/gateway/iamport"
 	"github.com/paymentctl/paymentctl/server/gateway/toss"
@@ -175,7 +174,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		// of the instances sharing the database.
 		Sweeper:       payment.Reconciler{Service: svc, Options: payment.SweepOptions{Interval: cfg.Reconcile.Interval, CompensateAfter: opts.CompensateAfter}},
 		SweepInterval: cfg.Reconcile.Interval,
-		Secret:        webhookSecret(cfg.Webhook.Secret.Reveal()),
+		Secret:        cfg.WebhookKey(),
 		DialContext:   (&egress.Dialer{Policy: dests}).DialContext,
 		Retry:         opts.DeliveryRetry,
 		InboundRetry:  opts.InboundRetry,
@@ -468,15 +467,4 @@ func keysFrom(cfg *config.Config) (payment.Keys, error) {
 	}
 	k.Passwords, err = seal.NewHasher(pwKey, pwOld...)
 	return k, err
-}
-
-// webhookSecret reads the signing secret: Standard Webhooks' whsec_
-// form, or else the configured string's bytes.
-func webhookSecret(s string) []byte {
-	if strings.HasPrefix(s, sdk.WebhookSecretPrefix) {
-		if b, err := sdk.ParseWebhookSecret(s); err == nil {
-			return b
-		}
-	}
-	return []byte(s)
 }

@@ -158,9 +158,13 @@ func TestValidationErrors(t *testing.T) {
 		{"log format", map[string]string{"PAYMENT_LOG_FORMAT": "xml"}, "", `PAYMENT_LOG_FORMAT: "xml" is not a log format; use text or json`},
 		{"log level", map[string]string{"PAYMENT_LOG_LEVEL": "loud"}, "", `PAYMENT_LOG_LEVEL: "loud" is not a log level`},
 		{"unknown file key", nil, "bad.yaml", `unknown key "api.prot"`},
+		// A configuration file that cannot be used is a configuration
+		// error like a bad value (exit 78), not another kind of failure.
+		{"missing file", nil, "missing.yaml", "missing.yaml: file does not exist; check the path given by --config or PAYMENT_CONFIG"},
+		{"YAML syntax", nil, "broken.yaml", "broken.yaml: While parsing config: yaml: line 2: did not find expected key; correct its syntax (yaml)"},
 		{"real mode defaults", map[string]string{"PAYMENT_MODE": "real"}, "", "PAYMENT_SYSTEM_PASSWORD: is a well-known default published with the original project, refused in real mode"},
 	}
-	fsys := files{"bad.yaml": "api:\n  prot: 1\n"}
+	fsys := files{"bad.yaml": "api:\n  prot: 1\n", "broken.yaml": "api:\n  port: 1\n mode: dev\n"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(LoadOptions{LookupEnv: env(tt.env), File: tt.file, ReadFile: fsys.read})
@@ -172,6 +176,15 @@ func TestValidationErrors(t *testing.T) {
 				t.Errorf("error:\n%s\nwant it to contain:\n%s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDotEnvSyntaxError(t *testing.T) {
+	fsys := files{".env": "PAYMENT_API_PORT=\"unterminated\n"}
+	_, err := Load(LoadOptions{DotEnv: ".env", ReadFile: fsys.read})
+	var verr *ValidationError
+	if !errors.As(err, &verr) || !strings.Contains(err.Error(), "  .env: ") || !strings.HasSuffix(err.Error(), "; correct its syntax (NAME=value lines)") {
+		t.Errorf("Load error = %v, want a *ValidationError naming .env", err)
 	}
 }
 

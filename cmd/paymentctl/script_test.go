@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"time"
@@ -19,8 +21,10 @@ import (
 //	waitfile FILE       wait (up to waitfileLimit) until FILE exists
 //	capture VAR REGEXP  set VAR to the first group of REGEXP in the last stdout
 //	httpget URL FILE    GET URL into FILE; fails unless the answer is 200
+//	exitcode N PROG ARGS...  run PROG like exec; fails unless it exits with status N
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(*testscript.TestScript, bool, []string){
+		"exitcode": scriptExitcode,
 		"freeport": scriptFreeport,
 		"waitfile": scriptWaitfile,
 		"capture":  scriptCapture,
@@ -47,6 +51,25 @@ func scriptHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("GET %s: %s", args[0], resp.Status)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), body, 0o644))
+}
+
+func scriptExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
 }
 
 func scriptFreeport(ts *testscript.TestScript, neg bool, args []string) {

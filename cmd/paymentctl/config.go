@@ -13,7 +13,12 @@ func newConfigCmd(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config <command>",
 		Short: "Show the effective configuration, or generate fresh secrets",
-		Args:  noArgs,
+		Example: `  # where each value comes from
+  paymentctl config print --mode dev --config payments.yaml
+
+  # a fresh set of secrets for a new deployment
+  paymentctl config generate >> .env`,
+		Args: noArgs,
 	}
 	cmd.AddCommand(newConfigPrintCmd(f), newConfigGenerateCmd(f))
 	return cmd

@@ -60,6 +60,9 @@ The updater agent runs inside serve, so step 6 restarts it too.`,
   # a fresh local database with sample data, nothing built or started
   paymentctl reset local --no-pull --no-build --no-start`,
 		Args: modeArg,
+		Annotations: map[string]string{
+			modeArgAnnotation: modeArgNotReal,
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := config.Mode(args[0])
 			if mode == config.ModeReal {

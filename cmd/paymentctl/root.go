@@ -137,6 +137,7 @@ Configuration: defaults < --config file (YAML) < .env in the working directory
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	finishHelpAndCompletion(root)
+	registerCompletions(root)
 	forEachCommand(root, func(cmd *cobra.Command) {
 		if cmd.HasSubCommands() && !cmd.Runnable() {
 			// A group such as `config`: alone it prints its help; an

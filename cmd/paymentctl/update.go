@@ -62,6 +62,9 @@ See docs/updater.md for how to run the instances.`,
   paymentctl update real
   paymentctl update dev --ref v1.4.0`,
 		Args: modeArg,
+		Annotations: map[string]string{
+			modeArgAnnotation: modeArgAny,
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {

@@ -71,7 +71,8 @@ until Ctrl-C, which ends it with status 0.`,
   paymentctl monitor local --url http://127.0.0.1:37821 --url http://127.0.0.1:37822`,
 		Args: modeArg,
 		Annotations: map[string]string{
-			modeArgAnnotation: modeArgAny,
+			modeArgAnnotation:     modeArgAny,
+			configFlagsAnnotation: "true",
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Interval <= 0 {

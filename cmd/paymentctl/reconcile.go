@@ -56,7 +56,8 @@ Card and account data are never printed.`,
   paymentctl reconcile local`,
 		Args: modeArg,
 		Annotations: map[string]string{
-			modeArgAnnotation: modeArgAny,
+			modeArgAnnotation:     modeArgAny,
+			configFlagsAnnotation: "true",
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := args[0]

@@ -61,7 +61,8 @@ The updater agent runs inside serve, so step 6 restarts it too.`,
   paymentctl reset local --no-pull --no-build --no-start`,
 		Args: modeArg,
 		Annotations: map[string]string{
-			modeArgAnnotation: modeArgNotReal,
+			modeArgAnnotation:     modeArgNotReal,
+			configFlagsAnnotation: "true",
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := config.Mode(args[0])

@@ -146,6 +146,9 @@ Configuration: defaults < --config file (YAML) < .env in the working directory
 			cmd.Args = noArgs
 			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		}
+		if cmd.Annotations[configFlagsAnnotation] != "" {
+			addConfigFlags(cmd)
+		}
 	})
 	return root
 }

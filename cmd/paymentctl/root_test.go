@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/paymentctl/paymentctl/config"
 )
 
 // TestEveryCommandHasAnExample walks the whole command tree, cobra's help
@@ -30,6 +32,38 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 	})
 	if n < 20 {
 		t.Errorf("walked %d commands; the tree has more", n)
+	}
+}
+
+// TestConfigFlags checks that every command that reads the configuration
+// takes a flag for every key, and that no other command does.
+func TestConfigFlags(t *testing.T) {
+	f, _ := testFakeFactory(nil)
+	root := newRootCmd(f)
+	var loading []string
+	forEachCommand(root, func(cmd *cobra.Command) {
+		if cmd.Annotations[configFlagsAnnotation] == "" {
+			if cmd.Flags().Lookup(config.FlagName("api.port")) != nil {
+				t.Errorf("%q does not read the configuration but has --api-port", cmd.CommandPath())
+			}
+			return
+		}
+		loading = append(loading, cmd.CommandPath())
+		for _, s := range config.Settings() {
+			name := config.FlagName(s.Key)
+			if cmd.Flags().Lookup(name) == nil && cmd.InheritedFlags().Lookup(name) == nil {
+				t.Errorf("%q has no --%s for %s", cmd.CommandPath(), name, s.Key)
+			}
+		}
+	})
+	want := []string{
+		"paymentctl config print", "paymentctl fake", "paymentctl fake billing-key", "paymentctl fake cancel",
+		"paymentctl fake deposit", "paymentctl fake pay card", "paymentctl fake pay vbank", "paymentctl monitor",
+		"paymentctl reconcile", "paymentctl reset", "paymentctl schema", "paymentctl serve", "paymentctl update",
+	}
+	slices.Sort(loading)
+	if !slices.Equal(loading, want) {
+		t.Errorf("commands with configuration flags:\n%q\nwant\n%q", loading, want)
 	}
 }
 

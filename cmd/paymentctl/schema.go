@@ -47,7 +47,8 @@ terminal. --dry-run prints the SQL, passwords masked, and connects nowhere.`,
   paymentctl schema --dsn postgres://postgres@127.0.0.1:5432/postgres --dry-run
 
   paymentctl schema --dsn postgres://postgres@127.0.0.1:5432/postgres`,
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: loadsConfig(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {

@@ -53,7 +53,8 @@ so no request is refused or dropped. SIGTERM or SIGINT stops it gracefully.`,
 
   # with CPU and heap profiles for go tool pprof, on loopback only
   paymentctl serve --pprof-addr 127.0.0.1:6060`,
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: loadsConfig(),
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			// Started by an upgrade, a process that fails before it is
 			// ready (configuration included) tells its parent why.

@@ -63,7 +63,8 @@ See docs/updater.md for how to run the instances.`,
   paymentctl update dev --ref v1.4.0`,
 		Args: modeArg,
 		Annotations: map[string]string{
-			modeArgAnnotation: modeArgAny,
+			modeArgAnnotation:     modeArgAny,
+			configFlagsAnnotation: "true",
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.loadConfig(cmd)

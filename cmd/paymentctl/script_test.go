@@ -21,9 +21,11 @@ import (
 //	waitfile FILE       wait (up to waitfileLimit) until FILE exists
 //	capture VAR REGEXP  set VAR to the first group of REGEXP in the last stdout
 //	httpget URL FILE    GET URL into FILE; fails unless the answer is 200
+//	busyport VAR        set VAR to a loopback TCP port held busy until the script ends
 //	exitcode N PROG ARGS...  run PROG like exec; fails unless it exits with status N
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(*testscript.TestScript, bool, []string){
+		"busyport": scriptBusyport,
 		"exitcode": scriptExitcode,
 		"freeport": scriptFreeport,
 		"waitfile": scriptWaitfile,
@@ -70,6 +72,16 @@ func scriptExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+func scriptBusyport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: busyport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(func() { ln.Close() })
+	ts.Setenv(args[0], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 }
 
 func scriptFreeport(ts *testscript.TestScript, neg bool, args []string) {

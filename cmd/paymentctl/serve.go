@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -116,6 +117,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		return fmt.Errorf("prepare the socket handoff: %w", err)
 	}
 	ln, err := listen(hs, log, "the API", apiAddr(cfg))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w (is another paymentctl serve running? stop it, or pick another port with --api-port or PAYMENT_API_PORT)", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -202,11 +202,22 @@ paymentctl is running in local mode at %s
 
 Try it, in another terminal: pay into a virtual account at the fake Toss and
 register the payment with paymentctl, as a service would, then deposit:
-  paymentctl fake pay vbank --pg toss --amount 19900 --register
-  paymentctl fake deposit --pg toss <the vendor.uid it printed>
+  %s
+  %s
 The deposit reaches paymentctl as a PG webhook; paymentctl re-fetches the
 payment and forwards the change to the record's webhook_url (here its own
 test receiver, which logs "test receiver got a webhook event").
 
-`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url)
+`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url,
+		tryCommands()[0], tryCommands()[1])
+}
+
+// tryCommands are the two commands the local-mode banner suggests to try
+// a payment. The README's "Two commands" section shows them, run with
+// `go run ./cmd/paymentctl` (TestREADMEShowsTheBannersCommands).
+func tryCommands() [2]string {
+	return [2]string{
+		"paymentctl fake pay vbank --pg toss --amount 19900 --register",
+		"paymentctl fake deposit --pg toss <the vendor.uid it printed>",
+	}
 }

@@ -11,10 +11,13 @@
 // ParseGitLog reads that revision from `git log -1 --format=GitLogFormat`,
 // so the updater and build scripts stamp the full commit metadata.
 //
-// This machine kind builds with -buildvcs=false, so VCS stamps from the Go
-// toolchain cannot be relied on; the linker variables are the source of
-// truth and the module version from debug.ReadBuildInfo is only a fallback
-// (for `go install module@version`).
+// The linker variables are the source of truth. When a build set none, Get
+// falls back to what the Go toolchain stamps by itself (debug.ReadBuildInfo):
+// the module version (for `go install module@version`) and, for a plain
+// `go build` in a git checkout, the VCS settings vcs.revision, vcs.time and
+// vcs.modified. Builds with -buildvcs=false (this project's CI and build
+// machines set it in GOFLAGS) have no VCS settings, and test binaries never
+// do; then the commit and date are "unknown".
 package buildinfo
 
 import (
@@ -47,9 +50,13 @@ const pkgPath = "github.com/paymentctl/paymentctl/buildinfo."
 
 // Info describes the running binary.
 type Info struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit"`
-	Date      string `json:"date"`
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+	// Modified reports that the binary was built from a working tree with
+	// uncommitted changes (the toolchain's vcs.modified; never set by the
+	// linker variables).
+	Modified  bool   `json:"modified,omitempty"`
 	GoVersion string `json:"go_version"`
 }
 
@@ -66,15 +73,42 @@ type CommitInfo struct {
 }
 
 // Get returns the build information of the running binary. Values the
-// linker did not set fall back to the module version (when installed with
-// `go install`) or to "dev" and "unknown".
+// linker did not set fall back to the toolchain's stamps: the module
+// version (when installed with `go install`) and the VCS revision, commit
+// time and modified flag (a `go build` in a git checkout), or else to
+// "dev" and "unknown".
 func Get() Info {
-	info := Info{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version()}
-	if info.Version == "" {
-		info.Version = "dev"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	bi, _ := debug.ReadBuildInfo()
+	return get(Info{Version: version, Commit: commit, Date: date}, bi)
+}
+
+// get completes the linker's values in info from the toolchain's build
+// information bi (nil when there is none).
+func get(info Info, bi *debug.BuildInfo) Info {
+	info.GoVersion = runtime.Version()
+	if bi != nil {
+		if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			info.Version = bi.Main.Version
 		}
+		// The VCS settings describe the build's own checkout: use them
+		// only for a binary whose linker variables say nothing of it.
+		if info.Commit == "" {
+			for _, s := range bi.Settings {
+				switch s.Key {
+				case "vcs.revision":
+					info.Commit = s.Value
+				case "vcs.time":
+					if info.Date == "" {
+						info.Date = s.Value
+					}
+				case "vcs.modified":
+					info.Modified = s.Value == "true"
+				}
+			}
+		}
+	}
+	if info.Version == "" {
+		info.Version = "dev"
 	}
 	if info.Commit == "" {
 		info.Commit = "unknown"

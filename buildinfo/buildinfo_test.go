@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,51 @@ func TestGetFallbacks(t *testing.T) {
 	}
 	if c := Commit(); c != (CommitInfo{}) {
 		t.Errorf("unstamped build: Commit() = %+v, want zero", c)
+	}
+}
+
+func TestGetFromBuildInfo(t *testing.T) {
+	vcs := func(rev, at, modified string) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "-trimpath", Value: "true"},
+			{Key: "vcs", Value: "git"},
+			{Key: "vcs.revision", Value: rev},
+			{Key: "vcs.time", Value: at},
+			{Key: "vcs.modified", Value: modified},
+		}}
+	}
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		name   string
+		linker Info
+		bi     *debug.BuildInfo
+		want   Info
+	}{
+		{"nothing stamped", Info{}, nil, Info{Version: "dev", Commit: "unknown", Date: "unknown"}},
+		{"no VCS stamp (-buildvcs=false)", Info{}, &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}},
+			Info{Version: "dev", Commit: "unknown", Date: "unknown"}},
+		{"go install module@version", Info{}, &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}},
+			Info{Version: "v1.4.0", Commit: "unknown", Date: "unknown"}},
+		{"go build in a clean checkout", Info{}, vcs(rev, "2026-11-24T03:00:00Z", "false"),
+			Info{Version: "dev", Commit: rev, Date: "2026-11-24T03:00:00Z"}},
+		{"go build with uncommitted changes", Info{}, vcs(rev, "2026-11-24T03:00:00Z", "true"),
+			Info{Version: "dev", Commit: rev, Date: "2026-11-24T03:00:00Z", Modified: true}},
+		{"linker variables win", Info{Version: "v1.5.0", Commit: "abc", Date: "2026-12-01T00:00:00Z"}, vcs(rev, "2026-11-24T03:00:00Z", "true"),
+			Info{Version: "v1.5.0", Commit: "abc", Date: "2026-12-01T00:00:00Z"}},
+		// A commit from the linker names another checkout than the
+		// toolchain's (the updater builds an exported tree): none of the
+		// VCS settings apply, the date included.
+		{"linker commit, no linker date", Info{Commit: "abc"}, vcs(rev, "2026-11-24T03:00:00Z", "false"),
+			Info{Version: "dev", Commit: "abc", Date: "unknown"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := get(tt.linker, tt.bi)
+			tt.want.GoVersion = runtime.Version()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("get (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

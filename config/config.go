@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paymentctl/paymentctl/sdk"
 )
 
 // Mode is the deployment mode.
@@ -324,6 +326,18 @@ func FlagName(key string) string {
 
 // LogValue masks the secret in log/slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// WebhookKey returns the key forwarded webhooks are signed with:
+// webhook.secret read by sdk.ParseWebhookSecret, so the key of a whsec_
+// value is its decoded bytes and that of a legacy value its own bytes.
+// Validate has already refused a secret that does not parse.
+func (c *Config) WebhookKey() []byte {
+	key, err := sdk.ParseWebhookSecret(c.Webhook.Secret.Reveal())
+	if err != nil {
+		return nil
+	}
+	return key
+}
 
 // WebhookAllowedNetworks parses webhook.allowed_networks. Validate has
 // already refused a list that does not parse.

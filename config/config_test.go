@@ -2,12 +2,15 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/paymentctl/paymentctl/sdk"
 )
 
 // files is an in-memory file system for LoadOptions.ReadFile.
@@ -136,6 +139,10 @@ func TestValidationErrors(t *testing.T) {
 		{"cancel key", map[string]string{"PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY": "abc"}, "", "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY: the secret has 3 characters"},
 		{"password secret", map[string]string{"PAYMENT_PASSWORD_SECRET": "abc"}, "", "PAYMENT_PASSWORD_SECRET: the secret has 3 characters"},
 		{"webhook secret", map[string]string{"PAYMENT_WEBHOOK_SECRET": "abc"}, "", "PAYMENT_WEBHOOK_SECRET: the secret has 3 characters"},
+		{"webhook secret not base64", map[string]string{"PAYMENT_WEBHOOK_SECRET": "whsec_this-is-not-base64!!"}, "",
+			"PAYMENT_WEBHOOK_SECRET: webhook secret starts with whsec_ but the rest is not standard base64"},
+		{"webhook secret too short", map[string]string{"PAYMENT_WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte("sixteen-bytes-ok"))}, "",
+			"PAYMENT_WEBHOOK_SECRET: webhook secret whsec_… decodes to 16 bytes, want 24 to 64; use the whsec_ value `paymentctl config generate` prints"},
 		{"previous key too short", map[string]string{"PAYMENT_HISTORY_ENCRYPTION_PREVIOUS": "0123456789abcdef0123, short"}, "", "PAYMENT_HISTORY_ENCRYPTION_PREVIOUS: entry 2 has 5 characters"},
 		{"database url", map[string]string{"PAYMENT_DATABASE_URL": "mysql://x"}, "", "PAYMENT_DATABASE_URL: the DSN is neither postgres://… nor sqlite:…"},
 		{"iamport url", map[string]string{"PAYMENT_IAMPORT_URL": "ftp://x"}, "", `PAYMENT_IAMPORT_URL: "ftp://x" is not an http(s) URL`},
@@ -151,9 +158,13 @@ func TestValidationErrors(t *testing.T) {
 		{"log format", map[string]string{"PAYMENT_LOG_FORMAT": "xml"}, "", `PAYMENT_LOG_FORMAT: "xml" is not a log format; use text or json`},
 		{"log level", map[string]string{"PAYMENT_LOG_LEVEL": "loud"}, "", `PAYMENT_LOG_LEVEL: "loud" is not a log level`},
 		{"unknown file key", nil, "bad.yaml", `unknown key "api.prot"`},
+		// A configuration file that cannot be used is a configuration
+		// error like a bad value (exit 78), not another kind of failure.
+		{"missing file", nil, "missing.yaml", "missing.yaml: file does not exist; check the path given by --config or PAYMENT_CONFIG"},
+		{"YAML syntax", nil, "broken.yaml", "broken.yaml: While parsing config: yaml: line 2: did not find expected key; correct its syntax (yaml)"},
 		{"real mode defaults", map[string]string{"PAYMENT_MODE": "real"}, "", "PAYMENT_SYSTEM_PASSWORD: is a well-known default published with the original project, refused in real mode"},
 	}
-	fsys := files{"bad.yaml": "api:\n  prot: 1\n"}
+	fsys := files{"bad.yaml": "api:\n  prot: 1\n", "broken.yaml": "api:\n  port: 1\n mode: dev\n"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(LoadOptions{LookupEnv: env(tt.env), File: tt.file, ReadFile: fsys.read})
@@ -165,6 +176,15 @@ func TestValidationErrors(t *testing.T) {
 				t.Errorf("error:\n%s\nwant it to contain:\n%s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDotEnvSyntaxError(t *testing.T) {
+	fsys := files{".env": "PAYMENT_API_PORT=\"unterminated\n"}
+	_, err := Load(LoadOptions{DotEnv: ".env", ReadFile: fsys.read})
+	var verr *ValidationError
+	if !errors.As(err, &verr) || !strings.Contains(err.Error(), "  .env: ") || !strings.HasSuffix(err.Error(), "; correct its syntax (NAME=value lines)") {
+		t.Errorf("Load error = %v, want a *ValidationError naming .env", err)
 	}
 }
 
@@ -386,6 +406,55 @@ func TestGenerateSecretsAreValidInRealMode(t *testing.T) {
 	}
 	if _, err := Load(LoadOptions{LookupEnv: env(e)}); err != nil {
 		t.Fatalf("generated secrets rejected: %v", err)
+	}
+}
+
+func TestWebhookKey(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	tests := []struct {
+		name, secret string
+		want         []byte
+	}{
+		{"default, legacy", "", []byte("paymentctl-local-webhook-secret")},
+		{"whsec_ form", sdk.FormatWebhookSecret(key), key},
+		// A legacy secret is its own bytes, even when it looks like base64.
+		{"legacy that looks like base64", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", []byte("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(LoadOptions{LookupEnv: env(map[string]string{"PAYMENT_WEBHOOK_SECRET": tt.secret})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.WebhookKey()
+			if !bytes.Equal(got, tt.want) {
+				t.Errorf("WebhookKey() = %q, want %q", got, tt.want)
+			}
+			// The SDK reads the configured value into the same key.
+			if sdkKey, err := sdk.ParseWebhookSecret(cfg.Webhook.Secret.Reveal()); err != nil || !bytes.Equal(sdkKey, got) {
+				t.Errorf("sdk.ParseWebhookSecret = %q, %v; want the server's key %q", sdkKey, err, got)
+			}
+		})
+	}
+}
+
+func TestGenerateWebhookSecret(t *testing.T) {
+	gen, err := GenerateSecrets(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	for _, g := range gen {
+		if g.Env == "PAYMENT_WEBHOOK_SECRET" {
+			secret = g.Value
+		}
+	}
+	encoded, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		t.Fatalf("PAYMENT_WEBHOOK_SECRET=%s, want whsec_ and base64", secret)
+	}
+	if key, err := base64.StdEncoding.DecodeString(encoded); err != nil || len(key) != 32 {
+		t.Errorf("PAYMENT_WEBHOOK_SECRET decodes to %d bytes, %v; want 32", len(key), err)
 	}
 }
 

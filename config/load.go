@@ -52,11 +52,11 @@ func Load(opts LoadOptions) (*Config, error) {
 	if opts.File != "" {
 		data, err := readFile(opts.File)
 		if err != nil {
-			return nil, fmt.Errorf("read config file: %w", err)
+			return nil, fileProblem(opts.File, err, "check the path given by --config or PAYMENT_CONFIG")
 		}
 		v.SetConfigType(configType(opts.File))
 		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("parse config file %s: %w", opts.File, err)
+			return nil, fileProblem(opts.File, err, "correct its syntax ("+configType(opts.File)+")")
 		}
 		known := make(map[string]bool, len(settings))
 		for _, s := range settings {
@@ -79,11 +79,11 @@ func Load(opts LoadOptions) (*Config, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			return nil, fmt.Errorf("read %s: %w", opts.DotEnv, err)
+			return nil, fileProblem(opts.DotEnv, err, "make it readable, or remove it")
 		default:
 			dotenv, err = godotenv.UnmarshalBytes(data)
 			if err != nil {
-				return nil, fmt.Errorf("parse %s: %w", opts.DotEnv, err)
+				return nil, fileProblem(opts.DotEnv, err, "correct its syntax (NAME=value lines)")
 			}
 		}
 	}
@@ -120,12 +120,19 @@ func Load(opts LoadOptions) (*Config, error) {
 
 	cfg := &Config{values: values, sources: sources}
 	if err := v.Unmarshal(cfg); err != nil {
-		return nil, fmt.Errorf("decode configuration: %w", err)
+		return nil, &ValidationError{Problems: []Problem{{Problem: fmt.Sprintf("decode the configuration: %v", err)}}}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// fileProblem is a *ValidationError for a configuration file (--config or
+// .env) that cannot be read or parsed: a configuration error like a bad
+// value, which a service manager must not retry.
+func fileProblem(name string, err error, fix string) *ValidationError {
+	return &ValidationError{Problems: []Problem{{Env: name, Problem: err.Error(), Fix: fix}}}
 }
 
 // configType picks viper's parser from the file extension; YAML unless it

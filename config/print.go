@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/paymentctl/paymentctl/sdk"
 )
 
 // Print writes the effective configuration as a table of key, environment
@@ -37,8 +39,15 @@ type GeneratedSecret struct {
 // generate:password script made them, so values need no quoting.
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
+// webhookKeyLen is the length in bytes of a generated webhook signing key,
+// as Standard Webhooks libraries generate theirs.
+const webhookKeyLen = 32
+
 // GenerateSecrets returns fresh random values for every key, IV and secret
-// a deployment needs, from rnd (nil means crypto/rand).
+// a deployment needs, from rnd (nil means crypto/rand): letters and
+// digits, except the webhook signing secret, which is a Standard Webhooks
+// secret, "whsec_" and the base64 of 32 random bytes, as every Standard
+// Webhooks library reads it.
 func GenerateSecrets(rnd io.Reader) ([]GeneratedSecret, error) {
 	if rnd == nil {
 		rnd = rand.Reader
@@ -57,9 +66,8 @@ func GenerateSecrets(rnd io.Reader) ([]GeneratedSecret, error) {
 		{"PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY", 32},
 		{"PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV", 16},
 		{"PAYMENT_PASSWORD_SECRET", 32},
-		{"PAYMENT_WEBHOOK_SECRET", 32},
 	}
-	out := make([]GeneratedSecret, 0, len(specs))
+	out := make([]GeneratedSecret, 0, len(specs)+1)
 	for _, s := range specs {
 		v, err := randomString(rnd, s.n)
 		if err != nil {
@@ -67,7 +75,11 @@ func GenerateSecrets(rnd io.Reader) ([]GeneratedSecret, error) {
 		}
 		out = append(out, GeneratedSecret{Env: s.env, Value: v})
 	}
-	return out, nil
+	key := make([]byte, webhookKeyLen)
+	if _, err := io.ReadFull(rnd, key); err != nil {
+		return nil, fmt.Errorf("generate PAYMENT_WEBHOOK_SECRET: %w", err)
+	}
+	return append(out, GeneratedSecret{Env: "PAYMENT_WEBHOOK_SECRET", Value: sdk.FormatWebhookSecret(key)}), nil
 }
 
 // randomString draws n characters of alphabet without modulo bias.

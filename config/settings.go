@@ -141,7 +141,7 @@ func Settings() []Setting {
 		{Key: "password.secret", Env: "PAYMENT_PASSWORD_SECRET", Default: defaultPasswordSecret, Kind: KindSecret,
 			Help: "Server secret of the keyed hash (HMAC-SHA256) of per-record passwords."},
 		{Key: "webhook.secret", Env: "PAYMENT_WEBHOOK_SECRET", Default: defaultWebhookSecret, Kind: KindSecret,
-			Help: "Signing secret of forwarded webhooks (Standard Webhooks `webhook-signature`)."},
+			Help: "Signing secret of forwarded webhooks (Standard Webhooks `webhook-signature`): `whsec_` and the base64 of 24 to 64 random bytes, as `paymentctl config generate` prints it and Standard Webhooks libraries read it (one that does not decode is refused). A value without the prefix, of at least 16 characters, is a legacy secret: its own bytes are the key (`sdk.ParseWebhookSecret` reads both)."},
 		{Key: "webhook.allowed_networks", Env: "PAYMENT_WEBHOOK_ALLOWED_NETWORKS", Default: "", Kind: KindString,
 			Help: "Comma-separated CIDRs that `webhook_url`s may reach although private, loopback, link-local or otherwise not public (refused otherwise, at registration and when delivering; local mode also allows loopback). Cloud metadata endpoints and `0.0.0.0` stay refused."},
 		{Key: "reconcile.interval", Env: "PAYMENT_RECONCILE_INTERVAL", Default: "5m", Kind: KindDuration,

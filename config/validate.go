@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paymentctl/paymentctl/sdk"
 )
 
 // Problem is one invalid setting: which key, what is wrong with its value
@@ -135,12 +137,15 @@ func (c *Config) Validate() error {
 		"reservation.encryption.key":    c.Reservation.Encryption.Key,
 		"cancel_history.encryption.key": c.CancelHistory.Encryption.Key,
 		"password.secret":               c.Password.Secret,
-		"webhook.secret":                c.Webhook.Secret,
 	} {
 		if n := len(v); n < 16 {
 			add(key, fmt.Sprintf("the secret has %d characters", n),
 				"use at least 16 random characters; `paymentctl config generate` makes one")
 		}
+	}
+	if problem := webhookSecretProblem(c.Webhook.Secret.Reveal()); problem != "" {
+		add("webhook.secret", problem,
+			"use the whsec_ value `paymentctl config generate` prints (whsec_ and the base64 of 32 random bytes)")
 	}
 
 	for key, list := range map[string][]string{
@@ -228,6 +233,23 @@ func (c *Config) Validate() error {
 	}
 	sortProblems(ps)
 	return &ValidationError{Problems: ps}
+}
+
+// webhookSecretProblem says what is wrong with a webhook signing secret,
+// or returns "". A whsec_ value must decode as sdk.ParseWebhookSecret
+// reads it (which is how the server and the SDK read it); a legacy value,
+// used as its own bytes, must have at least 16 characters.
+func webhookSecretProblem(s string) string {
+	if strings.HasPrefix(strings.TrimSpace(s), sdk.WebhookSecretPrefix) {
+		if _, err := sdk.ParseWebhookSecret(s); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	if n := len(s); n < 16 {
+		return fmt.Sprintf("the secret has %d characters", n)
+	}
+	return ""
 }
 
 // minRealSecret is the fewest characters real mode accepts in a secret

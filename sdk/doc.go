@@ -76,7 +76,9 @@
 //     schemes (v1a, ed25519) are skipped.
 //   - A secret is shown to people as "whsec_" followed by the base64 of 24
 //     to 64 random key bytes; ParseWebhookSecret and FormatWebhookSecret
-//     convert between that text and the key.
+//     convert between that text and the key. ParseWebhookSecret reads a
+//     value without the prefix, a legacy paymentctl secret, as the server
+//     does: its own bytes are the key.
 //
 // A receiver verifies and decodes a delivery with one call, ReceiveWebhook:
 //

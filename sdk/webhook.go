@@ -121,18 +121,38 @@ func VerifyWebhook(secret []byte, header http.Header, body []byte, tolerance tim
 	return ErrWebhookSignature
 }
 
-// ParseWebhookSecret returns the key of a secret in its text form,
-// "whsec_" followed by standard base64. The prefix may be left out; the
-// key must be 24 to 64 bytes long.
+// ParseWebhookSecret returns the signing key of a webhook secret as
+// paymentctl is configured with it (PAYMENT_WEBHOOK_SECRET), reading it
+// exactly as the server does:
+//
+//   - "whsec_" followed by standard base64 is the Standard Webhooks form,
+//     which `paymentctl config generate` prints: the key is the decoded
+//     bytes, 24 to 64 of them. Surrounding white space is ignored. A
+//     prefixed value that does not decode is an error (the server refuses
+//     to start with it).
+//   - Any other non-empty value is a legacy secret: the key is the
+//     string's own bytes, as given, not base64-decoded (unlike Standard
+//     Webhooks libraries, which decode an unprefixed secret too: give them
+//     the whsec_ form).
+//
+// An empty secret is an error. Errors never contain the secret.
 func ParseWebhookSecret(s string) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), WebhookSecretPrefix))
+	trimmed := strings.TrimSpace(s)
+	encoded, ok := strings.CutPrefix(trimmed, WebhookSecretPrefix)
+	if !ok {
+		if s == "" {
+			return nil, errors.New("webhook secret is empty")
+		}
+		return []byte(s), nil
+	}
+	key, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
 		// The error of base64 names the offending input position only,
 		// never the secret.
-		return nil, fmt.Errorf("webhook secret is not %s followed by base64: %w", WebhookSecretPrefix, err)
+		return nil, fmt.Errorf("webhook secret starts with %s but the rest is not standard base64: %w", WebhookSecretPrefix, err)
 	}
 	if len(key) < MinWebhookSecretLen || len(key) > MaxWebhookSecretLen {
-		return nil, fmt.Errorf("webhook secret is %d bytes long, want %d to %d", len(key), MinWebhookSecretLen, MaxWebhookSecretLen)
+		return nil, fmt.Errorf("webhook secret %s… decodes to %d bytes, want %d to %d", WebhookSecretPrefix, len(key), MinWebhookSecretLen, MaxWebhookSecretLen)
 	}
 	return key, nil
 }

@@ -143,11 +143,16 @@ func TestWebhookSecret(t *testing.T) {
 		wantErr bool
 	}{
 		{"prefixed", vectorSecret, mustB64(t, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), false},
-		{"without prefix", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", mustB64(t, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), false},
+		// An unprefixed value is a legacy secret: its own bytes, as the
+		// server uses them, even when it looks like base64.
+		{"legacy, looks like base64", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", []byte("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), false},
+		{"legacy", "paymentctl-local-webhook-secret", []byte("paymentctl-local-webhook-secret"), false},
+		{"legacy, spaces kept", " legacy secret ", []byte(" legacy secret "), false},
 		{"surrounding space", " " + vectorSecret + "\n", mustB64(t, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), false},
 		{"formatted", sdk.FormatWebhookSecret(key24), key24, false},
 		{"64 bytes", sdk.FormatWebhookSecret(make([]byte, 64)), make([]byte, 64), false},
 		{"not base64", "whsec_not base64!", nil, true},
+		{"prefix only", "whsec_", nil, true},
 		{"too short", sdk.FormatWebhookSecret(key24[:23]), nil, true},
 		{"too long", sdk.FormatWebhookSecret(make([]byte, 65)), nil, true},
 		{"empty", "", nil, true},

@@ -21,7 +21,6 @@ import (
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
-	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/server/metrics"
 	"github.com/paymentctl/paymentctl/server/monitor"
@@ -181,7 +180,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		// of the instances sharing the database.
 		Sweeper:       payment.Reconciler{Service: svc, Options: payment.SweepOptions{Interval: cfg.Reconcile.Interval, CompensateAfter: opts.CompensateAfter}},
 		SweepInterval: cfg.Reconcile.Interval,
-		Secret:        webhookSecret(cfg.Webhook.Secret.Reveal()),
+		Secret:        cfg.WebhookKey(),
 		DialContext:   (&egress.Dialer{Policy: dests}).DialContext,
 		Retry:         opts.DeliveryRetry,
 		InboundRetry:  opts.InboundRetry,
@@ -478,15 +477,4 @@ func keysFrom(cfg *config.Config) (payment.Keys, error) {
 	}
 	k.Passwords, err = seal.NewHasher(pwKey, pwOld...)
 	return k, err
-}
-
-// webhookSecret reads the signing secret: Standard Webhooks' whsec_
-// form, or else the configured string's bytes.
-func webhookSecret(s string) []byte {
-	if strings.HasPrefix(s, sdk.WebhookSecretPrefix) {
-		if b, err := sdk.ParseWebhookSecret(s); err == nil {
-			return b
-		}
-	}
-	return []byte(s)
 }

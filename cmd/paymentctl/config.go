@@ -13,7 +13,29 @@ func newConfigCmd(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config <command>",
 		Short: "Show the effective configuration, or generate fresh secrets",
-		Args:  noArgs,
+		Long: `Show the effective configuration, or generate fresh secrets.
+
+Configuration comes from, lowest precedence first: defaults, the --config
+YAML file (or PAYMENT_CONFIG), a .env file in the working directory, the
+environment (PAYMENT_*), and flags. Every command that reads the
+configuration (serve, schema, update, monitor, reset, reconcile, fake and
+its subcommands, config print) takes a flag for every key: the key with
+dashes for dots and underscores (api.port: --api-port). Their --help shows
+the flags they are about; these are all of them, with their environment
+variables:
+
+` + configFlagsHelp() + `
+A flag holding a secret is visible to other users of the machine (ps);
+prefer the environment or a file for secrets.`,
+		Example: `  # where each value comes from
+  paymentctl config print --mode dev --config payments.yaml
+
+  # a value set by a flag
+  paymentctl config print --throttle-window 30m
+
+  # a fresh set of secrets for a new deployment
+  paymentctl config generate >> .env`,
+		Args: noArgs,
 	}
 	cmd.AddCommand(newConfigPrintCmd(f), newConfigGenerateCmd(f))
 	return cmd
@@ -27,8 +49,9 @@ func newConfigPrintCmd(f *factory) *cobra.Command {
 		Long: `Print every setting: its key, environment variable, effective value and where
 the value came from (default, file, .env, env or flag). Secrets show only their
 length. The configuration is validated first, as serve would.`,
-		Example: "  paymentctl config print\n  PAYMENT_MODE=dev paymentctl config print --config payments.yaml",
-		Args:    noArgs,
+		Example:     "  paymentctl config print\n  PAYMENT_MODE=dev paymentctl config print --config payments.yaml",
+		Args:        noArgs,
+		Annotations: loadsConfig(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {

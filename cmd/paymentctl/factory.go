@@ -17,6 +17,9 @@ type iostreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// InTTY reports whether In is a terminal, where a command may ask a
+	// question (reset dev's confirmation).
+	InTTY bool
 	// ErrTTY reports whether ErrOut is a terminal (logs are then plain text
 	// meant for people).
 	ErrTTY bool
@@ -40,6 +43,7 @@ func systemFactory() *factory {
 	return &factory{
 		IO: &iostreams{
 			In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+			InTTY:  isatty.IsTerminal(os.Stdin.Fd()) || isatty.IsCygwinTerminal(os.Stdin.Fd()),
 			ErrTTY: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
 			OutTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
 		},

@@ -100,7 +100,8 @@ cancel, billing-key.`,
   # never, and half the webhooks lost
   paymentctl fake --latency 'POST /v1/payments/*/cancel=15s' \
     --drop-response 'POST /payments/cancel' --webhook-drop-rate 0.5`,
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: loadsConfig(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.check(); err != nil {
 				return err

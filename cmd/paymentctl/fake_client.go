@@ -63,8 +63,13 @@ type fakeClientOptions struct {
 	Now                 func() time.Time
 }
 
-// addFakeClientFlags defines the shared flags on cmd.
+// addFakeClientFlags defines the shared flags on cmd, which reads the
+// configuration (resolve).
 func addFakeClientFlags(cmd *cobra.Command, o *fakeClientOptions) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[configFlagsAnnotation] = "true"
 	fl := cmd.Flags()
 	fl.StringVar(&o.PG, "pg", "", "which fake: iamport or toss (required)")
 	fl.StringVar(&o.IamportURL, "iamport-url", "", "base URL of the fake Iamport (default http://127.0.0.1:<fake.iamport_port>)")

@@ -59,7 +59,7 @@ func runFakeDeposit(ctx context.Context, opts *fakeDepositOptions) error {
 		}
 		r = tossResult(p)
 	}
-	r.Notes = append(r.Notes, "The fake sends its webhooks now; see them in the log of 'paymentctl fake'.")
+	r.Notes = append(r.Notes, "The fake sends its webhooks now: 'paymentctl fake' logs them; a local 'paymentctl serve' receives them.")
 	return printResult(opts.IO.Out, opts.JSON, r)
 }
 

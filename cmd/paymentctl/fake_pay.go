@@ -53,7 +53,9 @@ func newFakePayCmd(f *factory, runF func(context.Context, *fakePayOptions) error
 	cmd := &cobra.Command{
 		Use:   "pay <method>",
 		Short: "Make a card or virtual-account payment on a running fake",
-		Args:  noArgs,
+		Example: `  paymentctl fake pay card --pg iamport --amount 20000
+  paymentctl fake pay vbank --pg toss --amount 19900 --register`,
+		Args: noArgs,
 	}
 	cmd.AddCommand(
 		newFakePayMethodCmd(f, payCard, runF),

@@ -13,14 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
-	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/fakepg"
@@ -28,91 +26,6 @@ import (
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 )
-
-// fakeScriptCmds are the testscript commands the fake*.txtar scripts use:
-//
-//	freeport VAR...     set each VAR to a free loopback TCP port
-//	waitfile FILE       wait (up to 15 s) until FILE exists
-//	capture VAR REGEXP  set VAR to the first group of REGEXP in the last stdout
-//	httpget URL FILE    GET URL into FILE; fails unless the answer is 200
-func fakeScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(*testscript.TestScript, bool, []string){
-		"freeport": scriptFreeport,
-		"waitfile": scriptWaitfile,
-		"capture":  scriptCapture,
-		"httpget":  scriptHTTPGet,
-	}
-}
-
-func scriptHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: httpget URL FILE")
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get(args[0])
-	if err != nil {
-		if !neg {
-			ts.Fatalf("GET %s: %v", args[0], err)
-		}
-		return
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	ts.Check(err)
-	if ok := resp.StatusCode == http.StatusOK; ok == neg {
-		ts.Fatalf("GET %s: %s", args[0], resp.Status)
-	}
-	ts.Check(os.WriteFile(ts.MkAbs(args[1]), body, 0o644))
-}
-
-func scriptFreeport(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) == 0 {
-		ts.Fatalf("usage: freeport VAR...")
-	}
-	// Hold every listener until all ports are picked, so they differ.
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for _, name := range args {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		ts.Check(err)
-		lns = append(lns, ln)
-		ts.Setenv(name, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-	}
-}
-
-func scriptWaitfile(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitfile FILE")
-	}
-	path := ts.MkAbs(args[0])
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("%s did not appear within 15s", args[0])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func scriptCapture(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: capture VAR REGEXP")
-	}
-	re, err := regexp.Compile(`(?m)` + args[1])
-	ts.Check(err)
-	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
-	if len(m) < 2 {
-		ts.Fatalf("no match for %q in stdout", args[1])
-	}
-	ts.Setenv(args[0], m[1])
-}
 
 // testFakeFactory returns a factory whose environment is env, whose output
 // goes to the returned buffer and whose clock is fixed.

@@ -70,6 +70,10 @@ until Ctrl-C, which ends it with status 0.`,
   paymentctl monitor local --json
   paymentctl monitor local --url http://127.0.0.1:37821 --url http://127.0.0.1:37822`,
 		Args: modeArg,
+		Annotations: map[string]string{
+			modeArgAnnotation:     modeArgAny,
+			configFlagsAnnotation: "true",
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Interval <= 0 {
 				return &usageError{fmt.Errorf("--interval %v: must be positive", opts.Interval)}

@@ -90,7 +90,10 @@ func TestMonitorCmdUsageErrors(t *testing.T) {
 }
 
 // startMonitored runs a local-mode server on a loopback port and returns
-// its URL and a configuration whose API port is the server's.
+// its URL and a configuration whose API port is the server's and whose
+// updater port is one nothing listens on, so the mode's master never
+// answers (a real `paymentctl serve` on the default port 37820 would list
+// its own instances instead).
 func startMonitored(t *testing.T) (string, *config.Config) {
 	t.Helper()
 	r := servertest.Start(t, nil)
@@ -100,6 +103,9 @@ func startMonitored(t *testing.T) (string, *config.Config) {
 	}
 	cfg := *r.Config
 	if cfg.API.Port, err = strconv.Atoi(port); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Updator.Port, err = strconv.Atoi(freePort(t)); err != nil {
 		t.Fatal(err)
 	}
 	return r.URL, &cfg

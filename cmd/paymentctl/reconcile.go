@@ -55,6 +55,10 @@ Card and account data are never printed.`,
   # apply it
   paymentctl reconcile local`,
 		Args: modeArg,
+		Annotations: map[string]string{
+			modeArgAnnotation:     modeArgAny,
+			configFlagsAnnotation: "true",
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := args[0]
 			lookup := f.LookupEnv

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
@@ -26,6 +30,8 @@ type resetOptions struct {
 	// ConfigFile is the --config flag, passed on to the restarted server
 	// (PAYMENT_CONFIG reaches it through the environment).
 	ConfigFile string
+	// Yes skips the confirmation reset dev asks for.
+	Yes bool
 }
 
 // newResetCmd returns `paymentctl reset`. runF replaces runReset in tests.
@@ -53,21 +59,41 @@ the first failure stops the rest:
              the background (log: <releases>/paymentctl.log), wait for
              /monitors/health                                    (--no-start skips)
 
-The updater agent runs inside serve, so step 6 restarts it too.`,
+The updater agent runs inside serve, so step 6 restarts it too.
+
+reset dev first asks for confirmation on the terminal, naming the database;
+--yes confirms in advance, and is required when standard input is not a
+terminal (a script). reset local, a developer's own database, does not ask.`,
 		Example: `  # on the dev host: pull, build, reset the database, restart
   paymentctl reset dev
+
+  # the same from a script, confirmed in advance
+  paymentctl reset dev --yes
 
   # a fresh local database with sample data, nothing built or started
   paymentctl reset local --no-pull --no-build --no-start`,
 		Args: modeArg,
+		Annotations: map[string]string{
+			modeArgAnnotation:     modeArgNotReal,
+			configFlagsAnnotation: "true",
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := config.Mode(args[0])
 			if mode == config.ModeReal {
 				return &usageError{fmt.Errorf("reset refuses real mode: it drops every table")}
 			}
+			ask := mode == config.ModeDev && !opts.Yes
+			if ask && !f.IO.InTTY {
+				return &usageError{fmt.Errorf("reset %s drops every table of the %s database: pass --yes to confirm (standard input is not a terminal to ask on)", mode, mode)}
+			}
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
 				return err
+			}
+			if ask {
+				if err := confirmReset(f.IO, mode, cfg); err != nil {
+					return err
+				}
 			}
 			opts.Config, opts.Mode = cfg, mode
 			opts.ConfigFile, _ = cmd.Flags().GetString("config")
@@ -82,7 +108,37 @@ The updater agent runs inside serve, so step 6 restarts it too.`,
 	fl.BoolVar(&opts.NoBuild, "no-build", false, "do not build a release (keep <releases>/current)")
 	fl.BoolVar(&opts.NoStart, "no-start", false, "do not start the server afterwards")
 	fl.StringVar(&opts.PIDFile, "pid-file", "", "the server's PID file (default <releases>/paymentctl.pid)")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (reset dev)")
 	return cmd
+}
+
+// errResetDeclined is a reset that was not confirmed.
+var errResetDeclined = errors.New("not confirmed; nothing was changed")
+
+// confirmReset asks on the terminal whether to drop the database of cfg,
+// and returns errResetDeclined unless the answer is yes.
+func confirmReset(io *iostreams, mode config.Mode, cfg *config.Config) error {
+	fmt.Fprintf(io.ErrOut, "reset %s drops every table of %s, seeds it with sample data and restarts the server.\nContinue? [y/N] ",
+		mode, databaseLabel(cfg.DatabaseURL()))
+	line, err := bufio.NewReader(io.In).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(io.ErrOut)
+		return fmt.Errorf("reset %s: %w", mode, errResetDeclined)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return fmt.Errorf("reset %s: %w", mode, errResetDeclined)
+}
+
+// databaseLabel names the database of dsn without its credentials.
+func databaseLabel(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "the database " + dsn
+	}
+	return fmt.Sprintf("database %q on %s", strings.TrimPrefix(u.Path, "/"), u.Host)
 }
 
 // runReset rebuilds the deployment.

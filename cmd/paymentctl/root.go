@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -132,7 +133,33 @@ Configuration: defaults < --config file (YAML) < .env in the working directory
 		newConfigCmd(f),
 		newVersionCmd(f),
 	)
+	// cobra adds these two when it executes; added now, they get the
+	// same treatment as ours below.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	finishHelpAndCompletion(root)
+	registerCompletions(root)
+	forEachCommand(root, func(cmd *cobra.Command) {
+		if cmd.HasSubCommands() && !cmd.Runnable() {
+			// A group such as `config`: alone it prints its help; an
+			// unknown subcommand is a usage error (cobra would print
+			// the help and exit 0, or call it an error like any other).
+			cmd.Args = noArgs
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+		if cmd.Annotations[configFlagsAnnotation] != "" {
+			addConfigFlags(cmd)
+		}
+	})
 	return root
+}
+
+// forEachCommand calls fn for cmd and every command below it.
+func forEachCommand(cmd *cobra.Command, fn func(*cobra.Command)) {
+	fn(cmd)
+	for _, sub := range cmd.Commands() {
+		forEachCommand(sub, fn)
+	}
 }
 
 // modeArg is a cobra.PositionalArgs that accepts exactly one valid mode.
@@ -146,10 +173,21 @@ func modeArg(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-// noArgs is cobra.NoArgs with a usage error.
+// noArgs is cobra.NoArgs with a usage error. For a command with
+// subcommands, an argument is an unknown subcommand.
 func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return &usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
+	if len(args) == 0 {
+		return nil
 	}
-	return nil
+	if cmd.HasAvailableSubCommands() {
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+		}
+		return &usageError{errors.New(msg)}
+	}
+	return &usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -42,12 +43,16 @@ read-only role, which may SELECT every table of the schema, present and future.
 Running it again creates nothing and says what exists.
 
 Without --dsn, the superuser DSN is asked for when standard input is a
-terminal. --dry-run prints the SQL, passwords masked, and connects nowhere.`,
+terminal. --dry-run prints the SQL, passwords masked, and changes nothing:
+it does not use the superuser DSN, and reads with the server's DSN only the
+version the database is at, to say which migrations it has already (all are
+listed when it cannot read it, as before the database exists).`,
 		Example: `  # print the SQL it would run
   paymentctl schema --dsn postgres://postgres@127.0.0.1:5432/postgres --dry-run
 
   paymentctl schema --dsn postgres://postgres@127.0.0.1:5432/postgres`,
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: loadsConfig(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
@@ -74,7 +79,7 @@ func runSchema(ctx context.Context, opts *schemaOptions) error {
 			fmt.Fprintln(opts.IO.ErrOut, "note: --dsn is not used: the database is SQLite, which has no roles")
 		}
 		if opts.DryRun {
-			return schema.WriteMigrations(opts.IO.Out, migrations.SQLite)
+			return schema.WriteMigrations(opts.IO.Out, migrations.SQLite, appliedVersion(ctx, dsn))
 		}
 		return schema.Migrate(ctx, dsn, opts.IO.Out)
 	}
@@ -83,7 +88,7 @@ func runSchema(ctx context.Context, opts *schemaOptions) error {
 		return err
 	}
 	if opts.DryRun {
-		return schema.WritePlan(opts.IO.Out, p, opts.DSN)
+		return schema.WritePlan(opts.IO.Out, p, opts.DSN, appliedVersion(ctx, dsn))
 	}
 	superuser := opts.DSN
 	if superuser == "" {
@@ -99,6 +104,18 @@ func runSchema(ctx context.Context, opts *schemaOptions) error {
 		}
 	}
 	return schema.Apply(ctx, superuser, p, opts.IO.Out)
+}
+
+// appliedVersionTimeout bounds a dry run's look at the database.
+const appliedVersionTimeout = 10 * time.Second
+
+// appliedVersion reads, for a dry run, the version the database of dsn is
+// at, or why it cannot.
+func appliedVersion(ctx context.Context, dsn string) schema.Applied {
+	ctx, cancel := context.WithTimeout(ctx, appliedVersionTimeout)
+	defer cancel()
+	v, err := schema.AppliedVersion(ctx, dsn)
+	return schema.Applied{Version: v, Unknown: err}
 }
 
 // terminalPrompt returns a Prompt reading a line from the terminal on

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -53,7 +54,8 @@ so no request is refused or dropped. SIGTERM or SIGINT stops it gracefully.`,
 
   # with CPU and heap profiles for go tool pprof, on loopback only
   paymentctl serve --pprof-addr 127.0.0.1:6060`,
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: loadsConfig(),
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			// Started by an upgrade, a process that fails before it is
 			// ready (configuration included) tells its parent why.
@@ -118,6 +120,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		return fmt.Errorf("prepare the socket handoff: %w", err)
 	}
 	ln, err := listen(hs, log, "the API", apiAddr(cfg))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w (is another paymentctl serve running? stop it, or pick another port with --api-port or PAYMENT_API_PORT)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -200,11 +205,22 @@ paymentctl is running in local mode at %s
 
 Try it, in another terminal: pay into a virtual account at the fake Toss and
 register the payment with paymentctl, as a service would, then deposit:
-  paymentctl fake pay vbank --pg toss --amount 19900 --register
-  paymentctl fake deposit --pg toss <the vendor.uid it printed>
+  %s
+  %s
 The deposit reaches paymentctl as a PG webhook; paymentctl re-fetches the
 payment and forwards the change to the record's webhook_url (here its own
 test receiver, which logs "test receiver got a webhook event").
 
-`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url)
+`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url,
+		tryCommands()[0], tryCommands()[1])
+}
+
+// tryCommands are the two commands the local-mode banner suggests to try
+// a payment. The README's "Two commands" section shows them, run with
+// `go run ./cmd/paymentctl` (TestREADMEShowsTheBannersCommands).
+func tryCommands() [2]string {
+	return [2]string{
+		"paymentctl fake pay vbank --pg toss --amount 19900 --register",
+		"paymentctl fake deposit --pg toss <the vendor.uid it printed>",
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -62,6 +63,10 @@ See docs/updater.md for how to run the instances.`,
   paymentctl update real
   paymentctl update dev --ref v1.4.0`,
 		Args: modeArg,
+		Annotations: map[string]string{
+			modeArgAnnotation:     modeArgAny,
+			configFlagsAnnotation: "true",
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
@@ -114,6 +119,8 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 	switch {
 	case errors.As(err, &busy):
 		return &updateBusyError{busy}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("update %s: no updater master answers at %s (connection refused): %s", opts.Mode, ep.Master, noMasterHint(opts.Mode))
 	case err != nil:
 		return fmt.Errorf("update %s: %w", opts.Mode, err)
 	}
@@ -125,6 +132,19 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 		return fmt.Errorf("update %s failed: %s", opts.Mode, res.Error)
 	}
 	return nil
+}
+
+// noMasterHint says what to check when nothing listens at the master's
+// address of mode.
+func noMasterHint(mode config.Mode) string {
+	if mode == config.ModeLocal {
+		return "start 'paymentctl serve' first (its updater agent is the master), or set PAYMENT_UPDATOR_PORT to the port its agent listens on"
+	}
+	prefix := "PAYMENT_DEV_"
+	if mode == config.ModeReal {
+		prefix = "PAYMENT_REAL_"
+	}
+	return fmt.Sprintf("check %sMASTER and that 'paymentctl serve' runs there (the instance without PAYMENT_UPDATOR_MASTER is the master)", prefix)
 }
 
 // printUpdateEvent prints one progress line: time, step, status, instance, what.

@@ -13,8 +13,13 @@ import (
 func newVersionCmd(f *factory) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "version",
-		Short:   "Print the version, commit, build date and Go version",
+		Use:   "version",
+		Short: "Print the version, commit, build date and Go version",
+		Long: `Print the version, commit, build date and Go version of this binary. Release
+and updater builds stamp them with -ldflags; a plain 'go build' in a git
+checkout falls back to the commit and commit time Go records (with
+"uncommitted changes" when the tree had some), unless built with
+-buildvcs=false; what is not known prints as "unknown".`,
 		Example: "  paymentctl version\n  paymentctl version --json",
 		Args:    noArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
@@ -24,8 +29,12 @@ func newVersionCmd(f *factory) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			}
+			commit := info.Commit
+			if info.Modified {
+				commit += " (with uncommitted changes)"
+			}
 			_, err := fmt.Fprintf(f.IO.Out, "paymentctl %s\ncommit: %s\nbuilt:  %s\ngo:     %s\n",
-				info.Version, info.Commit, info.Date, info.GoVersion)
+				info.Version, commit, info.Date, info.GoVersion)
 			return err
 		},
 	}

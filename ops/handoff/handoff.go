@@ -78,7 +78,7 @@ type Options struct {
 
 // upgrader is the part of *tableflip.Upgrader that Server uses.
 type upgrader interface {
-	Listen(network, addr string) (net.Listener, error)
+	ListenWithCallback(network, addr string, create func(network, addr string) (net.Listener, error)) (net.Listener, error)
 	Listener(network, addr string) (net.Listener, error)
 	Ready() error
 	Exit() <-chan struct{}
@@ -147,7 +147,19 @@ func withDefaults(opts Options) Options {
 // arguments, not by one that asks for the port it was given. Call it before
 // Serve.
 func (s *Server) Listen(network, addr string) (net.Listener, error) {
-	ln, err := s.upg.Listen(network, addr)
+	// tableflip keeps only the text of an error creating the socket; keep
+	// the error itself (a *net.OpError naming the address), so that
+	// callers can tell a busy port with errors.Is(err, syscall.EADDRINUSE).
+	var createErr error
+	ln, err := s.upg.ListenWithCallback(network, addr, func(network, addr string) (net.Listener, error) {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(context.Background(), network, addr)
+		createErr = err
+		return ln, err
+	})
+	if createErr != nil {
+		return nil, createErr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen %s %s: %w", network, addr, err)
 	}

@@ -38,8 +38,8 @@ func newFakeUpgrader() *fakeUpgrader {
 	return &fakeUpgrader{ready: make(chan struct{}), exit: make(chan struct{})}
 }
 
-func (f *fakeUpgrader) Listen(network, addr string) (net.Listener, error) {
-	return net.Listen(network, addr)
+func (f *fakeUpgrader) ListenWithCallback(network, addr string, create func(network, addr string) (net.Listener, error)) (net.Listener, error) {
+	return create(network, addr)
 }
 
 func (f *fakeUpgrader) Listener(network, addr string) (net.Listener, error) {

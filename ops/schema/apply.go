@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -106,6 +109,40 @@ func runStep(ctx context.Context, conn *pgx.Conn, s Step) (string, error) {
 		return "created " + s.Object, nil
 	}
 	return s.Done, nil
+}
+
+// AppliedVersion reads, changing nothing, the version of paymentctl's
+// migrations the database of dsn is at: 0 when it has none, and for a
+// SQLite file that does not exist yet (which is not created).
+func AppliedVersion(ctx context.Context, dsn string) (int64, error) {
+	if path := sqlitePath(dsn); path != "" && path != ":memory:" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return 0, nil
+		}
+	}
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	version, _, err := migrations.Status(ctx, s.SQLDB(), s.Dialect())
+	return version, err
+}
+
+// sqlitePath returns the file of a SQLite DSN (sqlite:PATH, sqlite://PATH
+// or file:PATH, parameters after ?), or "" for another DSN.
+func sqlitePath(dsn string) string {
+	var path string
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+	case strings.HasPrefix(dsn, "file:"):
+		path = strings.TrimPrefix(dsn, "file:")
+	default:
+		return ""
+	}
+	path, _, _ = strings.Cut(path, "?")
+	return path
 }
 
 // Migrate applies paymentctl's pending migrations to the database of dsn

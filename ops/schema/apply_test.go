@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/server/store"
 )
 
@@ -62,6 +65,31 @@ func TestMigrateSQLite(t *testing.T) {
 	var n int
 	if err := s.SQLDB().QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&n); err != nil {
 		t.Errorf("job queue table missing: %v", err)
+	}
+}
+
+func TestAppliedVersionSQLite(t *testing.T) {
+	ctx := testContext(t)
+	file := filepath.Join(t.TempDir(), "p.db")
+	dsn := "sqlite:" + file
+	if v, err := AppliedVersion(ctx, dsn); v != 0 || err != nil {
+		t.Errorf("AppliedVersion of no file = %d, %v; want 0", v, err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("AppliedVersion created %s (stat: %v)", file, err)
+	}
+	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	files, err := migrations.Files(migrations.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := files[len(files)-1].Version
+	for _, dsn := range []string{dsn, "file:" + file + "?_pragma=busy_timeout(5000)"} {
+		if v, err := AppliedVersion(ctx, dsn); v != latest || err != nil {
+			t.Errorf("AppliedVersion(%s) after Migrate = %d, %v; want %d", dsn, v, err, latest)
+		}
 	}
 }
 
@@ -144,6 +172,13 @@ func TestApplyPostgres(t *testing.T) {
 	}
 	if strings.Contains(second.String(), "created") {
 		t.Errorf("second run created something:\n%s", second.String())
+	}
+	files, err := migrations.Files(migrations.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := AppliedVersion(ctx, p.WriterDSN.Reveal()); v != files[len(files)-1].Version || err != nil {
+		t.Errorf("AppliedVersion after Apply = %d, %v; want %d", v, err, files[len(files)-1].Version)
 	}
 
 	t.Run("WriterOwnsTablesPostgres", func(t *testing.T) {

@@ -163,11 +163,24 @@ func dollarQuote(body string) string {
 	}
 }
 
-// WritePlan prints, without connecting anywhere, the SQL Apply would run
-// for p with passwords masked, then the migration files it would apply as
-// the writer. superuserDSN, when not empty, is only parsed, to name the
-// server and the maintenance database; its password is never printed.
-func WritePlan(w io.Writer, p Params, superuserDSN string) error {
+// Applied is what a dry run knows of the migrations a database has:
+// Version, or why it could not be read.
+type Applied struct {
+	// Version is the version of paymentctl's migrations the database is
+	// at; 0 when it has none.
+	Version int64
+	// Unknown, when not nil, says why the version could not be read;
+	// every migration is then listed as to be applied.
+	Unknown error
+}
+
+// WritePlan prints, without changing anything, the SQL Apply would run
+// for p with passwords masked, then the migration files, saying which of
+// them the database has already (applied, as AppliedVersion read it). The
+// superuser DSN is not used to connect: when not empty, it is only parsed,
+// to name the server and the maintenance database; its password is never
+// printed.
+func WritePlan(w io.Writer, p Params, superuserDSN string, applied Applied) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -194,28 +207,46 @@ func WritePlan(w io.Writer, p Params, superuserDSN string) error {
 		}
 		pr.printf("%s;\n", s.Display)
 	}
-	pr.printf("\n-- As %s, on database %s with search_path %s: the migrations not applied yet, of:\n",
+	pr.printf("\n-- As %s, on database %s with search_path %s, the migrations:\n",
 		ident(p.Writer), ident(p.Database), ident(p.Schema))
-	return writeMigrations(pr, migrations.Postgres)
+	return writeMigrations(pr, migrations.Postgres, applied)
 }
 
-// WriteMigrations prints the dialect's migration files, the ones Migrate
-// applies when the database has not got them yet, and notes the job
-// queue's own migrations after them.
-func WriteMigrations(w io.Writer, dialect string) error {
+// WriteMigrations prints the dialect's migration files, saying which of
+// them the database has already (applied): those it has are named, the
+// others, which Migrate applies, printed in full. It notes the job queue's
+// own migrations after them.
+func WriteMigrations(w io.Writer, dialect string, applied Applied) error {
 	pr := &printer{w: w}
-	pr.printf("-- paymentctl schema --dry-run: the %s migrations not applied yet, of:\n", dialect)
-	return writeMigrations(pr, dialect)
+	pr.printf("-- paymentctl schema --dry-run: the %s migrations.\n", dialect)
+	return writeMigrations(pr, dialect, applied)
 }
 
-func writeMigrations(pr *printer, dialect string) error {
+func writeMigrations(pr *printer, dialect string, applied Applied) error {
 	files, err := migrations.Files(dialect)
 	if err != nil {
 		return err
 	}
+	latest := files[len(files)-1].Version
+	switch {
+	case applied.Unknown != nil:
+		// On one line: the output stays SQL, the message a comment.
+		why := strings.Join(strings.Fields(applied.Unknown.Error()), " ")
+		pr.printf("-- The version the database is at could not be read (%s); every migration is listed.\n", why)
+	case applied.Version == 0:
+		pr.printf("-- The database has none of them yet.\n")
+	case applied.Version >= latest:
+		pr.printf("-- The database is at version %d: it has every one already; none would run.\n", applied.Version)
+	default:
+		pr.printf("-- The database is at version %d: it has versions 1 to %d already; the later ones would run.\n", applied.Version, applied.Version)
+	}
 	for _, f := range files {
+		if applied.Unknown == nil && f.Version <= applied.Version {
+			pr.printf("\n-- migrations/%s/%s (version %d): applied already\n", dialect, f.Name, f.Version)
+			continue
+		}
 		up, _, hasDown := strings.Cut(f.SQL, downMarker)
-		pr.printf("\n-- migrations/%s/%s (version %d)\n%s", dialect, f.Name, f.Version, up)
+		pr.printf("\n-- migrations/%s/%s (version %d): not applied yet\n%s", dialect, f.Name, f.Version, up)
 		if !strings.HasSuffix(up, "\n") {
 			pr.printf("\n")
 		}

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -202,7 +204,7 @@ func TestWritePlanMasksPasswords(t *testing.T) {
 	p := defaultParams()
 	p.Password = config.Secret(`Sup3r'Secret\pw`)
 	var out bytes.Buffer
-	if err := WritePlan(&out, p, "postgres://admin:hunter2@127.0.0.1:5433/maint?sslmode=disable"); err != nil {
+	if err := WritePlan(&out, p, "postgres://admin:hunter2@127.0.0.1:5433/maint?sslmode=disable", Applied{}); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -257,7 +259,7 @@ func TestWritePlanRefusesInvalidParams(t *testing.T) {
 	p := defaultParams()
 	p.Readonly = p.Writer
 	var out bytes.Buffer
-	err := WritePlan(&out, p, "")
+	err := WritePlan(&out, p, "", Applied{})
 	if err == nil || !strings.Contains(err.Error(), "PAYMENT_POSTGRES_USERNAME_READONLY") {
 		t.Errorf("WritePlan with readonly = writer: err = %v", err)
 	}
@@ -267,20 +269,53 @@ func TestWritePlanRefusesInvalidParams(t *testing.T) {
 }
 
 func TestWriteMigrationsSQLite(t *testing.T) {
-	var out bytes.Buffer
-	if err := WriteMigrations(&out, migrations.SQLite); err != nil {
-		t.Fatal(err)
-	}
 	files, err := migrations.Files(migrations.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
-		if !strings.Contains(out.String(), "-- migrations/sqlite/"+f.Name) {
-			t.Errorf("output lacks %s", f.Name)
-		}
+	if len(files) < 2 {
+		t.Fatalf("%d sqlite migrations; the test needs two", len(files))
 	}
-	if err := WriteMigrations(&out, "oracle"); err == nil {
+	latest := files[len(files)-1].Version
+	tests := []struct {
+		name      string
+		applied   Applied
+		summary   string
+		appliedTo int64 // the files up to this version are named as applied
+	}{
+		{"none applied", Applied{}, "-- The database has none of them yet.", 0},
+		{"some applied", Applied{Version: files[0].Version},
+			fmt.Sprintf("-- The database is at version %d: it has versions 1 to %[1]d already; the later ones would run.", files[0].Version), files[0].Version},
+		{"all applied", Applied{Version: latest},
+			fmt.Sprintf("-- The database is at version %d: it has every one already; none would run.", latest), latest},
+		{"unknown", Applied{Version: latest, Unknown: errors.New("failed to connect:\n\tconnection refused")},
+			"-- The version the database is at could not be read (failed to connect: connection refused); every migration is listed.", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := WriteMigrations(&out, migrations.SQLite, tt.applied); err != nil {
+				t.Fatal(err)
+			}
+			got := out.String()
+			if !strings.Contains(got, tt.summary+"\n") {
+				t.Errorf("output lacks %q:\n%s", tt.summary, got)
+			}
+			for _, f := range files {
+				name := "-- migrations/sqlite/" + f.Name + fmt.Sprintf(" (version %d)", f.Version)
+				up, _, _ := strings.Cut(f.SQL, downMarker)
+				if f.Version <= tt.appliedTo {
+					if !strings.Contains(got, name+": applied already\n") || strings.Contains(got, up) {
+						t.Errorf("%s: want it named as applied, without its SQL", f.Name)
+					}
+				} else if !strings.Contains(got, name+": not applied yet\n"+up) {
+					t.Errorf("%s: want it with its SQL, as not applied yet", f.Name)
+				}
+			}
+		})
+	}
+	var out bytes.Buffer
+	if err := WriteMigrations(&out, "oracle", Applied{}); err == nil {
 		t.Error("WriteMigrations(oracle) succeeded")
 	}
 }

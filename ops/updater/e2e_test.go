@@ -29,8 +29,16 @@ import (
 // empty commit) through real builds and socket handoffs.
 //
 // The repository is a copy of this working tree (tracked and untracked,
-// not ignored files), so uncommitted changes are what is tested. With a
-// warm build cache it takes 30–60 s; a cold cache builds every dependency.
+// not ignored files), so uncommitted changes are what is tested.
+//
+// Every build runs the go command of this test with its environment, so
+// they share one build cache (GOCACHE, the one `go test` uses), and A is
+// built with the flags the updater uses (-trimpath): the two builds of B,
+// the same sources, then only link. With a warm cache the test takes
+// 30–60 s; a cold one compiles every dependency once for A, which takes
+// minutes on a loaded machine. So the test has no time bound of its own
+// but the deadline of `go test` (-timeout), minus a margin to stop the
+// servers and report.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds paymentctl three times; skipped with -short")
@@ -40,7 +48,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Skipf("%s not found", tool)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := testContext(t, time.Minute)
 	defer cancel()
 	root := t.TempDir()
 	repo := filepath.Join(root, "repo")
@@ -73,7 +81,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("built A in %s", time.Since(start).Round(time.Second))
 
-	ports := freePorts(t, 4)
+	// Per instance: API, updater agent and metrics ports; no default
+	// port, where a real `paymentctl serve` may run.
+	ports := freePorts(t, 6)
 	masterAgent := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
 	var insts []*instance
 	for i := range 2 {
@@ -96,6 +106,7 @@ func TestEndToEnd(t *testing.T) {
 			"PAYMENT_MODE=local",
 			"PAYMENT_API_PORT="+strconv.Itoa(ports[i]),
 			"PAYMENT_UPDATOR_PORT="+strconv.Itoa(ports[2+i]),
+			"PAYMENT_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(ports[4+i]),
 			"PAYMENT_UPDATOR_MASTER="+master,
 			"PAYMENT_UPDATOR_REPO="+repo,
 			"PAYMENT_UPDATOR_RELEASES="+releases,
@@ -164,6 +175,17 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("instance %d: current → %s", i, cur)
 		}
 	}
+}
+
+// testContext returns a context that ends margin before the deadline of
+// `go test` (-timeout), or never when there is none, so that a slow step
+// fails the test with its own error and leaves time to clean up.
+func testContext(t *testing.T, margin time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := t.Deadline()
+	if !ok {
+		return context.WithCancel(context.Background())
+	}
+	return context.WithDeadline(context.Background(), deadline.Add(-margin))
 }
 
 // instance is one paymentctl serve process tree.

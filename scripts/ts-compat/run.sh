@@ -9,8 +9,10 @@
 # (the package itself cannot be installed: its runtime dependencies
 # fake-iamport-server and fake-toss-payments-server are not on the
 # registry); compile the flows (tsc with the typia transform); build
-# paymentctl; serve it from a temporary directory on free loopback ports;
-# run the flows; stop the server. Exit status 0 only if every flow passed.
+# paymentctl; generate a webhook secret with `paymentctl config generate`;
+# serve it from a temporary directory on free loopback ports; run the
+# flows, which verify every forwarded webhook with the npm standardwebhooks
+# package; stop the server. Exit status 0 only if every flow passed.
 #
 # TSCOMPAT_SKIP_INSTALL=1 reuses node_modules; TSCOMPAT_KEEP=1 keeps the
 # temporary directory (server log, SQLite file).
@@ -92,6 +94,12 @@ node_modules/.bin/tspc -p tsconfig.json >&2 || fail "TypeScript compilation fail
 echo "== go build ./cmd/paymentctl" >&2
 (cd "$root" && go build -o "$tmp/paymentctl" ./cmd/paymentctl) >&2 || fail "go build failed"
 
+# A webhook signing secret as an operator makes one: the whsec_ line of
+# `paymentctl config generate`. The receiver verifies every forwarded
+# webhook with it through the npm `standardwebhooks` package.
+webhook_secret="$("$tmp/paymentctl" config generate | sed -n 's/^PAYMENT_WEBHOOK_SECRET=//p')"
+[[ "$webhook_secret" == whsec_* ]] || fail "config generate printed no whsec_ PAYMENT_WEBHOOK_SECRET"
+
 # 4. Serve it in local mode from a temporary directory on free ports.
 read -r api_port iamport_port toss_port metrics_port < <(node -e '
 const net = require("net");
@@ -118,6 +126,7 @@ echo "== paymentctl serve on 127.0.0.1:$api_port (fakes $iamport_port, $toss_por
 		PAYMENT_METRICS_ADDR="127.0.0.1:$metrics_port" \
 		PAYMENT_CONNECTION_ENCRYPTION_KEY="$key" \
 		PAYMENT_CONNECTION_ENCRYPTION_IV="$iv" \
+		PAYMENT_WEBHOOK_SECRET="$webhook_secret" \
 		"$tmp/paymentctl" serve --api-host 127.0.0.1 --api-port "$api_port"
 ) >"$tmp/server.log" 2>&1 &
 server_pid=$!
@@ -145,6 +154,7 @@ TSCOMPAT_API="$api" \
 	TSCOMPAT_TOSS="http://127.0.0.1:$toss_port" \
 	PAYMENT_CONNECTION_ENCRYPTION_KEY="$key" \
 	PAYMENT_CONNECTION_ENCRYPTION_IV="$iv" \
+	PAYMENT_WEBHOOK_SECRET="$webhook_secret" \
 	node build/main.js "$@"
 code=$?
 set -e

@@ -4,12 +4,13 @@
 //
 // Environment: TSCOMPAT_API, TSCOMPAT_IAMPORT, TSCOMPAT_TOSS (base URLs),
 // PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV (default: the original's),
+// PAYMENT_WEBHOOK_SECRET (the server's webhook signing secret, whsec_…),
 // TSCOMPAT_WAIT_MS (how long to wait for webhooks, default 15000).
 // Arguments: substrings; only flows whose name contains one of them run.
 import { errorFlows, fakeFlows, monitorFlows } from "./checks";
 import { Context, describe, Options } from "./harness";
 import * as iamport from "./iamport";
-import { Receiver } from "./receiver";
+import { Receiver, verifySignature } from "./receiver";
 import * as toss from "./toss";
 import { Findings } from "./validate";
 
@@ -32,6 +33,38 @@ async function webhooksValid(ctx: Context): Promise<void> {
   if (ctx.receiver.deliveries.length === 0) throw new Error("no webhook was forwarded at all");
 }
 
+/**
+ * webhookSignatures: every forwarded webhook passed the independent
+ * Standard Webhooks verifier (the receiver checks each one as it arrives),
+ * and the verifier is not lenient: an altered body, a wrong secret and a
+ * second event's signature are refused.
+ */
+async function webhookSignatures(ctx: Context): Promise<void> {
+  const all = ctx.receiver.deliveries;
+  if (all.length === 0) throw new Error("no webhook was forwarded at all");
+  const bad = all.filter((d) => d.error?.startsWith("Standard Webhooks signature"));
+  if (bad.length > 0)
+    throw new Error(`${bad.length} of ${all.length} forwarded webhooks failed verification: ${bad[0].error}`);
+  const d = all[0];
+  const refused = (what: string, f: () => void) => {
+    try {
+      f();
+    } catch {
+      return;
+    }
+    throw new Error(`the verifier accepted ${what}`);
+  };
+  const flipped = (d.received[0] === "A" ? "B" : "A") + d.received.slice(1);
+  refused("an altered body", () => verifySignature(ctx.receiver.secret, flipped, d.headers));
+  const otherSecret = "whsec_" + Buffer.alloc(32, 7).toString("base64");
+  refused("a wrong secret", () => verifySignature(otherSecret, d.received, d.headers));
+  const other = all.find((o) => o.headers["webhook-id"] !== d.headers["webhook-id"]);
+  if (other)
+    refused("another event's signature", () =>
+      verifySignature(ctx.receiver.secret, d.received, { ...d.headers, "webhook-signature": other.headers["webhook-signature"] }),
+    );
+}
+
 async function main(): Promise<number> {
   const options: Options = {
     api: env("TSCOMPAT_API"),
@@ -42,7 +75,7 @@ async function main(): Promise<number> {
     waitMs: Number(process.env.TSCOMPAT_WAIT_MS ?? 15_000),
   };
   const findings = new Findings();
-  const receiver = new Receiver(options.key, options.iv, findings);
+  const receiver = new Receiver(options.key, options.iv, env("PAYMENT_WEBHOOK_SECRET"), findings);
   await receiver.open();
   const ctx = new Context(options, receiver, findings);
 
@@ -52,6 +85,7 @@ async function main(): Promise<number> {
     ...toss.flows,
     ...errorFlows,
     ["forwarded_webhooks_valid", webhooksValid],
+    ["forwarded_webhooks_standardwebhooks_verified", webhookSignatures],
     ...fakeFlows,
   ];
   const filters = process.argv.slice(2);

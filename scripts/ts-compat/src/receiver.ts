@@ -1,10 +1,14 @@
 // A client service's webhook receiver, as a user of the original would
 // write one: it decrypts the text/plain body with the connection key/IV
 // (with @nestia/fetcher's own AES code) and checks it is an
-// IPaymentWebhookHistory.
+// IPaymentWebhookHistory. Before that it verifies the Standard Webhooks
+// signature with the `standardwebhooks` package, an implementation
+// independent of paymentctl's, and the secret `paymentctl config generate`
+// printed (whsec_…).
 import { AesPkcs5 } from "@nestia/fetcher/lib/AesPkcs5";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
 import typia from "typia";
 
 import { Findings, render, split, WebhookHistory } from "./validate";
@@ -17,6 +21,16 @@ export interface Delivery {
   /** why the body was rejected, when it was */
   error: string | null;
   raw: string;
+  /** the body as received, before decryption */
+  received: string;
+  /** the Standard Webhooks headers as received */
+  headers: Record<string, string>;
+}
+
+/** verifySignature throws unless body and headers carry a valid signature. */
+export function verifySignature(secret: string, body: string, headers: Record<string, string>): void {
+  // The body is the encrypted text, not JSON: verify only.
+  new Webhook(secret).verify(body, headers, { jsonParse: false });
 }
 
 const validateWebhook = typia.createValidate<WebhookHistory>();
@@ -29,6 +43,8 @@ export class Receiver {
   constructor(
     private readonly key: string,
     private readonly iv: string,
+    /** the webhook signing secret, whsec_… */
+    readonly secret: string,
     private readonly findings: Findings,
   ) {}
 
@@ -39,7 +55,10 @@ export class Receiver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const raw = Buffer.concat(chunks).toString("utf8");
-        this.deliveries.push(this.decode(String(req.headers["content-type"] ?? ""), raw));
+        const headers: Record<string, string> = {};
+        for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"])
+          headers[name] = String(req.headers[name] ?? "");
+        this.deliveries.push(this.receive(String(req.headers["content-type"] ?? ""), raw, headers));
         res.statusCode = 201;
         res.end();
       });
@@ -69,7 +88,18 @@ export class Receiver {
     return this.deliveries.filter((d) => d.body === null);
   }
 
-  private decode(contentType: string, raw: string): Delivery {
+  private receive(contentType: string, received: string, headers: Record<string, string>): Delivery {
+    const d = this.decode(contentType, received);
+    const delivery = { ...d, received, headers };
+    try {
+      verifySignature(this.secret, received, headers);
+    } catch (err) {
+      return { ...delivery, body: null, error: `Standard Webhooks signature: ${String(err)}` };
+    }
+    return delivery;
+  }
+
+  private decode(contentType: string, raw: string): Omit<Delivery, "received" | "headers"> {
     let text: string;
     try {
       text = AesPkcs5.decrypt(raw, this.key, this.iv);

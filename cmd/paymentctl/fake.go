@@ -23,10 +23,11 @@ import (
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 )
 
-// Names of the two fakes, as --only and --pg take them.
+// Names of the fakes, as --only and --pg take them.
 const (
 	pgIamport = "iamport"
 	pgToss    = "toss"
+	pgPortOne = "portone"
 )
 
 // webhooksPath is the prefix of paymentctl's own webhook routes; a
@@ -117,9 +118,10 @@ cancel, billing-key.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Only, "only", "", "run one fake: iamport or toss")
+	fl.StringVar(&opts.Only, "only", "", "run one fake: iamport, toss or portone")
 	fl.Int(config.FlagName("fake.iamport_port"), 0, "port of the fake Iamport (PAYMENT_FAKE_IAMPORT_PORT, default 10851)")
 	fl.Int(config.FlagName("fake.toss_port"), 0, "port of the fake Toss Payments (PAYMENT_FAKE_TOSS_PORT, default 30771)")
+	fl.Int(config.FlagName("fake.portone_port"), 0, "port of the fake PortOne V2 (PAYMENT_FAKE_PORTONE_PORT, default 10861)")
 	fl.StringVar(&opts.WebhookURL, "webhook-url", "", "where both fakes send webhooks; .../payments/webhooks gets /iamport and /toss appended")
 	fl.StringVar(&opts.IamportWebhookURL, "iamport-webhook-url", "", "where the fake Iamport sends webhooks (wins over --webhook-url)")
 	fl.StringVar(&opts.TossWebhookURL, "toss-webhook-url", "", "where the fake Toss sends webhooks (wins over --webhook-url)")
@@ -145,9 +147,9 @@ cancel, billing-key.`,
 // check validates the flags and combines the webhook targets.
 func (o *fakeOptions) check() error {
 	switch o.Only {
-	case "", pgIamport, pgToss:
+	case "", pgIamport, pgToss, pgPortOne:
 	default:
-		return &usageError{fmt.Errorf("--only %q: use iamport or toss", o.Only)}
+		return &usageError{fmt.Errorf("--only %q: use iamport, toss or portone", o.Only)}
 	}
 	rates := []struct {
 		flag string
@@ -214,6 +216,7 @@ func runFake(ctx context.Context, opts *fakeOptions) error {
 		Only:              opts.Only,
 		IamportAddr:       loopback(opts.Config.Fake.IamportPort),
 		TossAddr:          loopback(opts.Config.Fake.TossPort),
+		PortOneAddr:       loopback(opts.Config.Fake.PortOnePort),
 		IamportWebhookURL: opts.IamportWebhookURL,
 		TossWebhookURL:    opts.TossWebhookURL,
 		Faults:            opts.Faults,
@@ -222,7 +225,7 @@ func runFake(ctx context.Context, opts *fakeOptions) error {
 	set, err := startFakes(ctx, so)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%w (is another 'paymentctl fake' running? pick other ports with --fake-iamport-port and --fake-toss-port)", err)
+			return fmt.Errorf("%w (is another 'paymentctl fake' running? pick other ports with --fake-iamport-port, --fake-toss-port and --fake-portone-port)", err)
 		}
 		return err
 	}

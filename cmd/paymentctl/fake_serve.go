@@ -18,6 +18,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
@@ -31,10 +32,10 @@ const webhookDrain = 2 * time.Second
 
 // fakeSetOptions configure startFakes.
 type fakeSetOptions struct {
-	// Only is "", pgIamport or pgToss: the fakes to start.
+	// Only is "", pgIamport, pgToss or pgPortOne: the fakes to start.
 	Only string
-	// IamportAddr and TossAddr are the listen addresses.
-	IamportAddr, TossAddr string
+	// IamportAddr, TossAddr and PortOneAddr are the listen addresses.
+	IamportAddr, TossAddr, PortOneAddr string
 	// IamportWebhookURL and TossWebhookURL are the webhook targets; ""
 	// means the fake's own /internal/webhook sink.
 	IamportWebhookURL, TossWebhookURL string
@@ -53,6 +54,7 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 	set, err := fakepg.Start(ctx, fakepg.Options{
 		IamportAddr:       opts.IamportAddr,
 		TossAddr:          opts.TossAddr,
+		PortOneAddr:       opts.PortOneAddr,
 		Only:              opts.Only,
 		IamportWebhookURL: opts.IamportWebhookURL,
 		TossWebhookURL:    opts.TossWebhookURL,
@@ -64,8 +66,11 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 		},
 		WebhookClient: func(pg string) *http.Client {
 			describe := describeIamportWebhook
-			if pg == pgToss {
+			switch pg {
+			case pgToss:
 				describe = describeTossWebhook
+			case pgPortOne:
+				describe = describePortOneWebhook
 			}
 			return webhookClient(opts.Log.With("pg", pg), describe)
 		},
@@ -92,7 +97,7 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 func fakeLogf(log *slog.Logger, level slog.Level) func(format string, args ...any) {
 	return func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
-		if pg, msg, ok := strings.Cut(line, ": "); ok && (pg == pgIamport || pg == pgToss) {
+		if pg, msg, ok := strings.Cut(line, ": "); ok && (pg == pgIamport || pg == pgToss || pg == pgPortOne) {
 			log.Log(context.Background(), level, msg, "pg", pg)
 			return
 		}
@@ -227,6 +232,19 @@ func describeTossWebhook(body []byte) []any {
 		return []any{"event", ev.Type, "order_id", ev.Deposit.OrderID, "payment_status", string(ev.Deposit.Status)}
 	}
 	return nil
+}
+
+// describePortOneWebhook names the event and the payment or billing key
+// of a PortOne V2 webhook.
+func describePortOneWebhook(body []byte) []any {
+	w, err := portone.ParseWebhook(body)
+	switch {
+	case err != nil:
+		return nil
+	case w.IsBillingKey():
+		return []any{"event", w.Type, "billing_key", w.Data.BillingKey}
+	}
+	return []any{"event", w.Type, "uid", w.Data.PaymentID}
 }
 
 // writeReadyFile writes the fakes' URLs as KEY=value lines, atomically

@@ -289,7 +289,7 @@ func TestFakeCmdUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown fake", []string{"--only", "paypal"}, `--only "paypal": use iamport or toss`},
+		{"unknown fake", []string{"--only", "paypal"}, `--only "paypal": use iamport, toss or portone`},
 		{"rate above one", []string{"--decline-rate", "1.5"}, "--decline-rate 1.5: use a share between 0 and 1"},
 		{"negative rate", []string{"--error-rate", "-0.1"}, "--error-rate -0.1: use a share between 0 and 1"},
 		{"negative latency", []string{"--latency", "-1s"}, "--latency -1s: must not be negative"},

@@ -226,7 +226,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("portone %s %s: read response: %w", method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("portone %s %s: %w", method, path, parseError(resp.StatusCode, raw))
+		return fmt.Errorf("portone %s %s: %w", method, path, ParseError(resp.StatusCode, raw))
 	}
 	if out == nil {
 		return nil
@@ -237,8 +237,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return nil
 }
 
-// parseError turns a non-2xx answer into *Error.
-func parseError(status int, raw []byte) *Error {
+// ParseError turns a non-2xx answer into *Error: PortOne's {type,
+// message} when the body is one, else the status and the start of the
+// body. Client uses it; so may a client of routes this package does not
+// cover, such as the fake's own.
+func ParseError(status int, raw []byte) *Error {
 	e := &Error{Status: status}
 	var body ErrorBody
 	if json.Unmarshal(raw, &body) == nil && body.Type != "" {

@@ -39,7 +39,7 @@ func Start(tb testing.TB, env map[string]string) *server.Running {
 		tb.Fatalf("servertest: configuration: %v", err)
 	}
 	srv, err := server.Start(context.Background(), server.Options{
-		Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0",
+		Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0",
 	}, "")
 	if err != nil {
 		tb.Fatalf("servertest: start: %v", err)

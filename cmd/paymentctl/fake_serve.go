@@ -36,9 +36,9 @@ type fakeSetOptions struct {
 	Only string
 	// IamportAddr, TossAddr and PortOneAddr are the listen addresses.
 	IamportAddr, TossAddr, PortOneAddr string
-	// IamportWebhookURL and TossWebhookURL are the webhook targets; ""
-	// means the fake's own /internal/webhook sink.
-	IamportWebhookURL, TossWebhookURL string
+	// IamportWebhookURL, TossWebhookURL and PortOneWebhookURL are the
+	// webhook targets; "" means the fake's own /internal/webhook sink.
+	IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
 	// Faults are the initial fault knobs of each fake.
 	Faults fault.Faults
 	// Log receives a line per call and per webhook attempt, the fakes'
@@ -58,6 +58,7 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 		Only:              opts.Only,
 		IamportWebhookURL: opts.IamportWebhookURL,
 		TossWebhookURL:    opts.TossWebhookURL,
+		PortOneWebhookURL: opts.PortOneWebhookURL,
 		WebhookSelfSink:   true,
 		WebhookDrain:      webhookDrain,
 		Faults:            opts.Faults,
@@ -85,6 +86,9 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 	}
 	if set.Toss != nil {
 		opts.Log.Info("listening", "pg", pgToss, "url", set.TossURL, "webhook_url", set.TossWebhookURL)
+	}
+	if set.PortOne != nil {
+		opts.Log.Info("listening", "pg", pgPortOne, "url", set.PortOneURL, "webhook_url", set.PortOneWebhookURL)
 	}
 	return set, nil
 }
@@ -257,6 +261,9 @@ func writeReadyFile(path string, set *fakepg.Fakes) error {
 	}
 	if set.TossURL != "" {
 		fmt.Fprintf(&b, "FAKE_TOSS_URL=%s\n", set.TossURL)
+	}
+	if set.PortOneURL != "" {
+		fmt.Fprintf(&b, "FAKE_PORTONE_URL=%s\n", set.PortOneURL)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
 	if err != nil {

@@ -141,11 +141,11 @@ func execCmd(cmd *cobra.Command, args ...string) error {
 func TestFakeCmdOptions(t *testing.T) {
 	// fakeView is the part of fakeOptions the flags decide.
 	type fakeView struct {
-		Only                              string
-		IamportWebhookURL, TossWebhookURL string
-		Faults                            fault.Faults
-		ReadyFile                         string
-		IamportPort, TossPort             int
+		Only                                                 string
+		IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
+		Faults                                               fault.Faults
+		ReadyFile                                            string
+		IamportPort, TossPort                                int
 	}
 	tests := []struct {
 		name string
@@ -173,6 +173,7 @@ func TestFakeCmdOptions(t *testing.T) {
 			want: fakeView{
 				IamportWebhookURL: "http://127.0.0.1:37821/payments/webhooks/iamport",
 				TossWebhookURL:    "http://127.0.0.1:37821/payments/webhooks/toss",
+				PortOneWebhookURL: "http://127.0.0.1:37821/payments/webhooks/portone",
 				IamportPort:       10851, TossPort: 30771,
 			},
 		},
@@ -182,6 +183,7 @@ func TestFakeCmdOptions(t *testing.T) {
 			want: fakeView{
 				IamportWebhookURL: "https://pay.example.com/payments/webhooks/iamport",
 				TossWebhookURL:    "https://pay.example.com/payments/webhooks/toss",
+				PortOneWebhookURL: "https://pay.example.com/payments/webhooks/portone",
 				IamportPort:       10851, TossPort: 30771,
 			},
 		},
@@ -190,7 +192,8 @@ func TestFakeCmdOptions(t *testing.T) {
 			args: []string{"--webhook-url", "http://127.0.0.1:9000/hook"},
 			want: fakeView{
 				IamportWebhookURL: "http://127.0.0.1:9000/hook", TossWebhookURL: "http://127.0.0.1:9000/hook",
-				IamportPort: 10851, TossPort: 30771,
+				PortOneWebhookURL: "http://127.0.0.1:9000/hook",
+				IamportPort:       10851, TossPort: 30771,
 			},
 		},
 		{
@@ -199,6 +202,7 @@ func TestFakeCmdOptions(t *testing.T) {
 			want: fakeView{
 				IamportWebhookURL: "http://127.0.0.1:37821/payments/webhooks/iamport",
 				TossWebhookURL:    "http://127.0.0.1:9000/toss-only",
+				PortOneWebhookURL: "http://127.0.0.1:37821/payments/webhooks/portone",
 				IamportPort:       10851, TossPort: 30771,
 			},
 		},
@@ -272,7 +276,7 @@ func TestFakeCmdOptions(t *testing.T) {
 				t.Fatalf("fake %v: %v", tt.args, err)
 			}
 			view := fakeView{
-				Only: got.Only, IamportWebhookURL: got.IamportWebhookURL, TossWebhookURL: got.TossWebhookURL,
+				Only: got.Only, IamportWebhookURL: got.IamportWebhookURL, TossWebhookURL: got.TossWebhookURL, PortOneWebhookURL: got.PortOneWebhookURL,
 				Faults: got.Faults, ReadyFile: got.ReadyFile,
 				IamportPort: got.Config.Fake.IamportPort, TossPort: got.Config.Fake.TossPort,
 			}
@@ -350,20 +354,21 @@ func TestDescribeFaults(t *testing.T) {
 
 func TestWebhookTargets(t *testing.T) {
 	tests := []struct {
-		in, iamport, toss string
+		in, iamport, toss, portone string
 	}{
-		{"", "", ""},
-		{"http://127.0.0.1:37821/payments/webhooks", "http://127.0.0.1:37821/payments/webhooks/iamport", "http://127.0.0.1:37821/payments/webhooks/toss"},
-		{"http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks"},
-		{"http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport"},
-		{"http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1"},
-		{"http://h/other", "http://h/other", "http://h/other"},
+		{"", "", "", ""},
+		{"http://127.0.0.1:37821/payments/webhooks", "http://127.0.0.1:37821/payments/webhooks/iamport", "http://127.0.0.1:37821/payments/webhooks/toss", "http://127.0.0.1:37821/payments/webhooks/portone"},
+		{"http://h/payments/webhooks/", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/toss", "http://h/payments/webhooks/portone"},
+		{"http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks"},
+		{"http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport"},
+		{"http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1"},
+		{"http://h/other", "http://h/other", "http://h/other", "http://h/other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			i, to := webhookTargets(tt.in)
-			if i != tt.iamport || to != tt.toss {
-				t.Errorf("webhookTargets(%q) = %q, %q, want %q, %q", tt.in, i, to, tt.iamport, tt.toss)
+			got := [3]string{webhookTarget(tt.in, pgIamport), webhookTarget(tt.in, pgToss), webhookTarget(tt.in, pgPortOne)}
+			if want := [3]string{tt.iamport, tt.toss, tt.portone}; got != want {
+				t.Errorf("webhookTarget(%q, iamport|toss|portone) = %q, want %q", tt.in, got, want)
 			}
 		})
 	}
@@ -546,12 +551,12 @@ func TestFakeSubcommandUsageErrors(t *testing.T) {
 	}
 }
 
-// startTestFakes runs both fakes on free loopback ports, logging to the
+// startTestFakes runs the fakes on free loopback ports, logging to the
 // returned buffer, which may be read once the returned stop has run.
 func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakepg.Fakes, *bytes.Buffer, func()) {
 	t.Helper()
 	var logs bytes.Buffer
-	opts.IamportAddr, opts.TossAddr = "127.0.0.1:0", "127.0.0.1:0"
+	opts.IamportAddr, opts.TossAddr, opts.PortOneAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	opts.Log = newLogger(&logs, "text", "debug")
 	set, err := startFakes(context.Background(), opts)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 )
@@ -376,16 +377,16 @@ func TestWebhookTargets(t *testing.T) {
 
 // clientView is the part of fakeClientOptions the flags decide.
 type clientView struct {
-	PG, IamportURL, TossURL string
-	JSON                    bool
+	PG, IamportURL, TossURL, PortOneURL string
+	JSON                                bool
 }
 
 func viewOf(o fakeClientOptions) clientView {
-	return clientView{PG: o.PG, IamportURL: o.IamportURL, TossURL: o.TossURL, JSON: o.JSON}
+	return clientView{PG: o.PG, IamportURL: o.IamportURL, TossURL: o.TossURL, PortOneURL: o.PortOneURL, JSON: o.JSON}
 }
 
 // defaultURLs are the client defaults with the default configuration.
-var defaultURLs = clientView{IamportURL: "http://127.0.0.1:10851", TossURL: "http://127.0.0.1:30771"}
+var defaultURLs = clientView{IamportURL: "http://127.0.0.1:10851", TossURL: "http://127.0.0.1:30771", PortOneURL: "http://127.0.0.1:10861"}
 
 func withPG(v clientView, pg string, asJSON bool) clientView {
 	v.PG, v.JSON = pg, asJSON
@@ -415,13 +416,18 @@ func TestFakePayOptions(t *testing.T) {
 		{
 			name: "vbank with the SDK's vendor code and explicit URLs",
 			args: []string{"vbank", "--pg", "toss.payments", "--amount", "19900", "--toss-url", "http://127.0.0.1:1", "--iamport-url", "http://127.0.0.1:2"},
-			want: clientView{PG: "toss", IamportURL: "http://127.0.0.1:2", TossURL: "http://127.0.0.1:1"}, method: "vbank", amount: 19900,
+			want: clientView{PG: "toss", IamportURL: "http://127.0.0.1:2", TossURL: "http://127.0.0.1:1", PortOneURL: "http://127.0.0.1:10861"}, method: "vbank", amount: 19900,
 		},
 		{
 			name: "URLs from the configured ports",
-			env:  map[string]string{"PAYMENT_FAKE_IAMPORT_PORT": "41000", "PAYMENT_FAKE_TOSS_PORT": "41001"},
+			env:  map[string]string{"PAYMENT_FAKE_IAMPORT_PORT": "41000", "PAYMENT_FAKE_TOSS_PORT": "41001", "PAYMENT_FAKE_PORTONE_PORT": "41002"},
 			args: []string{"vbank", "--pg", "iamport", "--amount", "5"},
-			want: clientView{PG: "iamport", IamportURL: "http://127.0.0.1:41000", TossURL: "http://127.0.0.1:41001"}, method: "vbank", amount: 5,
+			want: clientView{PG: "iamport", IamportURL: "http://127.0.0.1:41000", TossURL: "http://127.0.0.1:41001", PortOneURL: "http://127.0.0.1:41002"}, method: "vbank", amount: 5,
+		},
+		{
+			name: "portone card at a given URL",
+			args: []string{"card", "--pg", "portone", "--amount", "700", "--portone-url", "http://127.0.0.1:3"},
+			want: clientView{PG: "portone", IamportURL: "http://127.0.0.1:10851", TossURL: "http://127.0.0.1:30771", PortOneURL: "http://127.0.0.1:3"}, method: "card", amount: 700,
 		},
 	}
 	for _, tt := range tests {
@@ -527,7 +533,7 @@ func TestFakeSubcommandUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no --pg", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--amount", "1"}, "--pg is required"},
-		{"unknown --pg", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--pg", "paypal", "--amount", "1"}, `--pg "paypal": use iamport or toss`},
+		{"unknown --pg", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--pg", "paypal", "--amount", "1"}, `--pg "paypal": use iamport, toss or portone`},
 		{"no amount", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"vbank", "--pg", "toss"}, "--amount is required"},
 		{"bad URL", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--pg", "toss", "--amount", "1", "--toss-url", "localhost"}, `--toss-url "localhost"`},
 		{"approve on vbank", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"vbank", "--pg", "toss", "--amount", "1", "--approve"}, "unknown flag: --approve"},
@@ -582,7 +588,7 @@ func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakepg.Fakes, *bytes.Bu
 func clientOpts(set *fakepg.Fakes, pg string, out io.Writer) fakeClientOptions {
 	return fakeClientOptions{
 		IO: &iostreams{Out: out, ErrOut: io.Discard}, PG: pg, JSON: true,
-		IamportURL: set.IamportURL, TossURL: set.TossURL,
+		IamportURL: set.IamportURL, TossURL: set.TossURL, PortOneURL: set.PortOneURL,
 		Now: time.Now,
 	}
 }
@@ -603,14 +609,18 @@ func TestFakeFlows(t *testing.T) {
 	ctx := context.Background()
 	var out bytes.Buffer
 
-	for _, pg := range []string{pgIamport, pgToss} {
+	for _, pg := range []string{pgIamport, pgToss, pgPortOne} {
 		t.Run(pg, func(t *testing.T) {
 			co := clientOpts(set, pg, &out)
 			code, storeID := sdk.VendorIamport, "fakepg_mid"
 			paid, ready, cancelled, partial := "paid", "ready", "cancelled", "paid"
-			if pg == pgToss {
+			switch pg {
+			case pgToss:
 				code, storeID = sdk.VendorToss, "tosspayments"
 				paid, ready, cancelled, partial = "DONE", "WAITING_FOR_DEPOSIT", "CANCELED", "PARTIAL_CANCELED"
+			case pgPortOne:
+				code, storeID = vendorPortOne, fakeportone.DefaultStoreID
+				paid, ready, cancelled, partial = "PAID", "VIRTUAL_ACCOUNT_ISSUED", "CANCELLED", "PARTIAL_CANCELLED"
 			}
 			order := uuid.NewString()
 
@@ -627,6 +637,9 @@ func TestFakeFlows(t *testing.T) {
 			want := fakeResult{Kind: kindPayment, Vendor: sdk.Vendor{Code: code, StoreID: storeID, UID: uid}, SourceID: order, Status: ready, Price: 19900, Method: "vbank"}
 			if diff := cmp.Diff(want, r); diff != "" {
 				t.Errorf("pay vbank (-want +got):\n%s", diff)
+			}
+			if pg == pgPortOne && uid != order {
+				t.Errorf("portone payment uid = %q, want the paymentId %q", uid, order)
 			}
 
 			steps := []struct {
@@ -660,7 +673,7 @@ func TestFakeFlows(t *testing.T) {
 				t.Fatal(err)
 			}
 			card := decodeResult(t, &out)
-			wantStatus := paid
+			wantStatus := paid // PortOne V2 as Iamport: paid at once
 			if pg == pgToss {
 				wantStatus = "IN_PROGRESS" // left for paymentctl to confirm
 			}
@@ -677,8 +690,8 @@ func TestFakeFlows(t *testing.T) {
 			if bk.Kind != kindBillingKey || bk.SourceID != customer || bk.Vendor.Code != code || bk.Vendor.UID == "" || bk.Vendor.StoreID != storeID || bk.Price != 0 {
 				t.Errorf("billing-key = %+v", bk)
 			}
-			if pg == pgIamport && bk.Vendor.UID != customer {
-				t.Errorf("iamport billing key uid = %q, want the customer_uid %q", bk.Vendor.UID, customer)
+			if (pg == pgIamport) != (bk.Vendor.UID == customer) {
+				t.Errorf("%s billing key uid = %q; it is the customer id %q for Iamport only", pg, bk.Vendor.UID, customer)
 			}
 		})
 	}
@@ -696,7 +709,7 @@ func TestFakeFlows(t *testing.T) {
 	// secret is not. Deliveries are asynchronous: let them finish first.
 	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
 	defer cancelWait()
-	for _, s := range []interface{ Wait(context.Context) error }{set.Iamport.Webhooks(), set.Toss.Webhooks()} {
+	for _, s := range []interface{ Wait(context.Context) error }{set.Iamport.Webhooks(), set.Toss.Webhooks(), set.PortOne.Webhooks()} {
 		if err := s.Wait(waitCtx); err != nil {
 			t.Fatalf("webhooks still pending: %v", err)
 		}
@@ -718,6 +731,9 @@ func TestFakeFlows(t *testing.T) {
 		`msg=webhook pg=toss url=` + set.TossURL + `/internal/webhook event=DEPOSIT_CALLBACK order_id=`,
 		`event=PAYMENT_STATUS_CHANGED`,
 		`payment_status=PARTIAL_CANCELED status=200`,
+		`msg=call pg=portone method=POST path=/internal/checkout status=200`,
+		`msg=webhook pg=portone url=` + set.PortOneURL + `/internal/webhook event=Transaction.PartialCancelled uid=`,
+		`event=BillingKey.Issued billing_key=`,
 		`level=DEBUG`, // the fakes' own diagnostics
 	} {
 		if !strings.Contains(log, want) {

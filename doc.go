@@ -17,6 +17,7 @@
 //	server/seal             at-rest encryption (AES-256-GCM with key ids) and record-password hashing
 //	gateway/iamport         wire types and Go client of the Iamport (PortOne v1) API
 //	gateway/toss            wire types and Go client of the Toss Payments API
+//	gateway/portone         wire types and Go client of the PortOne V2 API, and its webhook verifier
 //	fakepg/...              fake Iamport and Toss servers as plain http.Handlers
 //	wirecrypt               the original's AES-CBC body format, shared by server, SDK and ops
 //	ops/...                 socket handoff, updater, monitor, schema bootstrap, reset

@@ -184,9 +184,18 @@ type Config struct {
 		Secret Secret `mapstructure:"secret"`
 		URL    string `mapstructure:"url"`
 	} `mapstructure:"toss_payments"`
+	PortOne struct {
+		URL     string `mapstructure:"url"`
+		Secret  Secret `mapstructure:"secret"`
+		StoreID string `mapstructure:"store_id"`
+		// WebhookSecret is one whsec_ secret, or two separated by a comma
+		// while PortOne rotates it; see PortOneWebhookSecrets.
+		WebhookSecret Secret `mapstructure:"webhook_secret"`
+	} `mapstructure:"portone"`
 	Fake struct {
 		IamportPort int `mapstructure:"iamport_port"`
 		TossPort    int `mapstructure:"toss_port"`
+		PortOnePort int `mapstructure:"portone_port"`
 	} `mapstructure:"fake"`
 	Metrics struct {
 		Addr string `mapstructure:"addr"`
@@ -314,6 +323,15 @@ const (
 	SourceEnv     Source = "env"
 	SourceFlag    Source = "flag"
 )
+
+// PortOneWebhookSecrets returns the Standard Webhooks secrets PortOne V2's
+// webhooks may be signed with: one, or two during a rotation.
+func (c *Config) PortOneWebhookSecrets() []string { return splitList(c.PortOne.WebhookSecret.Reveal()) }
+
+// PortOneEnabled reports whether PortOne V2 is configured: an API secret
+// is set. Local mode with no portone.url uses the in-process fake, with
+// its own credentials, whatever the settings say.
+func (c *Config) PortOneEnabled() bool { return c.PortOne.Secret != "" }
 
 // PreviousPasswordSecrets returns the earlier record-password secrets.
 func (c *Config) PreviousPasswordSecrets() []string { return splitList(c.Password.Previous.Reveal()) }

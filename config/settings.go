@@ -48,6 +48,13 @@ const (
 	defaultIamportSecret  = "bbbbb"
 	defaultTossSecret     = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy"
 
+	// The fake PortOne V2's published credentials (fakepg/portone's
+	// defaults): not defaults of the settings, which are empty, but
+	// refused in real mode all the same.
+	fakePortOneSecret        = "fake_portone_v2_api_secret_not_for_production_use"
+	fakePortOneStoreID       = "store-fa4e0000-0000-4000-8000-000000000000"
+	fakePortOneWebhookSecret = "whsec_cGF5bWVudGN0bC1mYWtlLXBvcnRvbmUtd2ViaG9vayE="
+
 	// Defaults of settings the original did not have; also refused in real mode.
 	defaultWebhookSecret  = "paymentctl-local-webhook-secret"
 	defaultPasswordSecret = "paymentctl-local-password-secret"
@@ -63,7 +70,8 @@ func wellKnownSecrets() map[string]bool {
 		defaultReservationKey: true, defaultReservationIV: true,
 		defaultCancelKey: true, defaultCancelIV: true,
 		defaultIamportKey: true, defaultIamportSecret: true,
-		defaultTossSecret:     true,
+		defaultTossSecret: true,
+		fakePortOneSecret: true, fakePortOneStoreID: true, fakePortOneWebhookSecret: true,
 		defaultWebhookSecret:  true,
 		defaultPasswordSecret: true,
 	}
@@ -162,10 +170,20 @@ func Settings() []Setting {
 			Help: "Toss Payments secret key."},
 		{Key: "toss_payments.url", Env: "PAYMENT_TOSS_PAYMENTS_URL", Default: "", Kind: KindString,
 			Help: "Toss Payments API base URL. Empty: the in-process fake in local mode, `https://api.tosspayments.com` otherwise."},
+		{Key: "portone.url", Env: "PAYMENT_PORTONE_URL", Default: "", Kind: KindString,
+			Help: "PortOne V2 API base URL. Empty: the in-process fake (with its own credentials) in local mode, `https://api.portone.io` otherwise."},
+		{Key: "portone.secret", Env: "PAYMENT_PORTONE_SECRET", Default: "", Kind: KindSecret,
+			Help: "PortOne V2 API secret (sent as `Authorization: PortOne …`). Empty outside local mode: PortOne V2 is off and registrations with vendor `portone` are refused."},
+		{Key: "portone.store_id", Env: "PAYMENT_PORTONE_STORE_ID", Default: "", Kind: KindString,
+			Help: "PortOne V2 store id (`store-…`): sent with every call, and the `vendor.store_id` registrations must carry. Empty: the API secret's own store."},
+		{Key: "portone.webhook_secret", Env: "PAYMENT_PORTONE_WEBHOOK_SECRET", Default: "", Kind: KindSecret,
+			Help: "Secret (`whsec_…`) of PortOne V2's Standard Webhooks signatures; two, comma-separated, while PortOne rotates it. Required with `portone.secret`: unsigned or wrongly signed webhooks get 401."},
 		{Key: "fake.iamport_port", Env: "PAYMENT_FAKE_IAMPORT_PORT", Default: "10851", Kind: KindInt,
 			Help: "Port of the fake Iamport server (`paymentctl fake`, local mode)."},
 		{Key: "fake.toss_port", Env: "PAYMENT_FAKE_TOSS_PORT", Default: "30771", Kind: KindInt,
 			Help: "Port of the fake Toss Payments server."},
+		{Key: "fake.portone_port", Env: "PAYMENT_FAKE_PORTONE_PORT", Default: "10861", Kind: KindInt,
+			Help: "Port of the fake PortOne V2 server."},
 		{Key: "dev.api_url", Env: "PAYMENT_DEV_API_URL", Default: "", Kind: KindString,
 			Help: "Base URL of the dev API (used by `monitor dev`)."},
 		{Key: "dev.master", Env: "PAYMENT_DEV_MASTER", Default: "", Kind: KindString,
@@ -175,7 +193,7 @@ func Settings() []Setting {
 		{Key: "real.master", Env: "PAYMENT_REAL_MASTER", Default: "", Kind: KindString,
 			Help: "`host:port` of the real updater master."},
 		{Key: "real.allow_insecure_pg_urls", Env: "PAYMENT_REAL_ALLOW_INSECURE_PG_URLS", Default: "false", Kind: KindBool,
-			Help: "Real mode accepts an `http://` `iamport.url` or `toss_payments.url` only when this is `true` (e.g. a TLS-terminating proxy on the host); otherwise PG URLs must be `https://`, as the PG credentials travel with every call."},
+			Help: "Real mode accepts an `http://` `iamport.url`, `toss_payments.url` or `portone.url` only when this is `true` (e.g. a TLS-terminating proxy on the host); otherwise PG URLs must be `https://`, as the PG credentials travel with every call."},
 		{Key: "metrics.addr", Env: "PAYMENT_METRICS_ADDR", Default: "127.0.0.1:9464", Kind: KindString,
 			Help: "Listen address of the Prometheus `/metrics` endpoint, kept off the API's port and on loopback by default; empty disables it."},
 		{Key: "log.format", Env: "PAYMENT_LOG_FORMAT", Default: "text", Kind: KindString,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paymentctl/paymentctl/internal/stdwebhook"
 	"github.com/paymentctl/paymentctl/sdk"
 )
 
@@ -117,7 +118,7 @@ func (c *Config) Validate() error {
 	}
 	for key, port := range map[string]int{
 		"api.port": c.API.Port, "updator.port": c.Updator.Port, "postgres.port": c.Postgres.Port,
-		"fake.iamport_port": c.Fake.IamportPort, "fake.toss_port": c.Fake.TossPort,
+		"fake.iamport_port": c.Fake.IamportPort, "fake.toss_port": c.Fake.TossPort, "fake.portone_port": c.Fake.PortOnePort,
 	} {
 		if port < 1 || port > 65535 {
 			add(key, fmt.Sprintf("port %d is out of range", port), "use a port between 1 and 65535")
@@ -166,13 +167,14 @@ func (c *Config) Validate() error {
 			"use e.g. postgres://user:pass@127.0.0.1:5432/payments or sqlite:paymentctl.db")
 	}
 	for key, u := range map[string]string{
-		"iamport.url": c.Iamport.URL, "toss_payments.url": c.TossPayments.URL,
+		"iamport.url": c.Iamport.URL, "toss_payments.url": c.TossPayments.URL, "portone.url": c.PortOne.URL,
 		"dev.api_url": c.Dev.APIURL, "real.api_url": c.Real.APIURL,
 	} {
 		if u != "" && !validHTTPURL(u) {
 			add(key, fmt.Sprintf("%q is not an http(s) URL", u), "use e.g. https://host:port")
 		}
 	}
+	ps = append(ps, c.portOneProblems()...)
 	for key, addr := range map[string]string{"dev.master": c.Dev.Master, "real.master": c.Real.Master, "updator.master": c.Updator.Master, "metrics.addr": c.Metrics.Addr} {
 		if addr == "" {
 			continue
@@ -261,7 +263,8 @@ const minRealSecret = 16
 // minRealSecret, and one value given to several secrets (the problem
 // names the keys, never the value). It also refuses http:// PG URLs
 // unless real.allow_insecure_pg_urls says otherwise. The at-rest IVs are
-// unused (GCM draws a nonce per value) and so not required.
+// unused (GCM draws a nonce per value) and so not required. PortOne V2 is
+// optional (realPortOneProblems).
 func (c *Config) realModeProblems() []Problem {
 	required := []string{
 		"system.password", "connection.encryption.key", "connection.encryption.iv",
@@ -297,6 +300,7 @@ func (c *Config) realModeProblems() []Problem {
 			sharing[v] = append(sharing[v], key)
 		}
 	}
+	ps = append(ps, c.realPortOneProblems(known, sharing)...)
 	for _, keys := range sharing {
 		if len(keys) < 2 {
 			continue
@@ -309,7 +313,7 @@ func (c *Config) realModeProblems() []Problem {
 			Problem: "has the same value as " + strings.Join(others, ", ") + "; one leaked secret would give away the others",
 			Fix:     "give every secret a value of its own (`paymentctl config generate` prints a set)"})
 	}
-	for key, u := range map[string]string{"iamport.url": c.Iamport.URL, "toss_payments.url": c.TossPayments.URL} {
+	for key, u := range map[string]string{"iamport.url": c.Iamport.URL, "toss_payments.url": c.TossPayments.URL, "portone.url": c.PortOne.URL} {
 		if parsed, err := url.Parse(u); err == nil && parsed.Scheme == "http" && !c.Real.AllowInsecurePGURLs {
 			ps = append(ps, Problem{Key: key, Env: envOf(key),
 				Problem: fmt.Sprintf("%q is not https: the PG credentials would travel unencrypted", u),
@@ -341,4 +345,60 @@ func validDatabaseURL(u string) bool {
 func validHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// maxPortOneWebhookSecrets is how many webhook secrets PortOne keeps
+// active at once: the current one and, during a rotation, the next.
+const maxPortOneWebhookSecrets = 2
+
+// portOneProblems checks the PortOne V2 settings in every mode: webhook
+// secrets in their whsec_ form, and no API secret without one (its
+// webhooks could not be verified).
+func (c *Config) portOneProblems() []Problem {
+	const key = "portone.webhook_secret"
+	var ps []Problem
+	secrets := c.PortOneWebhookSecrets()
+	for i, s := range secrets {
+		if _, err := stdwebhook.DecodeSecret(s); err != nil {
+			ps = append(ps, Problem{Key: key, Env: envOf(key), Problem: fmt.Sprintf("entry %d: %v", i+1, err),
+				Fix: "copy the webhook secret (whsec_…) from PortOne's console"})
+		}
+	}
+	if len(secrets) > maxPortOneWebhookSecrets {
+		ps = append(ps, Problem{Key: key, Env: envOf(key), Problem: fmt.Sprintf("lists %d secrets", len(secrets)),
+			Fix: "list the current secret and, during a rotation, the next one"})
+	}
+	if c.PortOne.Secret != "" && len(secrets) == 0 {
+		ps = append(ps, Problem{Key: key, Env: envOf(key), Problem: "is empty although portone.secret is set: PortOne's webhooks could not be verified",
+			Fix: "copy the webhook secret (whsec_…) from PortOne's console"})
+	}
+	return ps
+}
+
+// realPortOneProblems refuses, in real mode, the fake PortOne's published
+// credentials in any PortOne V2 setting, and adds the API secret to the
+// values checked for reuse across secrets. PortOne V2 itself is optional:
+// empty settings leave it off.
+func (c *Config) realPortOneProblems(known map[string]bool, sharing map[string][]string) []Problem {
+	var ps []Problem
+	refuse := func(key string) {
+		ps = append(ps, Problem{Key: key, Env: envOf(key),
+			Problem: "is the fake PortOne's published test value, refused in real mode",
+			Fix:     "use the value PortOne's console shows for your store"})
+	}
+	if v := c.PortOne.Secret.Reveal(); known[v] {
+		refuse("portone.secret")
+	} else if v != "" {
+		sharing[v] = append(sharing[v], "portone.secret")
+	}
+	if known[c.PortOne.StoreID] {
+		refuse("portone.store_id")
+	}
+	for _, s := range c.PortOneWebhookSecrets() {
+		if known[s] {
+			refuse("portone.webhook_secret")
+			break
+		}
+	}
+	return ps
 }

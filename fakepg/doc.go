@@ -1,13 +1,16 @@
 // Package fakepg holds the fake payment gateways of paymentctl: in-memory
 // stand-ins for the Iamport (PortOne v1) and Toss Payments APIs, re-created in
-// Go from samchon's fake-iamport-server and fake-toss-payments-server.
+// Go from samchon's fake-iamport-server and fake-toss-payments-server, and
+// for the PortOne V2 API, which the official @portone/server-sdk drives
+// unchanged (scripts/portone-compat checks it).
 //
 // # What they are for
 //
 //   - paymentctl's own tests mount a fake on httptest and point the gateway
-//     client (gateway/iamport, gateway/toss) at it.
-//   - `paymentctl fake` runs both on their historical ports (10851, 30771)
-//     with Start, for other projects' tests and manual checks.
+//     client (gateway/iamport, gateway/toss, gateway/portone) at it.
+//   - `paymentctl fake` runs the three with Start, Iamport and Toss on their
+//     historical ports (10851, 30771) and PortOne V2 on 10861, for other
+//     projects' tests and manual checks.
 //   - `paymentctl serve` in local mode points its gateway base URLs at them.
 //
 // Production code reaches a gateway only through a base URL, so none of these
@@ -15,10 +18,13 @@
 //
 // # Shape
 //
-// Each fake (iamport.Server, toss.Server) is a plain http.Handler speaking the
-// real wire types of gateway/<pg>. Everything is kept in memory and lost
-// on restart. Shared parts live in subpackages:
+// Each fake (iamport.Server, toss.Server, portone.Server) is a plain
+// http.Handler speaking the real wire types of gateway/<pg>. Everything is
+// kept in memory and lost on restart. Shared parts live in subpackages:
 //
+//   - skeleton: the server frame all three are built on (routes and the
+//     answer to unknown ones, fault middleware, webhook sender and target,
+//     webhooks sent only once the answer is written, store settings);
 //   - memstore: the bounded, expiring record store;
 //   - hook: webhook delivery with retries on the real schedules and a record
 //     of every attempt;
@@ -32,7 +38,7 @@
 // originals' 3 min and 1,000), the webhook retry schedule (the real one by
 // default; tests shrink it with hook.Scale), a clock, a logger and the HTTP
 // client for webhooks. Server.Faults returns a fault.Injector whose knobs may
-// change while serving (Fakes.SetFaults sets both fakes'): DeclineRate (card
+// change while serving (Fakes.SetFaults sets every fake's): DeclineRate (card
 // and billing payments are declined with the gateway's own error), Latency
 // and ErrorRate (every API call), RouteLatency and DropResponse (calls of
 // chosen routes are handled, then answered late or not at all), and

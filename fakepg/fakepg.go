@@ -13,6 +13,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/fakepg/iamport"
+	"github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/fakepg/toss"
 )
 
@@ -20,13 +21,15 @@ import (
 const (
 	OnlyIamport = "iamport"
 	OnlyToss    = "toss"
+	OnlyPortOne = "portone"
 )
 
 // Default listen addresses: loopback on the originals' ports
-// (iamport.DefaultPort, toss.DefaultPort).
+// (iamport.DefaultPort, toss.DefaultPort) and on portone.DefaultPort.
 const (
 	DefaultIamportAddr = "127.0.0.1:10851"
 	DefaultTossAddr    = "127.0.0.1:30771"
+	DefaultPortOneAddr = "127.0.0.1:10861"
 )
 
 // Connection limits of the fakes' servers: readHeaderTimeout bounds how
@@ -40,28 +43,30 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// Options configures Start. The zero value starts both fakes on their
-// default loopback ports with their default credentials, no webhook target
-// and no faults.
+// Options configures Start. The zero value starts the three fakes on
+// their default loopback ports with their default credentials, no webhook
+// target and no faults.
 type Options struct {
-	// IamportAddr and TossAddr are the listen addresses; "" means
-	// DefaultIamportAddr / DefaultTossAddr. A port of 0 picks a free one;
-	// an empty host (":0") listens on every interface.
-	IamportAddr, TossAddr string
-	// Only starts a single fake: "" starts both, OnlyIamport or OnlyToss
-	// just that one.
+	// IamportAddr, TossAddr and PortOneAddr are the listen addresses; ""
+	// means DefaultIamportAddr, DefaultTossAddr, DefaultPortOneAddr. A
+	// port of 0 picks a free one; an empty host (":0") listens on every
+	// interface.
+	IamportAddr, TossAddr, PortOneAddr string
+	// Only starts a single fake: "" starts all three, OnlyIamport,
+	// OnlyToss or OnlyPortOne just that one.
 	Only string
-	// WebhookURL is where both fakes send webhooks; "" records deliveries
-	// without sending them. IamportWebhookURL and TossWebhookURL, when
-	// set, override it for one fake.
-	WebhookURL                        string
-	IamportWebhookURL, TossWebhookURL string
+	// WebhookURL is where every fake sends webhooks; "" records
+	// deliveries without sending them. IamportWebhookURL,
+	// TossWebhookURL and PortOneWebhookURL, when set, override it for one
+	// fake.
+	WebhookURL                                           string
+	IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
 	// WebhookSelfSink sends the webhooks of a fake left without a target
 	// to its own POST /internal/webhook, which checks and acknowledges
 	// them, instead of only recording them.
 	WebhookSelfSink bool
 	// WebhookClient, when set, returns the HTTP client the named fake
-	// (OnlyIamport or OnlyToss) delivers its webhooks with, for instance
+	// (OnlyIamport, OnlyToss or OnlyPortOne) delivers its webhooks with, for instance
 	// one whose Transport observes every attempt; nil, or a nil result,
 	// means the default client of package hook.
 	WebhookClient func(name string) *http.Client
@@ -71,11 +76,12 @@ type Options struct {
 	WebhookDrain time.Duration
 	// Faults are the initial fault knobs. Each fake gets its own
 	// injector starting from them, reachable through its Faults method
-	// (or Fakes.SetFaults for both). Route patterns apply to whichever
-	// fake serves a matching route; the two APIs' routes do not overlap.
+	// (or Fakes.SetFaults for all). Route patterns apply to whichever
+	// fake serves a matching route: Iamport's and PortOne V2's both have
+	// GET /payments/{id}, so "GET /payments/*" slows both.
 	Faults fault.Faults
 	// Wrap, when set, wraps each fake's handler before it is served,
-	// with the fake's name (OnlyIamport or OnlyToss); for instance a
+	// with the fake's name (OnlyIamport, OnlyToss or OnlyPortOne); for instance a
 	// middleware that logs every call. The handler must reach the fake's
 	// ResponseWriter, as the fakes flush their answer before sending a
 	// webhook (http.ResponseController unwraps writers with Unwrap).
@@ -91,10 +97,14 @@ type Options struct {
 	// e.g. a socket-handoff server's Listen, so a re-executed process
 	// inherits the fakes' ports with the API's. Nil listens normally.
 	Listen func(network, addr string) (net.Listener, error)
-	// IamportKey, IamportSecret and TossSecretKey override the accepted
-	// credentials; "" keeps each fake's default.
+	// IamportKey, IamportSecret, TossSecretKey, PortOneSecret,
+	// PortOneStoreID and PortOneWebhookSecrets override the fakes'
+	// credentials; empty keeps each fake's default.
 	IamportKey, IamportSecret string
 	TossSecretKey             string
+	PortOneSecret             string
+	PortOneStoreID            string
+	PortOneWebhookSecrets     []string
 }
 
 // Fakes are the running fakes started by Start. A fake not started (see
@@ -102,12 +112,14 @@ type Options struct {
 type Fakes struct {
 	Iamport    *iamport.Server
 	Toss       *toss.Server
+	PortOne    *portone.Server
 	IamportURL string // base URL, http://127.0.0.1:port
 	TossURL    string
-	// IamportWebhookURL and TossWebhookURL are where each fake sent its
-	// webhooks when it started ("" when they are only recorded); the
-	// servers' SetWebhookURL changes that later.
-	IamportWebhookURL, TossWebhookURL string
+	PortOneURL string
+	// IamportWebhookURL, TossWebhookURL and PortOneWebhookURL are where
+	// each fake sent its webhooks when it started ("" when they are only
+	// recorded); the servers' SetWebhookURL changes that later.
+	IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
 
 	drain time.Duration
 
@@ -116,11 +128,23 @@ type Fakes struct {
 	running []*running
 }
 
-// fake is what Fakes needs of a fake: *iamport.Server and *toss.Server.
+// fake is what Fakes needs of a fake: *iamport.Server, *toss.Server and
+// *portone.Server, each built on fakepg/skeleton.
 type fake interface {
 	http.Handler
+	Faults() *fault.Injector
 	Webhooks() *hook.Sender
 	Close() // stops the webhook sender
+}
+
+// member is one fake Start may run: its name, where it listens, its own
+// webhook target, and how to build it once its base URL and webhook
+// target are known (recording them in Fakes).
+type member struct {
+	name     string
+	addr     string
+	override string
+	build    func(base, target string) fake
 }
 
 // running is one fake on its listener.
@@ -136,17 +160,6 @@ type running struct {
 // If any listener fails, those already opened are closed and the error is
 // returned.
 func Start(ctx context.Context, opts Options) (*Fakes, error) {
-	var startIamport, startToss bool
-	switch opts.Only {
-	case "":
-		startIamport, startToss = true, true
-	case OnlyIamport:
-		startIamport = true
-	case OnlyToss:
-		startToss = true
-	default:
-		return nil, fmt.Errorf("start fakes: unknown fake %q (want %q or %q)", opts.Only, OnlyIamport, OnlyToss)
-	}
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -155,58 +168,85 @@ func Start(ctx context.Context, opts Options) (*Fakes, error) {
 	if serverLogf == nil {
 		serverLogf = logf
 	}
+	f := &Fakes{drain: opts.WebhookDrain}
+	members, err := f.members(opts, logf)
+	if err != nil {
+		return nil, err
+	}
 
 	listen := opts.Listen
 	if listen == nil {
 		var lc net.ListenConfig
 		listen = func(network, addr string) (net.Listener, error) { return lc.Listen(ctx, network, addr) }
 	}
-	var iamportLn, tossLn net.Listener
-	if startIamport {
-		ln, err := listen("tcp", orDefault(opts.IamportAddr, DefaultIamportAddr))
+	lns := make([]net.Listener, 0, len(members))
+	for _, m := range members {
+		ln, err := listen("tcp", m.addr)
 		if err != nil {
-			return nil, fmt.Errorf("start fake iamport: %w", err)
-		}
-		iamportLn = ln
-	}
-	if startToss {
-		ln, err := listen("tcp", orDefault(opts.TossAddr, DefaultTossAddr))
-		if err != nil {
-			if iamportLn != nil {
-				iamportLn.Close()
+			for _, l := range lns {
+				l.Close()
 			}
-			return nil, fmt.Errorf("start fake toss: %w", err)
+			return nil, fmt.Errorf("start fake %s: %w", m.name, err)
 		}
-		tossLn = ln
+		lns = append(lns, ln)
 	}
-
-	f := &Fakes{drain: opts.WebhookDrain}
-	if iamportLn != nil {
-		f.IamportURL = baseURL(iamportLn.Addr())
-		f.IamportWebhookURL = webhookTarget(opts, opts.IamportWebhookURL, f.IamportURL)
-		f.Iamport = iamport.New(iamport.Options{
-			Key:        opts.IamportKey,
-			Secret:     opts.IamportSecret,
-			WebhookURL: f.IamportWebhookURL,
-			Faults:     fault.NewInjector(opts.Faults, nil),
-			Logf:       prefixed(logf, OnlyIamport),
-			HTTPClient: webhookClient(opts, OnlyIamport),
-		})
-		f.serve(OnlyIamport, iamportLn, f.Iamport, opts.Wrap, prefixed(logf, OnlyIamport), prefixed(serverLogf, OnlyIamport))
-	}
-	if tossLn != nil {
-		f.TossURL = baseURL(tossLn.Addr())
-		f.TossWebhookURL = webhookTarget(opts, opts.TossWebhookURL, f.TossURL)
-		f.Toss = toss.New(toss.Options{
-			SecretKey:  opts.TossSecretKey,
-			WebhookURL: f.TossWebhookURL,
-			Faults:     fault.NewInjector(opts.Faults, nil),
-			Logf:       prefixed(logf, OnlyToss),
-			HTTPClient: webhookClient(opts, OnlyToss),
-		})
-		f.serve(OnlyToss, tossLn, f.Toss, opts.Wrap, prefixed(logf, OnlyToss), prefixed(serverLogf, OnlyToss))
+	for i, m := range members {
+		base := baseURL(lns[i].Addr())
+		fk := m.build(base, webhookTarget(opts, m.override, base))
+		f.serve(m.name, lns[i], fk, opts.Wrap, prefixed(logf, m.name), prefixed(serverLogf, m.name))
 	}
 	return f, nil
+}
+
+// members lists the fakes opts asks for, in a fixed order.
+func (f *Fakes) members(opts Options, logf func(string, ...any)) ([]member, error) {
+	all := []member{
+		{OnlyIamport, orDefault(opts.IamportAddr, DefaultIamportAddr), opts.IamportWebhookURL, func(base, target string) fake {
+			f.IamportURL, f.IamportWebhookURL = base, target
+			f.Iamport = iamport.New(iamport.Options{
+				Key:        opts.IamportKey,
+				Secret:     opts.IamportSecret,
+				WebhookURL: target,
+				Faults:     fault.NewInjector(opts.Faults, nil),
+				Logf:       prefixed(logf, OnlyIamport),
+				HTTPClient: webhookClient(opts, OnlyIamport),
+			})
+			return f.Iamport
+		}},
+		{OnlyToss, orDefault(opts.TossAddr, DefaultTossAddr), opts.TossWebhookURL, func(base, target string) fake {
+			f.TossURL, f.TossWebhookURL = base, target
+			f.Toss = toss.New(toss.Options{
+				SecretKey:  opts.TossSecretKey,
+				WebhookURL: target,
+				Faults:     fault.NewInjector(opts.Faults, nil),
+				Logf:       prefixed(logf, OnlyToss),
+				HTTPClient: webhookClient(opts, OnlyToss),
+			})
+			return f.Toss
+		}},
+		{OnlyPortOne, orDefault(opts.PortOneAddr, DefaultPortOneAddr), opts.PortOneWebhookURL, func(base, target string) fake {
+			f.PortOneURL, f.PortOneWebhookURL = base, target
+			f.PortOne = portone.New(portone.Options{
+				Secret:         opts.PortOneSecret,
+				StoreID:        opts.PortOneStoreID,
+				WebhookSecrets: opts.PortOneWebhookSecrets,
+				WebhookURL:     target,
+				Faults:         fault.NewInjector(opts.Faults, nil),
+				Logf:           prefixed(logf, OnlyPortOne),
+				HTTPClient:     webhookClient(opts, OnlyPortOne),
+			})
+			return f.PortOne
+		}},
+	}
+	if opts.Only == "" {
+		return all, nil
+	}
+	for _, m := range all {
+		if m.name == opts.Only {
+			return []member{m}, nil
+		}
+	}
+	return nil, fmt.Errorf("start fakes: unknown fake %q (want %q, %q or %q)", opts.Only, OnlyIamport, OnlyToss, OnlyPortOne)
 }
 
 // webhookTarget is where a fake at base sends its webhooks: its own
@@ -235,11 +275,8 @@ func webhookClient(opts Options, name string) *http.Client {
 // fake's Faults().Set does for one. Tests switch a fault on for one step
 // and back off (Set(fault.Faults{})) after it.
 func (f *Fakes) SetFaults(faults fault.Faults) {
-	if f.Iamport != nil {
-		f.Iamport.Faults().Set(faults)
-	}
-	if f.Toss != nil {
-		f.Toss.Faults().Set(faults)
+	for _, r := range f.running {
+		r.fake.Faults().Set(faults)
 	}
 }
 
@@ -280,7 +317,7 @@ func (f *Fakes) serve(name string, ln net.Listener, fk fake, wrap func(string, h
 	}()
 }
 
-// Close shuts both servers down gracefully (in-flight calls may finish until
+// Close shuts the servers down gracefully (in-flight calls may finish until
 // ctx is done, then connections are closed; calls held by an injected
 // latency are left unanswered at once), lets queued webhooks make
 // their first attempt for up to Options.WebhookDrain (or until ctx is

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/iamport"
+	"github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/fakepg/toss"
 )
 
@@ -32,6 +33,9 @@ func start(t *testing.T, opts Options) *Fakes {
 	}
 	if opts.TossAddr == "" {
 		opts.TossAddr = loopbackAny
+	}
+	if opts.PortOneAddr == "" {
+		opts.PortOneAddr = loopbackAny
 	}
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
@@ -199,7 +203,7 @@ func TestStartBoth(t *testing.T) {
 }
 
 func TestCloseStopsServing(t *testing.T) {
-	f, err := Start(context.Background(), Options{IamportAddr: loopbackAny, TossAddr: loopbackAny, Logf: t.Logf})
+	f, err := Start(context.Background(), Options{IamportAddr: loopbackAny, TossAddr: loopbackAny, PortOneAddr: loopbackAny, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,13 +215,13 @@ func TestCloseStopsServing(t *testing.T) {
 	if err := f.Close(ctx); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	for _, u := range []string{f.IamportURL, f.TossURL} {
+	for _, u := range []string{f.IamportURL, f.TossURL, f.PortOneURL} {
 		if resp, err := http.Get(u + "/"); err == nil {
 			resp.Body.Close()
 			t.Errorf("GET %s after Close answered %d", u, resp.StatusCode)
 		}
 	}
-	// Both webhook senders are closed: a delivery is canceled at once.
+	// Every webhook sender is closed: a delivery is canceled at once.
 	id := f.Toss.Webhooks().Send("http://127.0.0.1:1/", nil, nil)
 	if d, _ := f.Toss.Webhooks().Delivery(id); !d.Canceled {
 		t.Errorf("toss delivery after Close: %+v, want canceled", d)
@@ -226,6 +230,10 @@ func TestCloseStopsServing(t *testing.T) {
 	if d, _ := f.Iamport.Webhooks().Delivery(id); !d.Canceled {
 		t.Errorf("iamport delivery after Close: %+v, want canceled", d)
 	}
+	id = f.PortOne.Webhooks().Send("http://127.0.0.1:1/", nil, nil)
+	if d, _ := f.PortOne.Webhooks().Delivery(id); !d.Canceled {
+		t.Errorf("portone delivery after Close: %+v, want canceled", d)
+	}
 }
 
 func TestOnly(t *testing.T) {
@@ -233,18 +241,25 @@ func TestOnly(t *testing.T) {
 		only        string
 		wantIamport bool
 		wantToss    bool
+		wantPortOne bool
 	}{
-		{only: "", wantIamport: true, wantToss: true},
+		{only: "", wantIamport: true, wantToss: true, wantPortOne: true},
 		{only: OnlyIamport, wantIamport: true},
 		{only: OnlyToss, wantToss: true},
+		{only: OnlyPortOne, wantPortOne: true},
 	}
 	for _, tt := range tests {
 		t.Run("only="+tt.only, func(t *testing.T) {
 			f := start(t, Options{Only: tt.only})
-			got := [4]bool{f.Iamport != nil, f.IamportURL != "", f.Toss != nil, f.TossURL != ""}
-			want := [4]bool{tt.wantIamport, tt.wantIamport, tt.wantToss, tt.wantToss}
+			got := [6]bool{f.Iamport != nil, f.IamportURL != "", f.Toss != nil, f.TossURL != "", f.PortOne != nil, f.PortOneURL != ""}
+			want := [6]bool{tt.wantIamport, tt.wantIamport, tt.wantToss, tt.wantToss, tt.wantPortOne, tt.wantPortOne}
 			if got != want {
-				t.Errorf("started [iamport, url, toss, url] = %v, want %v", got, want)
+				t.Errorf("started [iamport, url, toss, url, portone, url] = %v, want %v", got, want)
+			}
+			if tt.wantPortOne {
+				if status := portoneGet(t, f, portone.DefaultSecret); status != http.StatusNotFound {
+					t.Errorf("portone get of an unknown payment: %d", status)
+				}
 			}
 			if tt.wantIamport {
 				if status, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); status != http.StatusOK {
@@ -281,8 +296,9 @@ func TestStartErrors(t *testing.T) {
 		want string
 	}{
 		{name: "unknown fake", opts: Options{Only: "kakaopay"}, want: `unknown fake "kakaopay"`},
-		{name: "iamport address busy", opts: Options{IamportAddr: busy.Addr().String(), TossAddr: loopbackAny}, want: "start fake iamport"},
-		{name: "toss address busy", opts: Options{IamportAddr: freeAddr, TossAddr: busy.Addr().String()}, want: "start fake toss"},
+		{name: "iamport address busy", opts: Options{IamportAddr: busy.Addr().String(), TossAddr: loopbackAny, PortOneAddr: loopbackAny}, want: "start fake iamport"},
+		{name: "toss address busy", opts: Options{IamportAddr: freeAddr, TossAddr: busy.Addr().String(), PortOneAddr: loopbackAny}, want: "start fake toss"},
+		{name: "portone address busy", opts: Options{Only: OnlyPortOne, PortOneAddr: busy.Addr().String()}, want: "start fake portone"},
 		{name: "bad address", opts: Options{Only: OnlyToss, TossAddr: "127.0.0.1:notaport"}, want: "start fake toss"},
 	}
 	for _, tt := range tests {
@@ -307,7 +323,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestCredentialOverrides(t *testing.T) {
-	f := start(t, Options{IamportKey: "my_key", IamportSecret: "my_secret", TossSecretKey: "test_sk_mine"})
+	f := start(t, Options{IamportKey: "my_key", IamportSecret: "my_secret", TossSecretKey: "test_sk_mine", PortOneSecret: "my_portone_secret"})
 	tests := []struct {
 		name   string
 		call   func() int
@@ -317,6 +333,8 @@ func TestCredentialOverrides(t *testing.T) {
 		{"iamport given credentials accepted", func() int { s, _ := iamportGetToken(t, f, "my_key", "my_secret"); return s }, http.StatusOK},
 		{"toss default key refused", func() int { s, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); return s }, http.StatusUnauthorized},
 		{"toss given key accepted", func() int { s, _ := tossIssueBillingKey(t, f, "test_sk_mine"); return s }, http.StatusOK},
+		{"portone default secret refused", func() int { return portoneGet(t, f, portone.DefaultSecret) }, http.StatusUnauthorized},
+		{"portone given secret accepted", func() int { return portoneGet(t, f, "my_portone_secret") }, http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -334,6 +352,9 @@ func TestFaultsPerFake(t *testing.T) {
 	}
 	if status, _ := tossIssueBillingKey(t, f, toss.DefaultSecretKey); status != http.StatusInternalServerError {
 		t.Errorf("toss with ErrorRate 1: %d, want 500", status)
+	}
+	if status := portoneGet(t, f, portone.DefaultSecret); status != http.StatusInternalServerError {
+		t.Errorf("portone with ErrorRate 1: %d, want 500", status)
 	}
 	// Each fake has its own injector.
 	f.Iamport.Faults().Set(fault.Faults{})
@@ -468,7 +489,7 @@ func TestWrap(t *testing.T) {
 			})
 		},
 	})
-	if diff := cmp.Diff([]string{OnlyIamport, OnlyToss}, wrapped.all()); diff != "" {
+	if diff := cmp.Diff([]string{OnlyIamport, OnlyToss, OnlyPortOne}, wrapped.all()); diff != "" {
 		t.Errorf("Wrap called for (-want +got):\n%s", diff)
 	}
 	if status, _ := iamportGetToken(t, f, iamport.DefaultKey, iamport.DefaultSecret); status != http.StatusOK {
@@ -721,7 +742,7 @@ func TestServerLogf(t *testing.T) {
 func TestListen(t *testing.T) {
 	var opened []string
 	f, err := Start(context.Background(), Options{
-		IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0",
+		IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0", PortOneAddr: "127.0.0.1:0",
 		Listen: func(network, addr string) (net.Listener, error) {
 			opened = append(opened, addr)
 			return net.Listen(network, addr)
@@ -731,8 +752,8 @@ func TestListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close(context.Background())
-	if len(opened) != 2 {
-		t.Fatalf("Listen called for %v, want both fakes", opened)
+	if len(opened) != 3 {
+		t.Fatalf("Listen called for %v, want every fake", opened)
 	}
 	resp, err := http.Post(f.IamportURL+"/users/getToken", "application/json",
 		strings.NewReader(`{"imp_key":"test_imp_key","imp_secret":"test_imp_secret"}`))
@@ -742,5 +763,48 @@ func TestListen(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("token through a listener from Listen: %d", resp.StatusCode)
+	}
+}
+
+// portoneGet asks the fake PortOne for an unknown payment with secret and
+// returns the status: 404 when the secret is accepted.
+func portoneGet(t *testing.T, f *Fakes, secret string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, f.PortOneURL+"/payments/nobody", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "PortOne "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestPortOneSelfSink(t *testing.T) {
+	f := start(t, Options{Only: OnlyPortOne, WebhookSelfSink: true})
+	if want := f.PortOneURL + "/internal/webhook"; f.PortOneWebhookURL != want {
+		t.Errorf("PortOneWebhookURL = %q, want %q", f.PortOneWebhookURL, want)
+	}
+	b := portone.NewBrowser(f.PortOneURL, "", 10*time.Second)
+	if _, err := b.Checkout(context.Background(), portone.CheckoutRequest{PaymentID: "self-1", OrderName: "o", TotalAmount: 100}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.PortOne.Webhooks().Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds := f.PortOne.Webhooks().Deliveries()
+	if len(ds) != 2 {
+		t.Fatalf("%d deliveries, want Transaction.Ready and Transaction.Paid", len(ds))
+	}
+	for _, d := range ds {
+		// The self-sink verifies the signature before it acknowledges.
+		if !d.Delivered || len(d.Attempts) != 1 {
+			t.Errorf("delivery %s: delivered %v after %d attempts", d.Body, d.Delivered, len(d.Attempts))
+		}
 	}
 }

@@ -32,7 +32,7 @@ func embedded() (*server.Running, func(), error) {
 		return nil, nil, err
 	}
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0"}, "")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,32 +1,31 @@
 package sdk
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paymentctl/paymentctl/internal/stdwebhook"
 )
 
 // The Standard Webhooks headers, as the specification spells them (HTTP
 // header names are case-insensitive).
 const (
-	WebhookIDHeader        = "webhook-id"
-	WebhookTimestampHeader = "webhook-timestamp"
-	WebhookSignatureHeader = "webhook-signature"
+	WebhookIDHeader        = stdwebhook.IDHeader
+	WebhookTimestampHeader = stdwebhook.TimestampHeader
+	WebhookSignatureHeader = stdwebhook.SignatureHeader
 )
 
 // DefaultWebhookTolerance is how far webhook-timestamp may be from the
 // receiver's clock when VerifyWebhook is given no tolerance.
-const DefaultWebhookTolerance = 5 * time.Minute
+const DefaultWebhookTolerance = stdwebhook.DefaultTolerance
 
 // WebhookSecretPrefix starts the text form of a webhook secret.
-const WebhookSecretPrefix = "whsec_"
+const WebhookSecretPrefix = stdwebhook.SecretPrefix
 
 // Bounds of a webhook secret's key, in bytes (192 to 512 bits).
 const (
@@ -37,12 +36,12 @@ const (
 // Errors of VerifyWebhook; every error it returns wraps one of them.
 var (
 	// ErrWebhookHeader means a header is missing or malformed.
-	ErrWebhookHeader = errors.New("invalid webhook headers")
+	ErrWebhookHeader = stdwebhook.ErrHeader
 	// ErrWebhookTimestamp means webhook-timestamp is outside the tolerance.
-	ErrWebhookTimestamp = errors.New("webhook timestamp outside tolerance")
+	ErrWebhookTimestamp = stdwebhook.ErrTimestamp
 	// ErrWebhookSignature means no v1 signature in webhook-signature
 	// matches.
-	ErrWebhookSignature = errors.New("no matching webhook signature")
+	ErrWebhookSignature = stdwebhook.ErrSignature
 )
 
 // SignWebhook returns the v1 signature ("v1,<base64>") of body sent as
@@ -51,18 +50,7 @@ var (
 // they are sent. The id must not contain a full stop: the specification
 // forbids it because the signed content uses full stops as separators.
 func SignWebhook(secret []byte, id string, ts time.Time, body []byte) string {
-	return "v1," + base64.StdEncoding.EncodeToString(webhookMAC(secret, id, strconv.FormatInt(ts.Unix(), 10), body))
-}
-
-// webhookMAC is the HMAC-SHA256 of "{id}.{timestamp}.{body}".
-func webhookMAC(secret []byte, id, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return stdwebhook.Sign(secret, id, ts, body)
 }
 
 // VerifyWebhook checks that body, received with header, was signed with
@@ -76,49 +64,10 @@ func webhookMAC(secret []byte, id, timestamp string, body []byte) []byte {
 // the webhook-id values recently seen (for longer than the tolerance) to
 // drop a replay within the tolerance and the sender's own retries.
 func VerifyWebhook(secret []byte, header http.Header, body []byte, tolerance time.Duration, now time.Time) error {
-	id := header.Get(WebhookIDHeader)
-	timestamp := header.Get(WebhookTimestampHeader)
-	signatures := header.Get(WebhookSignatureHeader)
-	switch {
-	case id == "":
-		return fmt.Errorf("%w: no %s", ErrWebhookHeader, WebhookIDHeader)
-	case strings.Contains(id, "."):
+	if strings.Contains(header.Get(WebhookIDHeader), ".") {
 		return fmt.Errorf("%w: %s contains a full stop", ErrWebhookHeader, WebhookIDHeader)
-	case timestamp == "":
-		return fmt.Errorf("%w: no %s", ErrWebhookHeader, WebhookTimestampHeader)
-	case signatures == "":
-		return fmt.Errorf("%w: no %s", ErrWebhookHeader, WebhookSignatureHeader)
 	}
-	sec, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil || sec < 0 {
-		return fmt.Errorf("%w: %s %q is not Unix seconds", ErrWebhookHeader, WebhookTimestampHeader, timestamp)
-	}
-	if tolerance <= 0 {
-		tolerance = DefaultWebhookTolerance
-	}
-	if now.IsZero() {
-		now = time.Now()
-	}
-	sent := time.Unix(sec, 0)
-	if d := now.Sub(sent); d > tolerance || d < -tolerance {
-		return fmt.Errorf("%w: sent at %s, now %s", ErrWebhookTimestamp, sent.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	}
-
-	want := webhookMAC(secret, id, timestamp, body)
-	for sig := range strings.FieldsSeq(signatures) {
-		version, value, ok := strings.Cut(sig, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		got, err := base64.StdEncoding.DecodeString(value)
-		if err != nil {
-			continue
-		}
-		if hmac.Equal(got, want) {
-			return nil
-		}
-	}
-	return ErrWebhookSignature
+	return stdwebhook.Verify([][]byte{secret}, header, body, tolerance, now)
 }
 
 // ParseWebhookSecret returns the signing key of a webhook secret as
@@ -160,7 +109,7 @@ func ParseWebhookSecret(s string) ([]byte, error) {
 // FormatWebhookSecret returns the text form of key: "whsec_" followed by
 // its standard base64.
 func FormatWebhookSecret(key []byte) string {
-	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(key)
+	return stdwebhook.EncodeSecret(key)
 }
 
 // DecodeWebhook decrypts and decodes the body paymentctl POSTs to a

@@ -44,10 +44,10 @@ type Options struct {
 	// fake ports instead of starting its own: for commands that work on a
 	// running local deployment, such as `paymentctl reconcile local`.
 	RunningFakes bool
-	// FakeIamportAddr and FakeTossAddr are where local mode starts the
-	// fake PGs; empty means the configured fake ports on 127.0.0.1. Tests
-	// use "127.0.0.1:0".
-	FakeIamportAddr, FakeTossAddr string
+	// FakeIamportAddr, FakeTossAddr and FakePortOneAddr are where local
+	// mode starts the fake PGs; empty means the configured fake ports on
+	// 127.0.0.1. Tests use "127.0.0.1:0".
+	FakeIamportAddr, FakeTossAddr, FakePortOneAddr string
 	// Listen opens the metrics listener and, in local mode, the in-process
 	// fakes' listeners; serve passes its socket-handoff server's, so a
 	// re-executed binary inherits them. Nil listens normally.
@@ -384,11 +384,12 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 		fakes, err := fakepg.Start(ctx, fakepg.Options{
 			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),
 			TossAddr:    orAddr(opts.FakeTossAddr, cfg.Fake.TossPort),
+			PortOneAddr: orAddr(opts.FakePortOneAddr, cfg.Fake.PortOnePort),
 			Logf:        func(f string, args ...any) { a.log.Debug(safetext.Clean(fmt.Sprintf(f, args...), maxLoggedErr)) },
 			Listen:      opts.Listen,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT if the ports are taken): %w", err)
+			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
 		}
 		a.Fakes = fakes
 		if iamportURL == "" {

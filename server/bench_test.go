@@ -77,7 +77,7 @@ func startBench(b *testing.B, dsn string) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0"}, "")
 	if err != nil {
 		b.Fatalf("start server: %v", err)
 	}

@@ -56,7 +56,7 @@ func BenchmarkOracleQueries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := server.Start(context.Background(), server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+	srv, err := server.Start(context.Background(), server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0"}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -44,7 +44,7 @@
 //
 //	cfg, _ := config.Load(config.LoadOptions{})            // local mode defaults
 //	srv, _ := server.Start(ctx, server.Options{Config: cfg,
-//		FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+//		FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0"}, "")
 //	defer srv.Close(ctx)
 //	client, _ := sdk.New(sdk.Options{BaseURL: srv.URL, Key: …, IV: …})
 //

@@ -68,7 +68,7 @@ func startDev(t *testing.T, dsn string, fakes *fakepg.Fakes, allowed string) (sr
 func TestWebhookDestinationsDevMode(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
 		ctx := context.Background()
-		fakes, err := fakepg.Start(ctx, fakepg.Options{IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0"})
+		fakes, err := fakepg.Start(ctx, fakepg.Options{IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0", PortOneAddr: "127.0.0.1:0"})
 		if err != nil {
 			t.Fatal(err)
 		}

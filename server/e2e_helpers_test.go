@@ -134,6 +134,7 @@ func (h *harness) boot() {
 		Logger:          h.logger,
 		FakeIamportAddr: "127.0.0.1:0",
 		FakeTossAddr:    "127.0.0.1:0",
+		FakePortOneAddr: "127.0.0.1:0",
 		DeliveryRetry:   webhook.DeliveryRetry().Scaled(5 * time.Millisecond),
 		InboundRetry:    webhook.InboundRetry().Scaled(5 * time.Millisecond),
 		PollInterval:    50 * time.Millisecond,

@@ -50,7 +50,7 @@ func TestConnectionLimits(t *testing.T) {
 	}
 	const readTimeout, idleTimeout = 300 * time.Millisecond, 300 * time.Millisecond
 	cfg.API.ReadTimeout, cfg.API.IdleTimeout = readTimeout, idleTimeout
-	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0"}, "")
+	srv, err := server.Start(ctx, server.Options{Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestKillBetweenConfirmAndCommit(t *testing.T) {
 	}
 	ctx := context.Background()
 	confirm := fault.Route{Method: "POST", Path: "/v1/payments/confirm"}
-	fakes, err := fakepg.Start(ctx, fakepg.Options{IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0",
+	fakes, err := fakepg.Start(ctx, fakepg.Options{IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0", PortOneAddr: "127.0.0.1:0",
 		Faults: fault.Faults{RouteLatency: []fault.RouteLatency{{Route: confirm, Latency: time.Hour}}}})
 	if err != nil {
 		t.Fatal(err)

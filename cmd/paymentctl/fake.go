@@ -20,17 +20,19 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 )
 
-// Names of the two fakes, as --only and --pg take them.
+// Names of the fakes, as --only and --pg take them.
 const (
 	pgIamport = "iamport"
 	pgToss    = "toss"
+	pgPortOne = "portone"
 )
 
 // webhooksPath is the prefix of paymentctl's own webhook routes; a
-// --webhook-url ending in it gets /iamport and /toss appended.
+// --webhook-url ending in it gets /iamport, /toss and /portone appended.
 const webhooksPath = "/payments/webhooks"
 
 // fakeShutdownTimeout bounds the graceful stop after Ctrl-C.
@@ -40,16 +42,18 @@ const fakeShutdownTimeout = 10 * time.Second
 type fakeOptions struct {
 	IO     *iostreams
 	Config *config.Config
-	// Only is "", pgIamport or pgToss.
+	// Only is "", pgIamport, pgToss or pgPortOne.
 	Only string
-	// WebhookURL is --webhook-url as given; IamportWebhookURL and
-	// TossWebhookURL are each fake's target after the flags are combined
-	// ("" means the fake's own /internal/webhook sink).
+	// WebhookURL is --webhook-url as given; IamportWebhookURL,
+	// TossWebhookURL and PortOneWebhookURL are each fake's target after
+	// the flags are combined ("" means the fake's own /internal/webhook
+	// sink).
 	WebhookURL        string
 	IamportWebhookURL string
 	TossWebhookURL    string
+	PortOneWebhookURL string
 	Faults            fault.Faults
-	// ReadyFile, when set, is written once both fakes listen and removed
+	// ReadyFile, when set, is written once the fakes listen and removed
 	// when they stop.
 	ReadyFile string
 }
@@ -61,33 +65,39 @@ func newFakeCmd(f *factory, runF func(context.Context, *fakeOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "fake",
 		Short: "Run the fake payment gateways for local simulation",
-		Long: `Run fake Iamport (PortOne v1) and Toss Payments servers that speak the real APIs,
-so a service can make, deposit into and cancel payments on a laptop. Both listen
-on 127.0.0.1 (ports fake.iamport_port and fake.toss_port, 10851 and 30771 by
-default) and accept their public test credentials, which are printed at start.
-Every API call and every webhook delivery attempt is logged to stderr;
---log-level debug adds the fakes' own diagnostics.
+		Long: `Run fake Iamport (PortOne v1), Toss Payments and PortOne V2 servers that speak
+the real APIs, so a service can make, deposit into and cancel payments on a
+laptop. They listen on 127.0.0.1 (ports fake.iamport_port, fake.toss_port and
+fake.portone_port, 10851, 30771 and 10861 by default) and accept their public
+test credentials, which are printed at start. The fake PortOne V2 is driven
+unchanged by the official @portone/server-sdk and signs its webhooks with the
+printed whsec_ secret (Standard Webhooks). Every API call and every webhook
+delivery attempt is logged to stderr; --log-level debug adds the fakes' own
+diagnostics.
 
 Webhooks go to each fake's own /internal/webhook sink unless told otherwise.
---webhook-url sends both fakes' webhooks to one URL; when it ends in
-/payments/webhooks (paymentctl's routes), /iamport and /toss are appended, so
---webhook-url http://127.0.0.1:37821/payments/webhooks feeds a local
-'paymentctl serve'. --iamport-webhook-url and --toss-webhook-url set one fake's
-target and win over --webhook-url. Failed deliveries are retried on the real
-PGs' schedules (Iamport every minute, 5 times; Toss after 1, 4, 16, ... minutes).
+--webhook-url sends every fake's webhooks to one URL; when it ends in
+/payments/webhooks (paymentctl's routes), /iamport, /toss and /portone are
+appended, so --webhook-url http://127.0.0.1:37821/payments/webhooks feeds a
+local 'paymentctl serve'. --iamport-webhook-url, --toss-webhook-url and
+--portone-webhook-url set one fake's target and win over --webhook-url. Failed
+deliveries are retried on the real PGs' schedules (Iamport every minute, 5
+times; Toss after 1, 4, 16, ... minutes, 7 times; PortOne after 1, 4, 16, 64
+and 256 minutes).
 
 Fault flags make the fakes misbehave on purpose. A ROUTE is "[METHOD ]PATH",
 PATH a pattern where * matches one path segment: "POST /v1/payments/*/cancel"
-(Toss cancel), "POST /payments/cancel" (Iamport cancel). --latency DURATION
-waits before every call is handled; --latency 'ROUTE=DURATION' handles the
-calls of ROUTE at once and answers that much later, so a client whose timeout
-is shorter gives up on a call that took effect. --drop-response ROUTE handles
-the call, then closes the connection without an answer. Both repeat, and the
-fakes apply a route only where it exists.
+(Toss cancel), "POST /payments/cancel" (Iamport cancel), "POST
+/payments/*/cancel" (PortOne V2 cancel). --latency DURATION waits before every
+call is handled; --latency 'ROUTE=DURATION' handles the calls of ROUTE at once
+and answers that much later, so a client whose timeout is shorter gives up on
+a call that took effect. --drop-response ROUTE handles the call, then closes
+the connection without an answer. Both repeat, and the fakes apply a route
+only where it exists.
 
 The subcommands drive a running fake from another terminal: pay, deposit,
 cancel, billing-key.`,
-		Example: `  # both fakes, webhooks to their own sinks (see them in the log)
+		Example: `  # every fake, webhooks to their own sinks (see them in the log)
   paymentctl fake
 
   # feed a local payment server
@@ -118,12 +128,14 @@ cancel, billing-key.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Only, "only", "", "run one fake: iamport or toss")
+	fl.StringVar(&opts.Only, "only", "", "run one fake: iamport, toss or portone")
 	fl.Int(config.FlagName("fake.iamport_port"), 0, "port of the fake Iamport (PAYMENT_FAKE_IAMPORT_PORT, default 10851)")
 	fl.Int(config.FlagName("fake.toss_port"), 0, "port of the fake Toss Payments (PAYMENT_FAKE_TOSS_PORT, default 30771)")
-	fl.StringVar(&opts.WebhookURL, "webhook-url", "", "where both fakes send webhooks; .../payments/webhooks gets /iamport and /toss appended")
+	fl.Int(config.FlagName("fake.portone_port"), 0, "port of the fake PortOne V2 (PAYMENT_FAKE_PORTONE_PORT, default 10861)")
+	fl.StringVar(&opts.WebhookURL, "webhook-url", "", "where every fake sends webhooks; .../payments/webhooks gets /iamport, /toss and /portone appended")
 	fl.StringVar(&opts.IamportWebhookURL, "iamport-webhook-url", "", "where the fake Iamport sends webhooks (wins over --webhook-url)")
 	fl.StringVar(&opts.TossWebhookURL, "toss-webhook-url", "", "where the fake Toss sends webhooks (wins over --webhook-url)")
+	fl.StringVar(&opts.PortOneWebhookURL, "portone-webhook-url", "", "where the fake PortOne V2 sends webhooks (wins over --webhook-url)")
 	fl.Float64Var(&opts.Faults.DeclineRate, "decline-rate", 0, "share (0 to 1) of card and billing payments to decline")
 	fl.Var(latencyFlag{&opts.Faults}, "latency", "delay every call before handling it (300ms), or answer ROUTE's calls late after handling them ('POST /v1/payments/*/cancel=15s'); repeatable")
 	fl.Var(routesFlag{&opts.Faults.DropResponse}, "drop-response", "handle ROUTE's calls, then close the connection without answering; repeatable")
@@ -146,9 +158,9 @@ cancel, billing-key.`,
 // check validates the flags and combines the webhook targets.
 func (o *fakeOptions) check() error {
 	switch o.Only {
-	case "", pgIamport, pgToss:
+	case "", pgIamport, pgToss, pgPortOne:
 	default:
-		return &usageError{fmt.Errorf("--only %q: use iamport or toss", o.Only)}
+		return &usageError{fmt.Errorf("--only %q: use iamport, toss or portone", o.Only)}
 	}
 	rates := []struct {
 		flag string
@@ -170,36 +182,37 @@ func (o *fakeOptions) check() error {
 	}
 	urls := []struct{ flag, v string }{
 		{"--webhook-url", o.WebhookURL}, {"--iamport-webhook-url", o.IamportWebhookURL}, {"--toss-webhook-url", o.TossWebhookURL},
+		{"--portone-webhook-url", o.PortOneWebhookURL},
 	}
 	for _, u := range urls {
 		if u.v != "" && !httpURL(u.v) {
 			return &usageError{fmt.Errorf("%s %q: use an http(s) URL such as http://127.0.0.1:37821/payments/webhooks", u.flag, u.v)}
 		}
 	}
-	iamportURL, tossURL := webhookTargets(o.WebhookURL)
-	if o.IamportWebhookURL == "" {
-		o.IamportWebhookURL = iamportURL
-	}
-	if o.TossWebhookURL == "" {
-		o.TossWebhookURL = tossURL
+	for _, t := range []struct {
+		pg     string
+		target *string
+	}{{pgIamport, &o.IamportWebhookURL}, {pgToss, &o.TossWebhookURL}, {pgPortOne, &o.PortOneWebhookURL}} {
+		if *t.target == "" {
+			*t.target = webhookTarget(o.WebhookURL, t.pg)
+		}
 	}
 	return nil
 }
 
-// webhookTargets splits --webhook-url into the two fakes' targets: a URL
-// ending in /payments/webhooks (paymentctl's routes) gets /iamport and
-// /toss appended, any other URL is used by both as it is.
-func webhookTargets(u string) (iamportURL, tossURL string) {
+// webhookTarget is the fake pg's share of --webhook-url: a URL ending in
+// /payments/webhooks (paymentctl's routes) gets /iamport, /toss or
+// /portone appended, any other URL is used by every fake as it is.
+func webhookTarget(u, pg string) string {
 	if u == "" {
-		return "", ""
+		return ""
 	}
 	if parsed, err := url.Parse(u); err == nil && strings.TrimRight(parsed.Path, "/") == webhooksPath {
-		base := strings.TrimRight(u, "/")
 		if parsed.RawQuery == "" && parsed.Fragment == "" {
-			return base + "/" + pgIamport, base + "/" + pgToss
+			return strings.TrimRight(u, "/") + "/" + pg
 		}
 	}
-	return u, u
+	return u
 }
 
 // httpURL reports whether s is an absolute http(s) URL.
@@ -215,15 +228,17 @@ func runFake(ctx context.Context, opts *fakeOptions) error {
 		Only:              opts.Only,
 		IamportAddr:       loopback(opts.Config.Fake.IamportPort),
 		TossAddr:          loopback(opts.Config.Fake.TossPort),
+		PortOneAddr:       loopback(opts.Config.Fake.PortOnePort),
 		IamportWebhookURL: opts.IamportWebhookURL,
 		TossWebhookURL:    opts.TossWebhookURL,
+		PortOneWebhookURL: opts.PortOneWebhookURL,
 		Faults:            opts.Faults,
 		Log:               log,
 	}
 	set, err := startFakes(ctx, so)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%w (is another 'paymentctl fake' running? pick other ports with --fake-iamport-port and --fake-toss-port)", err)
+			return fmt.Errorf("%w (is another 'paymentctl fake' running? pick other ports with --fake-iamport-port, --fake-toss-port and --fake-portone-port)", err)
 		}
 		return err
 	}
@@ -267,6 +282,13 @@ func printFakes(w io.Writer, set *fakepg.Fakes, faults fault.Faults) error {
 		fmt.Fprintf(tw, "Fake Toss Payments\t%s\n", set.TossURL)
 		fmt.Fprintf(tw, "  secret key\t%s\n", faketoss.DefaultSecretKey)
 		fmt.Fprintf(tw, "  webhooks to\t%s\n", set.TossWebhookURL)
+	}
+	if set.PortOne != nil {
+		fmt.Fprintf(tw, "Fake PortOne V2\t%s\n", set.PortOneURL)
+		fmt.Fprintf(tw, "  store id\t%s\n", fakeportone.DefaultStoreID)
+		fmt.Fprintf(tw, "  API secret\t%s\n", fakeportone.DefaultSecret)
+		fmt.Fprintf(tw, "  webhook secret\t%s\n", fakeportone.DefaultWebhookSecret)
+		fmt.Fprintf(tw, "  webhooks to\t%s\n", set.PortOneWebhookURL)
 	}
 	fmt.Fprintf(tw, "Faults\t%s\n", describeFaults(faults))
 	if err := tw.Flush(); err != nil {

@@ -17,7 +17,8 @@ const billingKeyIssued = "issued"
 // fakeBillingKeyOptions are the inputs of `paymentctl fake billing-key`.
 type fakeBillingKeyOptions struct {
 	fakeClientOptions
-	// CustomerID is Iamport's customer_uid or Toss's customerKey.
+	// CustomerID is Iamport's customer_uid, Toss's customerKey or
+	// PortOne V2's customer.id.
 	CustomerID string
 }
 
@@ -33,9 +34,12 @@ register it with paymentctl as a saved card (POST /payments/reservations).
 
 Iamport: POST /subscribe/customers/{customer_uid}; the customer id is both
 vendor.uid and source.id. Toss: POST /v1/billing/authorizations/card; vendor.uid
-is the billingKey and source.id the customerKey.`,
-		Example: `  paymentctl fake billing-key --pg toss --json`,
-		Args:    noArgs,
+is the billingKey and source.id the customerKey. PortOne V2: the billing-key
+window (POST /internal/billing-key-checkout); vendor.uid is the billingKey and
+source.id the customer id.`,
+		Example: `  paymentctl fake billing-key --pg toss --json
+  paymentctl fake billing-key --pg portone`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.resolve(f, cmd); err != nil {
 				return err
@@ -73,6 +77,12 @@ func runFakeBillingKey(ctx context.Context, opts *fakeBillingKeyOptions) error {
 			return opts.fakeErr("issue a billing key", err)
 		}
 		r.Vendor = sdk.Vendor{Code: sdk.VendorIamport, StoreID: k.PGID, UID: k.CustomerUID}
+	case pgPortOne:
+		v, err := billingKeyPortOne(ctx, opts)
+		if err != nil {
+			return opts.fakeErr("issue a billing key", err)
+		}
+		r.Vendor = v
 	default:
 		b, err := opts.tossClient().IssueBillingKey(ctx, toss.BillingCardRequest{
 			CustomerKey:         opts.CustomerID,

@@ -13,7 +13,7 @@ import (
 // fakeCancelOptions are the inputs of `paymentctl fake cancel`.
 type fakeCancelOptions struct {
 	fakeClientOptions
-	// UID is the payment's imp_uid or paymentKey.
+	// UID is the payment's imp_uid, paymentKey or paymentId.
 	UID string
 	// Amount to refund; 0 refunds whatever remains.
 	Amount int64
@@ -25,12 +25,14 @@ type fakeCancelOptions struct {
 func newFakeCancelCmd(f *factory, runF func(context.Context, *fakeCancelOptions) error) *cobra.Command {
 	opts := &fakeCancelOptions{fakeClientOptions: fakeClientOptions{IO: f.IO}}
 	cmd := &cobra.Command{
-		Use:   "cancel <imp_uid|paymentKey>",
+		Use:   "cancel <imp_uid|paymentKey|paymentId>",
 		Short: "Refund a payment in full or in part, at the PG",
 		Long: `Cancel a payment directly at a running fake (Iamport POST /payments/cancel, Toss
-POST /v1/payments/{paymentKey}/cancel), as an operator would in the PG's console;
-the fake sends its webhooks. Without --amount the whole remaining amount is
-refunded. A virtual account is refunded to a made-up test account.
+POST /v1/payments/{paymentKey}/cancel, PortOne V2 POST
+/payments/{paymentId}/cancel with the balance as currentCancellableAmount), as
+an operator would in the PG's console; the fake sends its webhooks. Without
+--amount the whole remaining amount is refunded. A virtual account is refunded
+to a made-up test account.
 
 To cancel through paymentctl instead, use its API (PUT /payments/histories/cancel).`,
 		Example: `  paymentctl fake cancel --pg toss --amount 5000 --reason "one item out of stock" <paymentKey>
@@ -65,6 +67,8 @@ func runFakeCancel(ctx context.Context, opts *fakeCancelOptions) error {
 	switch opts.PG {
 	case pgIamport:
 		r, err = cancelIamport(ctx, opts)
+	case pgPortOne:
+		r, err = cancelPortOne(ctx, opts)
 	default:
 		r, err = cancelToss(ctx, opts)
 	}

@@ -54,13 +54,13 @@ const (
 // shares.
 type fakeClientOptions struct {
 	IO *iostreams
-	// PG is pgIamport or pgToss.
+	// PG is pgIamport, pgToss or pgPortOne.
 	PG string
-	// IamportURL and TossURL are the fakes' base URLs; the defaults are
-	// 127.0.0.1 on the configured fake ports.
-	IamportURL, TossURL string
-	JSON                bool
-	Now                 func() time.Time
+	// IamportURL, TossURL and PortOneURL are the fakes' base URLs; the
+	// defaults are 127.0.0.1 on the configured fake ports.
+	IamportURL, TossURL, PortOneURL string
+	JSON                            bool
+	Now                             func() time.Time
 }
 
 // addFakeClientFlags defines the shared flags on cmd, which reads the
@@ -71,9 +71,10 @@ func addFakeClientFlags(cmd *cobra.Command, o *fakeClientOptions) {
 	}
 	cmd.Annotations[configFlagsAnnotation] = "true"
 	fl := cmd.Flags()
-	fl.StringVar(&o.PG, "pg", "", "which fake: iamport or toss (required)")
+	fl.StringVar(&o.PG, "pg", "", "which fake: iamport, toss or portone (required)")
 	fl.StringVar(&o.IamportURL, "iamport-url", "", "base URL of the fake Iamport (default http://127.0.0.1:<fake.iamport_port>)")
 	fl.StringVar(&o.TossURL, "toss-url", "", "base URL of the fake Toss Payments (default http://127.0.0.1:<fake.toss_port>)")
+	fl.StringVar(&o.PortOneURL, "portone-url", "", "base URL of the fake PortOne V2 (default http://127.0.0.1:<fake.portone_port>)")
 	fl.BoolVar(&o.JSON, "json", false, "print JSON")
 }
 
@@ -81,15 +82,15 @@ func addFakeClientFlags(cmd *cobra.Command, o *fakeClientOptions) {
 // configuration.
 func (o *fakeClientOptions) resolve(f *factory, cmd *cobra.Command) error {
 	switch o.PG {
-	case pgIamport, pgToss:
+	case pgIamport, pgToss, pgPortOne:
 	case "toss.payments":
 		o.PG = pgToss
 	case "":
-		return &usageError{errors.New("--pg is required: iamport or toss")}
+		return &usageError{errors.New("--pg is required: iamport, toss or portone")}
 	default:
-		return &usageError{fmt.Errorf("--pg %q: use iamport or toss", o.PG)}
+		return &usageError{fmt.Errorf("--pg %q: use iamport, toss or portone", o.PG)}
 	}
-	for _, u := range []struct{ flag, v string }{{"--iamport-url", o.IamportURL}, {"--toss-url", o.TossURL}} {
+	for _, u := range []struct{ flag, v string }{{"--iamport-url", o.IamportURL}, {"--toss-url", o.TossURL}, {"--portone-url", o.PortOneURL}} {
 		if u.v != "" && !httpURL(u.v) {
 			return &usageError{fmt.Errorf("%s %q: use an http(s) URL such as http://127.0.0.1:10851", u.flag, u.v)}
 		}
@@ -103,6 +104,9 @@ func (o *fakeClientOptions) resolve(f *factory, cmd *cobra.Command) error {
 	}
 	if o.TossURL == "" {
 		o.TossURL = "http://" + loopback(cfg.Fake.TossPort)
+	}
+	if o.PortOneURL == "" {
+		o.PortOneURL = "http://" + loopback(cfg.Fake.PortOnePort)
 	}
 	o.Now = f.Now
 	return nil
@@ -127,8 +131,11 @@ func (o *fakeClientOptions) tossClient() *toss.Client {
 func (o *fakeClientOptions) fakeErr(what string, err error) error {
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		base := o.IamportURL
-		if o.PG == pgToss {
+		switch o.PG {
+		case pgToss:
 			base = o.TossURL
+		case pgPortOne:
+			base = o.PortOneURL
 		}
 		return fmt.Errorf("%s: no fake %s at %s; start one with 'paymentctl fake' or pass --%s-url: %w", what, o.PG, base, o.PG, err)
 	}
@@ -146,16 +153,19 @@ func newOrderID() string { return uuid.NewString() }
 //
 //	kind             "payment" (register with POST /payments/histories) or
 //	                 "billing_key" (POST /payments/reservations)
-//	vendor           {code: "iamport" | "toss.payments", store_id, uid}: the
-//	                 registration's vendor as is; uid is the imp_uid or
-//	                 paymentKey of a payment, the customer_uid or billingKey
-//	                 of a billing key; store_id is the PG's merchant id
+//	vendor           {code: "iamport" | "toss.payments" | "portone",
+//	                 store_id, uid}: the registration's vendor as is; uid
+//	                 is the imp_uid, paymentKey or paymentId of a payment,
+//	                 the customer_uid or billingKey of a billing key;
+//	                 store_id is the PG's merchant id (PortOne V2: the
+//	                 payment's or key's storeId)
 //	source_id        the registration's source.id: the order id
-//	                 (merchant_uid / orderId) or the customer id
-//	                 (customer_uid / customerKey)
+//	                 (merchant_uid / orderId / paymentId) or the customer
+//	                 id (customer_uid / customerKey / customer.id)
 //	status           the PG's own status, as it spells it ("paid", "ready",
 //	                 "cancelled"; "DONE", "IN_PROGRESS",
-//	                 "WAITING_FOR_DEPOSIT", "PARTIAL_CANCELED", ...);
+//	                 "WAITING_FOR_DEPOSIT", "PARTIAL_CANCELED"; "PAID",
+//	                 "VIRTUAL_ACCOUNT_ISSUED", "PARTIAL_CANCELLED", ...);
 //	                 "issued" for a billing key
 //	price            payments only: the amount paid or to pay, in won
 //	cancelled        payments only: the amount refunded so far; absent when 0

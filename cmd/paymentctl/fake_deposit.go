@@ -10,7 +10,8 @@ import (
 // fakeDepositOptions are the inputs of `paymentctl fake deposit`.
 type fakeDepositOptions struct {
 	fakeClientOptions
-	// UID is the virtual account payment's imp_uid or paymentKey.
+	// UID is the virtual account payment's imp_uid, paymentKey or
+	// paymentId.
 	UID string
 }
 
@@ -19,14 +20,16 @@ type fakeDepositOptions struct {
 func newFakeDepositCmd(f *factory, runF func(context.Context, *fakeDepositOptions) error) *cobra.Command {
 	opts := &fakeDepositOptions{fakeClientOptions: fakeClientOptions{IO: f.IO}}
 	cmd := &cobra.Command{
-		Use:   "deposit <imp_uid|paymentKey>",
+		Use:   "deposit <imp_uid|paymentKey|paymentId>",
 		Short: "Pay into a virtual account, as the customer's bank would",
 		Long: `Simulate the customer paying into a virtual account issued by 'paymentctl fake
 pay vbank', through the fakes' own routes (Iamport PUT /internal/deposit/{imp_uid},
-Toss PUT /internal/{paymentKey}/deposit). The payment becomes paid (Iamport) or
-DONE (Toss) and the fake sends its webhooks.`,
-		Example: `  paymentctl fake deposit --pg iamport imp_123456789012`,
-		Args:    oneUIDArg,
+Toss PUT /internal/{paymentKey}/deposit, PortOne V2 POST
+/internal/payments/{paymentId}/deposit). The payment becomes paid (Iamport),
+DONE (Toss) or PAID (PortOne V2) and the fake sends its webhooks.`,
+		Example: `  paymentctl fake deposit --pg iamport imp_123456789012
+  paymentctl fake deposit --pg portone 3f0c8a4e-0a34-4a8f-9d3e-5b1a7c2e9f10`,
+		Args: oneUIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.resolve(f, cmd); err != nil {
 				return err
@@ -52,6 +55,11 @@ func runFakeDeposit(ctx context.Context, opts *fakeDepositOptions) error {
 			return opts.fakeErr("deposit into "+opts.UID, err)
 		}
 		r = iamportResult(p)
+	case pgPortOne:
+		var err error
+		if r, err = depositPortOne(ctx, opts); err != nil {
+			return opts.fakeErr("deposit into "+opts.UID, err)
+		}
 	default:
 		p, err := opts.tossClient().SimulateDeposit(ctx, opts.UID)
 		if err != nil {
@@ -66,7 +74,7 @@ func runFakeDeposit(ctx context.Context, opts *fakeDepositOptions) error {
 // oneUIDArg is a cobra.PositionalArgs that accepts exactly one PG id.
 func oneUIDArg(cmd *cobra.Command, args []string) error {
 	if len(args) != 1 || args[0] == "" {
-		return &usageError{fmt.Errorf("%s takes one payment id (imp_uid or paymentKey), got %d arguments", cmd.CommandPath(), len(args))}
+		return &usageError{fmt.Errorf("%s takes one payment id (imp_uid, paymentKey or paymentId), got %d arguments", cmd.CommandPath(), len(args))}
 	}
 	return nil
 }

@@ -77,9 +77,12 @@ func newFakePayMethodCmd(f *factory, method string, runF func(context.Context, *
 Iamport: a one-time card payment (POST /subscribe/payments/onetime), paid at once.
 Toss: a key-in payment left IN_PROGRESS (__approved: false), as after Toss's
 checkout window; registering it with paymentctl (POST /payments/histories)
-confirms it. --approve approves it at once instead.`
+confirms it. --approve approves it at once instead.
+PortOne V2: a card checkout (POST /internal/checkout), PAID at once; the order
+id is the paymentId.`
 		cmd.Example = `  paymentctl fake pay card --pg iamport --amount 20000
-  paymentctl fake pay card --pg toss --amount 20000 --json`
+  paymentctl fake pay card --pg toss --amount 20000 --json
+  paymentctl fake pay card --pg portone --amount 20000 --register`
 	case payVBank:
 		cmd.Use = "vbank"
 		cmd.Short = "Issue a virtual account to pay into"
@@ -87,8 +90,10 @@ confirms it. --approve approves it at once instead.`
 register it with. It waits for 'paymentctl fake deposit'.
 
 Iamport: POST /vbanks (status ready). Toss: POST /v1/virtual-accounts (status
-WAITING_FOR_DEPOSIT).`
-		cmd.Example = `  paymentctl fake pay vbank --pg iamport --amount 19900`
+WAITING_FOR_DEPOSIT). PortOne V2: a virtual-account checkout (status
+VIRTUAL_ACCOUNT_ISSUED).`
+		cmd.Example = `  paymentctl fake pay vbank --pg iamport --amount 19900
+  paymentctl fake pay vbank --pg portone --amount 19900 --register`
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if opts.Amount <= 0 {
@@ -135,6 +140,8 @@ func runFakePay(ctx context.Context, opts *fakePayOptions) error {
 	switch opts.PG {
 	case pgIamport:
 		r, err = payIamport(ctx, opts)
+	case pgPortOne:
+		r, err = payPortOne(ctx, opts)
 	default:
 		r, err = payToss(ctx, opts)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
@@ -31,13 +32,13 @@ const webhookDrain = 2 * time.Second
 
 // fakeSetOptions configure startFakes.
 type fakeSetOptions struct {
-	// Only is "", pgIamport or pgToss: the fakes to start.
+	// Only is "", pgIamport, pgToss or pgPortOne: the fakes to start.
 	Only string
-	// IamportAddr and TossAddr are the listen addresses.
-	IamportAddr, TossAddr string
-	// IamportWebhookURL and TossWebhookURL are the webhook targets; ""
-	// means the fake's own /internal/webhook sink.
-	IamportWebhookURL, TossWebhookURL string
+	// IamportAddr, TossAddr and PortOneAddr are the listen addresses.
+	IamportAddr, TossAddr, PortOneAddr string
+	// IamportWebhookURL, TossWebhookURL and PortOneWebhookURL are the
+	// webhook targets; "" means the fake's own /internal/webhook sink.
+	IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
 	// Faults are the initial fault knobs of each fake.
 	Faults fault.Faults
 	// Log receives a line per call and per webhook attempt, the fakes'
@@ -53,9 +54,11 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 	set, err := fakepg.Start(ctx, fakepg.Options{
 		IamportAddr:       opts.IamportAddr,
 		TossAddr:          opts.TossAddr,
+		PortOneAddr:       opts.PortOneAddr,
 		Only:              opts.Only,
 		IamportWebhookURL: opts.IamportWebhookURL,
 		TossWebhookURL:    opts.TossWebhookURL,
+		PortOneWebhookURL: opts.PortOneWebhookURL,
 		WebhookSelfSink:   true,
 		WebhookDrain:      webhookDrain,
 		Faults:            opts.Faults,
@@ -64,8 +67,11 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 		},
 		WebhookClient: func(pg string) *http.Client {
 			describe := describeIamportWebhook
-			if pg == pgToss {
+			switch pg {
+			case pgToss:
 				describe = describeTossWebhook
+			case pgPortOne:
+				describe = describePortOneWebhook
 			}
 			return webhookClient(opts.Log.With("pg", pg), describe)
 		},
@@ -81,6 +87,9 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 	if set.Toss != nil {
 		opts.Log.Info("listening", "pg", pgToss, "url", set.TossURL, "webhook_url", set.TossWebhookURL)
 	}
+	if set.PortOne != nil {
+		opts.Log.Info("listening", "pg", pgPortOne, "url", set.PortOneURL, "webhook_url", set.PortOneWebhookURL)
+	}
 	return set, nil
 }
 
@@ -92,7 +101,7 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 func fakeLogf(log *slog.Logger, level slog.Level) func(format string, args ...any) {
 	return func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
-		if pg, msg, ok := strings.Cut(line, ": "); ok && (pg == pgIamport || pg == pgToss) {
+		if pg, msg, ok := strings.Cut(line, ": "); ok && (pg == pgIamport || pg == pgToss || pg == pgPortOne) {
 			log.Log(context.Background(), level, msg, "pg", pg)
 			return
 		}
@@ -229,6 +238,19 @@ func describeTossWebhook(body []byte) []any {
 	return nil
 }
 
+// describePortOneWebhook names the event and the payment or billing key
+// of a PortOne V2 webhook.
+func describePortOneWebhook(body []byte) []any {
+	w, err := portone.ParseWebhook(body)
+	switch {
+	case err != nil:
+		return nil
+	case w.IsBillingKey():
+		return []any{"event", w.Type, "billing_key", w.Data.BillingKey}
+	}
+	return []any{"event", w.Type, "uid", w.Data.PaymentID}
+}
+
 // writeReadyFile writes the fakes' URLs as KEY=value lines, atomically
 // (temporary file, then rename), so a script that waits for the file sees
 // it complete. A shell can source it.
@@ -239,6 +261,9 @@ func writeReadyFile(path string, set *fakepg.Fakes) error {
 	}
 	if set.TossURL != "" {
 		fmt.Fprintf(&b, "FAKE_TOSS_URL=%s\n", set.TossURL)
+	}
+	if set.PortOneURL != "" {
+		fmt.Fprintf(&b, "FAKE_PORTONE_URL=%s\n", set.PortOneURL)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
 	if err != nil {

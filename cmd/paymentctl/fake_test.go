@@ -23,6 +23,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/fakepg"
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 )
@@ -54,11 +55,11 @@ func execCmd(cmd *cobra.Command, args ...string) error {
 func TestFakeCmdOptions(t *testing.T) {
 	// fakeView is the part of fakeOptions the flags decide.
 	type fakeView struct {
-		Only                              string
-		IamportWebhookURL, TossWebhookURL string
-		Faults                            fault.Faults
-		ReadyFile                         string
-		IamportPort, TossPort             int
+		Only                                                 string
+		IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
+		Faults                                               fault.Faults
+		ReadyFile                                            string
+		IamportPort, TossPort                                int
 	}
 	tests := []struct {
 		name string
@@ -86,6 +87,7 @@ func TestFakeCmdOptions(t *testing.T) {
 			want: fakeView{
 				IamportWebhookURL: "http://127.0.0.1:37821/payments/webhooks/iamport",
 				TossWebhookURL:    "http://127.0.0.1:37821/payments/webhooks/toss",
+				PortOneWebhookURL: "http://127.0.0.1:37821/payments/webhooks/portone",
 				IamportPort:       10851, TossPort: 30771,
 			},
 		},
@@ -95,6 +97,7 @@ func TestFakeCmdOptions(t *testing.T) {
 			want: fakeView{
 				IamportWebhookURL: "https://pay.example.com/payments/webhooks/iamport",
 				TossWebhookURL:    "https://pay.example.com/payments/webhooks/toss",
+				PortOneWebhookURL: "https://pay.example.com/payments/webhooks/portone",
 				IamportPort:       10851, TossPort: 30771,
 			},
 		},
@@ -103,7 +106,8 @@ func TestFakeCmdOptions(t *testing.T) {
 			args: []string{"--webhook-url", "http://127.0.0.1:9000/hook"},
 			want: fakeView{
 				IamportWebhookURL: "http://127.0.0.1:9000/hook", TossWebhookURL: "http://127.0.0.1:9000/hook",
-				IamportPort: 10851, TossPort: 30771,
+				PortOneWebhookURL: "http://127.0.0.1:9000/hook",
+				IamportPort:       10851, TossPort: 30771,
 			},
 		},
 		{
@@ -112,6 +116,7 @@ func TestFakeCmdOptions(t *testing.T) {
 			want: fakeView{
 				IamportWebhookURL: "http://127.0.0.1:37821/payments/webhooks/iamport",
 				TossWebhookURL:    "http://127.0.0.1:9000/toss-only",
+				PortOneWebhookURL: "http://127.0.0.1:37821/payments/webhooks/portone",
 				IamportPort:       10851, TossPort: 30771,
 			},
 		},
@@ -185,7 +190,7 @@ func TestFakeCmdOptions(t *testing.T) {
 				t.Fatalf("fake %v: %v", tt.args, err)
 			}
 			view := fakeView{
-				Only: got.Only, IamportWebhookURL: got.IamportWebhookURL, TossWebhookURL: got.TossWebhookURL,
+				Only: got.Only, IamportWebhookURL: got.IamportWebhookURL, TossWebhookURL: got.TossWebhookURL, PortOneWebhookURL: got.PortOneWebhookURL,
 				Faults: got.Faults, ReadyFile: got.ReadyFile,
 				IamportPort: got.Config.Fake.IamportPort, TossPort: got.Config.Fake.TossPort,
 			}
@@ -202,7 +207,7 @@ func TestFakeCmdUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown fake", []string{"--only", "paypal"}, `--only "paypal": use iamport or toss`},
+		{"unknown fake", []string{"--only", "paypal"}, `--only "paypal": use iamport, toss or portone`},
 		{"rate above one", []string{"--decline-rate", "1.5"}, "--decline-rate 1.5: use a share between 0 and 1"},
 		{"negative rate", []string{"--error-rate", "-0.1"}, "--error-rate -0.1: use a share between 0 and 1"},
 		{"negative latency", []string{"--latency", "-1s"}, "--latency -1s: must not be negative"},
@@ -263,20 +268,21 @@ func TestDescribeFaults(t *testing.T) {
 
 func TestWebhookTargets(t *testing.T) {
 	tests := []struct {
-		in, iamport, toss string
+		in, iamport, toss, portone string
 	}{
-		{"", "", ""},
-		{"http://127.0.0.1:37821/payments/webhooks", "http://127.0.0.1:37821/payments/webhooks/iamport", "http://127.0.0.1:37821/payments/webhooks/toss"},
-		{"http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks"},
-		{"http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport"},
-		{"http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1"},
-		{"http://h/other", "http://h/other", "http://h/other"},
+		{"", "", "", ""},
+		{"http://127.0.0.1:37821/payments/webhooks", "http://127.0.0.1:37821/payments/webhooks/iamport", "http://127.0.0.1:37821/payments/webhooks/toss", "http://127.0.0.1:37821/payments/webhooks/portone"},
+		{"http://h/payments/webhooks/", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/toss", "http://h/payments/webhooks/portone"},
+		{"http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks", "http://h/prefix/payments/webhooks"},
+		{"http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport", "http://h/payments/webhooks/iamport"},
+		{"http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1", "http://h/payments/webhooks?x=1"},
+		{"http://h/other", "http://h/other", "http://h/other", "http://h/other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			i, to := webhookTargets(tt.in)
-			if i != tt.iamport || to != tt.toss {
-				t.Errorf("webhookTargets(%q) = %q, %q, want %q, %q", tt.in, i, to, tt.iamport, tt.toss)
+			got := [3]string{webhookTarget(tt.in, pgIamport), webhookTarget(tt.in, pgToss), webhookTarget(tt.in, pgPortOne)}
+			if want := [3]string{tt.iamport, tt.toss, tt.portone}; got != want {
+				t.Errorf("webhookTarget(%q, iamport|toss|portone) = %q, want %q", tt.in, got, want)
 			}
 		})
 	}
@@ -284,16 +290,16 @@ func TestWebhookTargets(t *testing.T) {
 
 // clientView is the part of fakeClientOptions the flags decide.
 type clientView struct {
-	PG, IamportURL, TossURL string
-	JSON                    bool
+	PG, IamportURL, TossURL, PortOneURL string
+	JSON                                bool
 }
 
 func viewOf(o fakeClientOptions) clientView {
-	return clientView{PG: o.PG, IamportURL: o.IamportURL, TossURL: o.TossURL, JSON: o.JSON}
+	return clientView{PG: o.PG, IamportURL: o.IamportURL, TossURL: o.TossURL, PortOneURL: o.PortOneURL, JSON: o.JSON}
 }
 
 // defaultURLs are the client defaults with the default configuration.
-var defaultURLs = clientView{IamportURL: "http://127.0.0.1:10851", TossURL: "http://127.0.0.1:30771"}
+var defaultURLs = clientView{IamportURL: "http://127.0.0.1:10851", TossURL: "http://127.0.0.1:30771", PortOneURL: "http://127.0.0.1:10861"}
 
 func withPG(v clientView, pg string, asJSON bool) clientView {
 	v.PG, v.JSON = pg, asJSON
@@ -323,13 +329,18 @@ func TestFakePayOptions(t *testing.T) {
 		{
 			name: "vbank with the SDK's vendor code and explicit URLs",
 			args: []string{"vbank", "--pg", "toss.payments", "--amount", "19900", "--toss-url", "http://127.0.0.1:1", "--iamport-url", "http://127.0.0.1:2"},
-			want: clientView{PG: "toss", IamportURL: "http://127.0.0.1:2", TossURL: "http://127.0.0.1:1"}, method: "vbank", amount: 19900,
+			want: clientView{PG: "toss", IamportURL: "http://127.0.0.1:2", TossURL: "http://127.0.0.1:1", PortOneURL: "http://127.0.0.1:10861"}, method: "vbank", amount: 19900,
 		},
 		{
 			name: "URLs from the configured ports",
-			env:  map[string]string{"PAYMENT_FAKE_IAMPORT_PORT": "41000", "PAYMENT_FAKE_TOSS_PORT": "41001"},
+			env:  map[string]string{"PAYMENT_FAKE_IAMPORT_PORT": "41000", "PAYMENT_FAKE_TOSS_PORT": "41001", "PAYMENT_FAKE_PORTONE_PORT": "41002"},
 			args: []string{"vbank", "--pg", "iamport", "--amount", "5"},
-			want: clientView{PG: "iamport", IamportURL: "http://127.0.0.1:41000", TossURL: "http://127.0.0.1:41001"}, method: "vbank", amount: 5,
+			want: clientView{PG: "iamport", IamportURL: "http://127.0.0.1:41000", TossURL: "http://127.0.0.1:41001", PortOneURL: "http://127.0.0.1:41002"}, method: "vbank", amount: 5,
+		},
+		{
+			name: "portone card at a given URL",
+			args: []string{"card", "--pg", "portone", "--amount", "700", "--portone-url", "http://127.0.0.1:3"},
+			want: clientView{PG: "portone", IamportURL: "http://127.0.0.1:10851", TossURL: "http://127.0.0.1:30771", PortOneURL: "http://127.0.0.1:3"}, method: "card", amount: 700,
 		},
 	}
 	for _, tt := range tests {
@@ -435,7 +446,7 @@ func TestFakeSubcommandUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no --pg", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--amount", "1"}, "--pg is required"},
-		{"unknown --pg", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--pg", "paypal", "--amount", "1"}, `--pg "paypal": use iamport or toss`},
+		{"unknown --pg", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--pg", "paypal", "--amount", "1"}, `--pg "paypal": use iamport, toss or portone`},
 		{"no amount", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"vbank", "--pg", "toss"}, "--amount is required"},
 		{"bad URL", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"card", "--pg", "toss", "--amount", "1", "--toss-url", "localhost"}, `--toss-url "localhost"`},
 		{"approve on vbank", func(f *factory) *cobra.Command { return newFakePayCmd(f, none) }, []string{"vbank", "--pg", "toss", "--amount", "1", "--approve"}, "unknown flag: --approve"},
@@ -459,12 +470,12 @@ func TestFakeSubcommandUsageErrors(t *testing.T) {
 	}
 }
 
-// startTestFakes runs both fakes on free loopback ports, logging to the
+// startTestFakes runs the fakes on free loopback ports, logging to the
 // returned buffer, which may be read once the returned stop has run.
 func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakepg.Fakes, *bytes.Buffer, func()) {
 	t.Helper()
 	var logs bytes.Buffer
-	opts.IamportAddr, opts.TossAddr = "127.0.0.1:0", "127.0.0.1:0"
+	opts.IamportAddr, opts.TossAddr, opts.PortOneAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	opts.Log = newLogger(&logs, "text", "debug")
 	set, err := startFakes(context.Background(), opts)
 	if err != nil {
@@ -490,7 +501,7 @@ func startTestFakes(t *testing.T, opts fakeSetOptions) (*fakepg.Fakes, *bytes.Bu
 func clientOpts(set *fakepg.Fakes, pg string, out io.Writer) fakeClientOptions {
 	return fakeClientOptions{
 		IO: &iostreams{Out: out, ErrOut: io.Discard}, PG: pg, JSON: true,
-		IamportURL: set.IamportURL, TossURL: set.TossURL,
+		IamportURL: set.IamportURL, TossURL: set.TossURL, PortOneURL: set.PortOneURL,
 		Now: time.Now,
 	}
 }
@@ -511,14 +522,18 @@ func TestFakeFlows(t *testing.T) {
 	ctx := context.Background()
 	var out bytes.Buffer
 
-	for _, pg := range []string{pgIamport, pgToss} {
+	for _, pg := range []string{pgIamport, pgToss, pgPortOne} {
 		t.Run(pg, func(t *testing.T) {
 			co := clientOpts(set, pg, &out)
 			code, storeID := sdk.VendorIamport, "fakepg_mid"
 			paid, ready, cancelled, partial := "paid", "ready", "cancelled", "paid"
-			if pg == pgToss {
+			switch pg {
+			case pgToss:
 				code, storeID = sdk.VendorToss, "tosspayments"
 				paid, ready, cancelled, partial = "DONE", "WAITING_FOR_DEPOSIT", "CANCELED", "PARTIAL_CANCELED"
+			case pgPortOne:
+				code, storeID = vendorPortOne, fakeportone.DefaultStoreID
+				paid, ready, cancelled, partial = "PAID", "VIRTUAL_ACCOUNT_ISSUED", "CANCELLED", "PARTIAL_CANCELLED"
 			}
 			order := uuid.NewString()
 
@@ -535,6 +550,9 @@ func TestFakeFlows(t *testing.T) {
 			want := fakeResult{Kind: kindPayment, Vendor: sdk.Vendor{Code: code, StoreID: storeID, UID: uid}, SourceID: order, Status: ready, Price: 19900, Method: "vbank"}
 			if diff := cmp.Diff(want, r); diff != "" {
 				t.Errorf("pay vbank (-want +got):\n%s", diff)
+			}
+			if pg == pgPortOne && uid != order {
+				t.Errorf("portone payment uid = %q, want the paymentId %q", uid, order)
 			}
 
 			steps := []struct {
@@ -568,7 +586,7 @@ func TestFakeFlows(t *testing.T) {
 				t.Fatal(err)
 			}
 			card := decodeResult(t, &out)
-			wantStatus := paid
+			wantStatus := paid // PortOne V2 as Iamport: paid at once
 			if pg == pgToss {
 				wantStatus = "IN_PROGRESS" // left for paymentctl to confirm
 			}
@@ -585,8 +603,8 @@ func TestFakeFlows(t *testing.T) {
 			if bk.Kind != kindBillingKey || bk.SourceID != customer || bk.Vendor.Code != code || bk.Vendor.UID == "" || bk.Vendor.StoreID != storeID || bk.Price != 0 {
 				t.Errorf("billing-key = %+v", bk)
 			}
-			if pg == pgIamport && bk.Vendor.UID != customer {
-				t.Errorf("iamport billing key uid = %q, want the customer_uid %q", bk.Vendor.UID, customer)
+			if (pg == pgIamport) != (bk.Vendor.UID == customer) {
+				t.Errorf("%s billing key uid = %q; it is the customer id %q for Iamport only", pg, bk.Vendor.UID, customer)
 			}
 		})
 	}
@@ -604,7 +622,7 @@ func TestFakeFlows(t *testing.T) {
 	// secret is not. Deliveries are asynchronous: let them finish first.
 	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
 	defer cancelWait()
-	for _, s := range []interface{ Wait(context.Context) error }{set.Iamport.Webhooks(), set.Toss.Webhooks()} {
+	for _, s := range []interface{ Wait(context.Context) error }{set.Iamport.Webhooks(), set.Toss.Webhooks(), set.PortOne.Webhooks()} {
 		if err := s.Wait(waitCtx); err != nil {
 			t.Fatalf("webhooks still pending: %v", err)
 		}
@@ -626,6 +644,9 @@ func TestFakeFlows(t *testing.T) {
 		`msg=webhook pg=toss url=` + set.TossURL + `/internal/webhook event=DEPOSIT_CALLBACK order_id=`,
 		`event=PAYMENT_STATUS_CHANGED`,
 		`payment_status=PARTIAL_CANCELED status=200`,
+		`msg=call pg=portone method=POST path=/internal/checkout status=200`,
+		`msg=webhook pg=portone url=` + set.PortOneURL + `/internal/webhook event=Transaction.PartialCancelled uid=`,
+		`event=BillingKey.Issued billing_key=`,
 		`level=DEBUG`, // the fakes' own diagnostics
 	} {
 		if !strings.Contains(log, want) {

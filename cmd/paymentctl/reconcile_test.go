@@ -58,6 +58,7 @@ func TestReconcileLocal(t *testing.T) {
 		"PAYMENT_DATABASE_URL":      db,
 		"PAYMENT_FAKE_IAMPORT_PORT": fakePort(srv.Fakes.IamportURL),
 		"PAYMENT_FAKE_TOSS_PORT":    fakePort(srv.Fakes.TossURL),
+		"PAYMENT_FAKE_PORTONE_PORT": fakePort(srv.Fakes.PortOneURL),
 		"PAYMENT_METRICS_ADDR":      "127.0.0.1:0",
 	}
 	reconcile := func(args ...string) []byte {

@@ -19,8 +19,9 @@ import (
 //
 // PATH is a path.Match pattern matched against the whole URL path (no query
 // string): * matches any run of characters within one segment (never a
-// "/"), ? one such character, [...] a class. The routes of the two fakes do
-// not overlap (except the /internal ones), so one list serves both.
+// "/"), ? one such character, [...] a class. One list serves every fake:
+// a route exists in one fake only, except the /internal ones and GET
+// /payments/*, which Iamport and PortOne V2 both serve.
 type Route struct {
 	// Method is the HTTP method in upper case; "" matches any.
 	Method string

@@ -6,9 +6,10 @@
 // The original TypeScript fakes fired one request before answering the API
 // call and forgot about it (fake-pg.md §1, §8.12). A Sender instead queues the
 // delivery, so the API answer goes out first, and retries it on a transport
-// error or a non-2xx answer after each step of Options.Backoff. IamportBackoff
-// and TossBackoff are the real schedules (fake-pg.md §5); Scale shrinks them
-// for tests.
+// error or a non-2xx answer after each step of Options.Backoff.
+// IamportBackoff, TossBackoff and PortOneBackoff are the real schedules
+// (fake-pg.md §5, portone-v2.md §6.1); Scale shrinks them for tests.
+// Options.Sign signs each attempt afresh, as PortOne V2 does.
 //
 // First attempts leave in enqueue order, one at a time; retries run on their
 // own timers and so may overtake later deliveries. The webhook faults of
@@ -57,6 +58,9 @@ type Attempt struct {
 	Status   int           // 0 when the request failed before a response
 	Err      string        // transport error text, "" on a response
 	Duration time.Duration // wall time until the response headers or the error
+	// Header is the header this attempt sent when Options.Sign made one
+	// of its own; nil otherwise (the delivery's Header was sent).
+	Header http.Header
 }
 
 // Delivery is one webhook and what became of it.
@@ -99,6 +103,13 @@ type Options struct {
 	// Keep bounds how many deliveries Deliveries remembers: when exceeded,
 	// the oldest finished ones are forgotten. Zero means DefaultKeep.
 	Keep int
+	// Sign, if set, is called before every attempt with a copy of the
+	// delivery's header and its body; what it sets on the copy is sent
+	// with that attempt (and kept in Attempt.Header). It is for
+	// signatures that must be made afresh at every attempt, such as
+	// Standard Webhooks' webhook-timestamp and webhook-signature, which a
+	// receiver refuses once five minutes old.
+	Sign func(header http.Header, body []byte)
 }
 
 // Sender delivers webhooks. Create it with NewSender and stop it with Close.
@@ -109,6 +120,7 @@ type Sender struct {
 	logf    func(format string, args ...any)
 	now     func() time.Time
 	keep    int
+	sign    func(header http.Header, body []byte)
 
 	ctx    context.Context // canceled by Close; aborts in-flight requests
 	cancel context.CancelFunc
@@ -140,6 +152,7 @@ func NewSender(opts Options) *Sender {
 		logf:    opts.Logf,
 		now:     opts.Now,
 		keep:    opts.Keep,
+		sign:    opts.Sign,
 		timers:  make(map[*time.Timer]bool),
 		changed: make(chan struct{}),
 	}
@@ -386,8 +399,14 @@ func (s *Sender) releaseHeld() {
 func (s *Sender) attempt(d *Delivery) {
 	// URL, Header and Body never change after record, so no lock is needed.
 	a := Attempt{At: s.now()}
+	header := d.Header
+	if s.sign != nil {
+		header = header.Clone()
+		s.sign(header, d.Body)
+		a.Header = header
+	}
 	start := time.Now()
-	status, err := s.post(d.URL, d.Header, d.Body)
+	status, err := s.post(d.URL, header, d.Body)
 	a.Duration = time.Since(start)
 	a.Status = status
 	if err != nil {
@@ -467,6 +486,9 @@ func copyDelivery(d *Delivery) Delivery {
 	c.Body = bytes.Clone(d.Body)
 	c.Header = d.Header.Clone()
 	c.Attempts = append([]Attempt(nil), d.Attempts...)
+	for i := range c.Attempts {
+		c.Attempts[i].Header = c.Attempts[i].Header.Clone()
+	}
 	return c
 }
 
@@ -484,6 +506,20 @@ func IamportBackoff() []time.Duration {
 // 4, 16, 64, 256, 1024 and 4096 minutes (fake-pg.md §5.2).
 func TossBackoff() []time.Duration {
 	b := make([]time.Duration, 7)
+	d := time.Minute
+	for i := range b {
+		b[i] = d
+		d *= 4
+	}
+	return b
+}
+
+// PortOneBackoff returns PortOne V2's retry schedule: five retries after
+// 1, 4, 16, 64 and 256 minutes (portone-v2.md §6.1). PortOne draws each
+// delay uniformly between zero and that bound (full jitter); the fake
+// waits the bound, so tests can predict it.
+func PortOneBackoff() []time.Duration {
+	b := make([]time.Duration, 5)
 	d := time.Minute
 	for i := range b {
 		b[i] = d

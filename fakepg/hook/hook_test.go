@@ -283,6 +283,37 @@ func TestRequestShape(t *testing.T) {
 	}
 }
 
+func TestSignEachAttempt(t *testing.T) {
+	r := newReceiver(t, 503, 503, 200)
+	n := 0
+	s := newSender(t, Options{
+		Backoff: []time.Duration{time.Millisecond, time.Millisecond},
+		Sign: func(h http.Header, body []byte) {
+			n++
+			h.Set("X-Signature", fmt.Sprintf("%d:%s", n, body))
+		},
+	})
+	id := s.Send(r.srv.URL, http.Header{"X-Id": {"msg_1"}}, []byte("b"))
+	wait(t, s)
+	reqs := r.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("receiver saw %d requests, want 3", len(reqs))
+	}
+	d, _ := s.Delivery(id)
+	for i, req := range reqs {
+		want := fmt.Sprintf("%d:b", i+1)
+		if got := req.header.Get("X-Signature"); got != want || req.header.Get("X-Id") != "msg_1" {
+			t.Errorf("attempt %d: X-Signature %q, X-Id %q; want %q, msg_1", i+1, got, req.header.Get("X-Id"), want)
+		}
+		if got := d.Attempts[i].Header.Get("X-Signature"); got != want {
+			t.Errorf("recorded attempt %d: X-Signature %q, want %q", i+1, got, want)
+		}
+	}
+	if d.Header.Get("X-Signature") != "" {
+		t.Errorf("the delivery's own header was signed: %v", d.Header)
+	}
+}
+
 func TestEmptyURLIsDropped(t *testing.T) {
 	s := newSender(t, Options{Backoff: []time.Duration{time.Millisecond}})
 	id := s.Send("", nil, []byte(`{}`))
@@ -665,6 +696,7 @@ func TestSchedules(t *testing.T) {
 	}{
 		{name: "iamport", got: IamportBackoff(), want: []time.Duration{m, m, m, m, m}},
 		{name: "toss", got: TossBackoff(), want: []time.Duration{m, 4 * m, 16 * m, 64 * m, 256 * m, 1024 * m, 4096 * m}},
+		{name: "portone", got: PortOneBackoff(), want: []time.Duration{m, 4 * m, 16 * m, 64 * m, 256 * m}},
 		{name: "scale", got: Scale([]time.Duration{m, 2 * m}, 0.001), want: []time.Duration{60 * time.Millisecond, 120 * time.Millisecond}},
 		{name: "scale nil", got: Scale(nil, 2), want: nil},
 	}

@@ -3,7 +3,6 @@ package iamport
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -15,6 +14,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
+	"github.com/paymentctl/paymentctl/fakepg/skeleton"
 	gw "github.com/paymentctl/paymentctl/gateway/iamport"
 )
 
@@ -27,8 +27,8 @@ const (
 	DefaultKey      = "test_imp_key"
 	DefaultSecret   = "test_imp_secret"
 	DefaultTokenTTL = 30 * time.Minute
-	DefaultTTL      = 3 * time.Hour
-	DefaultCapacity = 10000
+	DefaultTTL      = skeleton.DefaultTTL
+	DefaultCapacity = skeleton.DefaultCapacity
 )
 
 // tokenGrace and tokenExtension mirror the real API: asking for a token
@@ -70,21 +70,22 @@ type Options struct {
 }
 
 // Server is the fake Iamport API as an http.Handler. Create it with New and
-// stop it with Close.
+// stop it with Close. The embedded skeleton gives it SetWebhookURL (where
+// webhooks of payments without a notice_url go), WebhookURL, Faults,
+// Webhooks and Close.
 type Server struct {
+	*skeleton.Server
+
 	key, secret string
 	tokenTTL    time.Duration
 	now         func() time.Time
 	logf        func(format string, args ...any)
 	faults      *fault.Injector
-	hooks       *hook.Sender
-	handler     http.Handler
 
-	// mu guards webhookURL and current, and serialises the operations
-	// that touch more than one store (payment creation, receipts).
-	mu         sync.Mutex
-	webhookURL string
-	current    string // the token getToken hands out while it is valid
+	// mu guards current, and serialises the operations that touch more
+	// than one store (payment creation, receipts).
+	mu      sync.Mutex
+	current string // the token getToken hands out while it is valid
 
 	tokens      *memstore.Map[string, time.Time] // access token → expiry
 	payments    *memstore.Map[string, gw.Payment]
@@ -96,14 +97,30 @@ type Server struct {
 
 // New returns a fake configured by opts.
 func New(opts Options) *Server {
+	base := skeleton.New(skeleton.Config{
+		Name:           "fake iamport",
+		DefaultBackoff: hook.IamportBackoff(),
+		FaultAnswer:    writeFault,
+		NoRoute: func(w http.ResponseWriter, _ *http.Request, _ string) {
+			writeEnvelope(w, http.StatusNotFound, gw.Envelope[any]{Code: -1, Message: "no such API"})
+		},
+		WebhookURL: opts.WebhookURL,
+		TTL:        opts.TTL,
+		Capacity:   opts.Capacity,
+		Backoff:    opts.Backoff,
+		Faults:     opts.Faults,
+		Logf:       opts.Logf,
+		Now:        opts.Now,
+		HTTPClient: opts.HTTPClient,
+	})
 	s := &Server{
-		key:        opts.Key,
-		secret:     opts.Secret,
-		tokenTTL:   opts.TokenTTL,
-		now:        opts.Now,
-		logf:       opts.Logf,
-		faults:     opts.Faults,
-		webhookURL: opts.WebhookURL,
+		Server:   base,
+		key:      opts.Key,
+		secret:   opts.Secret,
+		tokenTTL: opts.TokenTTL,
+		now:      base.Now,
+		logf:     base.Logf,
+		faults:   base.Faults(),
 	}
 	if s.key == "" {
 		s.key = DefaultKey
@@ -114,33 +131,7 @@ func New(opts Options) *Server {
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = DefaultTokenTTL
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logf == nil {
-		s.logf = func(string, ...any) {}
-	}
-	if s.faults == nil {
-		s.faults = fault.NewInjector(fault.Faults{}, nil)
-	}
-	backoff := opts.Backoff
-	if backoff == nil {
-		backoff = hook.IamportBackoff()
-	}
-	s.hooks = hook.NewSender(hook.Options{
-		Client:  opts.HTTPClient,
-		Backoff: backoff,
-		Faults:  s.faults,
-		Logf:    opts.Logf,
-		Now:     opts.Now,
-	})
-	store := memstore.Options{TTL: opts.TTL, Capacity: opts.Capacity, Now: s.now}
-	if store.TTL == 0 {
-		store.TTL = DefaultTTL
-	}
-	if store.Capacity == 0 {
-		store.Capacity = DefaultCapacity
-	}
+	store := base.StoreOptions()
 	// Tokens expire by their own expired_at, checked on every call.
 	s.tokens = memstore.New[string, time.Time](memstore.Options{TTL: -1, Capacity: store.Capacity, Now: s.now})
 	s.payments = memstore.New[string, gw.Payment](store)
@@ -148,16 +139,15 @@ func New(opts Options) *Server {
 	s.billingKeys = memstore.New[string, gw.BillingKey](store)
 	s.receipts = memstore.New[string, gw.Receipt](store)
 	s.certs = memstore.New[string, gw.Certification](store)
-	s.handler = s.faults.Middleware(s.routes(), s.writeFault)
+	s.routes()
 	return s
 }
 
 // routes is the route table: every path of the SDK (fake-pg.md §2.4) plus
 // the real API's PUT /vbanks/{imp_uid} and the merchant_uid look-ups.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	open := func(pattern string, ep endpoint) { mux.Handle(pattern, s.endpoint(false, ep)) }
-	authed := func(pattern string, ep endpoint) { mux.Handle(pattern, s.endpoint(true, ep)) }
+func (s *Server) routes() {
+	open := func(pattern string, ep endpoint) { s.Handle(pattern, s.endpoint(false, ep)) }
+	authed := func(pattern string, ep endpoint) { s.Handle(pattern, s.endpoint(true, ep)) }
 
 	open("POST /users/getToken", s.getToken)
 
@@ -190,31 +180,7 @@ func (s *Server) routes() http.Handler {
 	open("POST /internal/webhook", s.webhookSink)
 	authed("PUT /internal/deposit/{imp_uid}", s.deposit)
 	authed("GET /internal/deposit/{imp_uid}", s.deposit) // 1.0.x spelling
-
-	open("/", func(*call) (any, error) {
-		return nil, &apiError{status: http.StatusNotFound, code: -1, msg: "no such API"}
-	})
-	return mux
 }
-
-// ServeHTTP answers one API call.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// SetWebhookURL changes where webhooks of payments without a notice_url go.
-func (s *Server) SetWebhookURL(url string) {
-	s.mu.Lock()
-	s.webhookURL = url
-	s.mu.Unlock()
-}
-
-// Faults returns the fault knobs; never nil.
-func (s *Server) Faults() *fault.Injector { return s.faults }
-
-// Webhooks returns the webhook sender, whose Deliveries tests inspect.
-func (s *Server) Webhooks() *hook.Sender { return s.hooks }
-
-// Close stops webhook delivery; pending retries are cancelled.
-func (s *Server) Close() { s.hooks.Close() }
 
 // apiError is a failed call: HTTP status, envelope code and message, and
 // optionally a response member (a declined payment).
@@ -239,17 +205,18 @@ func refused(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, code: 1, msg: fmt.Sprintf(format, args...)}
 }
 
-// call is one request being served; handlers queue webhooks on it and the
-// server sends them once the answer is written.
+// call is one request being served.
 type call struct {
-	r     *http.Request
-	hooks []gw.Payment
+	s *Server
+	r *http.Request
 }
 
-// notify queues a webhook about p, sent with status.
+// notify announces a webhook about p, sent with status once the answer is
+// written: {imp_uid, merchant_uid, status} to the payment's notice_url,
+// else to the server's webhook URL.
 func (c *call) notify(p gw.Payment, status gw.Status) {
-	p.Status = status
-	c.hooks = append(c.hooks, p)
+	c.s.NotifyJSON(c.r, p.NoticeURL, http.Header{"Content-Type": {"application/json"}},
+		gw.Webhook{ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: status})
 }
 
 // endpoint answers a call with the envelope's response member or an error.
@@ -258,7 +225,7 @@ type endpoint func(c *call) (any, error)
 func (s *Server) endpoint(auth bool, ep endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
-			c   = &call{r: r}
+			c   = &call{s: s, r: r}
 			out any
 			err error
 		)
@@ -273,12 +240,6 @@ func (s *Server) endpoint(auth bool, ep endpoint) http.Handler {
 		} else {
 			writeEnvelope(w, http.StatusOK, gw.Envelope[any]{Code: 0, Message: "success", Response: out})
 		}
-		// The state change is committed and the answer written: only now
-		// may the receiver hear about it.
-		_ = http.NewResponseController(w).Flush()
-		for _, p := range c.hooks {
-			s.sendWebhook(p)
-		}
 	})
 }
 
@@ -292,36 +253,12 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 }
 
 // writeFault is the answer of an injected ErrorRate failure.
-func (s *Server) writeFault(w http.ResponseWriter, _ *http.Request) {
+func writeFault(w http.ResponseWriter, _ *http.Request) {
 	writeEnvelope(w, http.StatusInternalServerError, gw.Envelope[any]{Code: -1, Message: "일시적인 서버 오류입니다. (injected fault)"})
 }
 
 func writeEnvelope(w http.ResponseWriter, status int, env gw.Envelope[any]) {
-	b, err := json.Marshal(env)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"code":-1,"message":"encode response","response":null}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// sendWebhook posts {imp_uid, merchant_uid, status} to the payment's
-// notice_url, else to the configured WebhookURL.
-func (s *Server) sendWebhook(p gw.Payment) {
-	url := p.NoticeURL
-	if url == "" {
-		s.mu.Lock()
-		url = s.webhookURL
-		s.mu.Unlock()
-	}
-	body, err := json.Marshal(gw.Webhook{ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status})
-	if err != nil {
-		s.logf("fake iamport: encode webhook: %v", err)
-		return
-	}
-	s.hooks.Send(url, http.Header{"Content-Type": {"application/json"}}, body)
+	skeleton.WriteJSON(w, status, env, []byte(`{"code":-1,"message":"encode response","response":null}`))
 }
 
 // authorize checks the access token of a call. It takes the raw token, as

@@ -142,6 +142,6 @@ func (s *Server) payBilling(r *http.Request) (any, error) {
 	if err := s.insert(p); err != nil {
 		return nil, err
 	}
-	s.emit("", p, false)
+	s.emit(r, "", p, false)
 	return p, nil
 }

@@ -173,7 +173,7 @@ func (s *Server) keyIn(r *http.Request) (any, error) {
 	if err := s.insert(p); err != nil {
 		return nil, err
 	}
-	s.emit("", p, false)
+	s.emit(r, "", p, false)
 	return p, nil
 }
 
@@ -183,7 +183,7 @@ func (s *Server) approve(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	return s.approvePayment(r.PathValue("paymentKey"), in.OrderID, in.Amount)
+	return s.approvePayment(r, r.PathValue("paymentKey"), in.OrderID, in.Amount)
 }
 
 // confirm answers the real route POST /v1/payments/confirm.
@@ -195,13 +195,13 @@ func (s *Server) confirm(r *http.Request) (any, error) {
 	if in.PaymentKey == "" {
 		return nil, invalid("paymentKey: required")
 	}
-	return s.approvePayment(in.PaymentKey, in.OrderID, in.Amount)
+	return s.approvePayment(r, in.PaymentKey, in.OrderID, in.Amount)
 }
 
 // approvePayment approves a payment waiting for the merchant (READY or
 // IN_PROGRESS): a card payment becomes DONE (or ABORTED when the decline
 // fault fires), a virtual account is issued (WAITING_FOR_DEPOSIT).
-func (s *Server) approvePayment(paymentKey, orderID string, amount int64) (any, error) {
+func (s *Server) approvePayment(r *http.Request, paymentKey, orderID string, amount int64) (any, error) {
 	var bad problems
 	bad.require("orderId", orderID)
 	bad.positive("amount", amount)
@@ -243,7 +243,7 @@ func (s *Server) approvePayment(paymentKey, orderID string, amount int64) (any, 
 	if err != nil {
 		return nil, err
 	}
-	s.emit(before, p, false)
+	s.emit(r, before, p, false)
 	if declined {
 		return nil, rejectCard()
 	}
@@ -288,7 +288,7 @@ func (s *Server) createVirtualAccount(r *http.Request) (any, error) {
 	if err := s.insert(p); err != nil {
 		return nil, err
 	}
-	s.emit("", p, false)
+	s.emit(r, "", p, false)
 	return p, nil
 }
 
@@ -323,7 +323,7 @@ func (s *Server) cancel(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.emit(before, p, true)
+	s.emit(r, before, p, true)
 	return p, nil
 }
 
@@ -429,7 +429,7 @@ func (s *Server) deposit(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.emit(before, p, false)
+	s.emit(r, before, p, false)
 	return p, nil
 }
 
@@ -454,6 +454,6 @@ func (s *Server) cancelDeposit(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.emit(before, p, false)
+	s.emit(r, before, p, false)
 	return p, nil
 }

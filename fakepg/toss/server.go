@@ -14,6 +14,7 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg/fault"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	"github.com/paymentctl/paymentctl/fakepg/memstore"
+	"github.com/paymentctl/paymentctl/fakepg/skeleton"
 	tossapi "github.com/paymentctl/paymentctl/gateway/toss"
 )
 
@@ -26,10 +27,10 @@ const (
 	// payment-backend's default configuration use.
 	DefaultSecretKey = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy"
 	// DefaultTTL is how long a record lives after it was last written.
-	DefaultTTL = 3 * time.Hour
+	DefaultTTL = skeleton.DefaultTTL
 	// DefaultCapacity bounds each kind of record (payments, billing keys,
 	// cash receipts); the oldest is evicted first.
-	DefaultCapacity = 10000
+	DefaultCapacity = skeleton.DefaultCapacity
 )
 
 // maxBody bounds a request body.
@@ -68,18 +69,15 @@ type Options struct {
 }
 
 // Server is the fake Toss Payments API. It is an http.Handler; create it with
-// New and stop its webhook deliveries with Close.
+// New and stop its webhook deliveries with Close. The embedded skeleton
+// gives it SetWebhookURL, WebhookURL, Faults, Webhooks and Close.
 type Server struct {
+	*skeleton.Server
+
 	authorize func(string) bool
 	now       func() time.Time
 	logf      func(format string, args ...any)
 	faults    *fault.Injector
-	hooks     *hook.Sender
-	mux       *http.ServeMux
-	handler   http.Handler
-
-	mu         sync.Mutex // guards webhookURL
-	webhookURL string
 
 	createMu    sync.Mutex // makes the orderId uniqueness check and the insert one step
 	payments    *memstore.Map[string, tossapi.Payment]
@@ -91,12 +89,29 @@ type Server struct {
 
 // New returns a Server configured by opts.
 func New(opts Options) *Server {
+	base := skeleton.New(skeleton.Config{
+		Name:           "toss fake",
+		DefaultBackoff: hook.TossBackoff(),
+		FaultAnswer: func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, &apiError{http.StatusInternalServerError, tossapi.CodeFailedInternalSystemProcessing,
+				"내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요. (injected fault)"})
+		},
+		NoRoute:    noRoute,
+		WebhookURL: opts.WebhookURL,
+		TTL:        opts.TTL,
+		Capacity:   opts.Capacity,
+		Backoff:    opts.Backoff,
+		Faults:     opts.Faults,
+		Logf:       opts.Logf,
+		Now:        opts.Now,
+		HTTPClient: opts.HTTPClient,
+	})
 	s := &Server{
-		authorize:  opts.Authorize,
-		now:        opts.Now,
-		logf:       opts.Logf,
-		faults:     opts.Faults,
-		webhookURL: opts.WebhookURL,
+		Server:    base,
+		authorize: opts.Authorize,
+		now:       base.Now,
+		logf:      base.Logf,
+		faults:    base.Faults(),
 	}
 	if s.authorize == nil {
 		key := opts.SecretKey
@@ -107,97 +122,38 @@ func New(opts Options) *Server {
 			return subtle.ConstantTimeCompare([]byte(got), []byte(key)) == 1
 		}
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logf == nil {
-		s.logf = func(string, ...any) {}
-	}
-	if s.faults == nil {
-		s.faults = fault.NewInjector(fault.Faults{}, nil)
-	}
-	backoff := opts.Backoff
-	if backoff == nil {
-		backoff = hook.TossBackoff()
-	}
-	s.hooks = hook.NewSender(hook.Options{
-		Client:  opts.HTTPClient,
-		Backoff: backoff,
-		Faults:  s.faults,
-		Logf:    s.logf,
-		Now:     s.now,
-	})
-
-	store := memstore.Options{TTL: opts.TTL, Capacity: opts.Capacity, Now: s.now}
-	if store.TTL == 0 {
-		store.TTL = DefaultTTL
-	}
-	if store.Capacity == 0 {
-		store.Capacity = DefaultCapacity
-	}
+	store := base.StoreOptions()
 	s.payments = memstore.New[string, tossapi.Payment](store)
 	s.orders = memstore.New[string, string](store)
 	s.billings = memstore.New[string, billingRecord](store)
 	s.receipts = memstore.New[string, receiptRecord](store)
 	s.idempotency = newIdempotency(store.Capacity, s.now)
-
-	s.mux = http.NewServeMux()
 	s.routes()
-	s.handler = s.faults.Middleware(http.HandlerFunc(s.route), func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, &apiError{http.StatusInternalServerError, tossapi.CodeFailedInternalSystemProcessing,
-			"내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요. (injected fault)"})
-	})
 	return s
 }
 
 // routes is the route table.
 func (s *Server) routes() {
-	s.mux.Handle("GET /v1/payments/{paymentKey}", s.api(s.getPayment))
-	s.mux.Handle("GET /v1/payments/orders/{orderId}", s.api(s.getPaymentByOrder))
-	s.mux.Handle("POST /v1/payments/key-in", s.api(s.keyIn))
-	s.mux.Handle("POST /v1/payments/confirm", s.api(s.confirm))
-	s.mux.Handle("POST /v1/payments/{paymentKey}", s.api(s.approve))
-	s.mux.Handle("POST /v1/payments/{paymentKey}/cancel", s.api(s.cancel))
-	s.mux.Handle("POST /v1/virtual-accounts", s.api(s.createVirtualAccount))
+	s.Handle("GET /v1/payments/{paymentKey}", s.api(s.getPayment))
+	s.Handle("GET /v1/payments/orders/{orderId}", s.api(s.getPaymentByOrder))
+	s.Handle("POST /v1/payments/key-in", s.api(s.keyIn))
+	s.Handle("POST /v1/payments/confirm", s.api(s.confirm))
+	s.Handle("POST /v1/payments/{paymentKey}", s.api(s.approve))
+	s.Handle("POST /v1/payments/{paymentKey}/cancel", s.api(s.cancel))
+	s.Handle("POST /v1/virtual-accounts", s.api(s.createVirtualAccount))
 
-	s.mux.Handle("POST /v1/billing/authorizations/card", s.api(s.issueBilling))
-	s.mux.Handle("POST /v1/billing/authorizations/issue", s.api(s.issueBillingByAuthKey))
-	s.mux.Handle("POST /v1/billing/authorizations/{billingKey}", s.api(s.getBilling))
-	s.mux.Handle("POST /v1/billing/{billingKey}", s.api(s.payBilling))
+	s.Handle("POST /v1/billing/authorizations/card", s.api(s.issueBilling))
+	s.Handle("POST /v1/billing/authorizations/issue", s.api(s.issueBillingByAuthKey))
+	s.Handle("POST /v1/billing/authorizations/{billingKey}", s.api(s.getBilling))
+	s.Handle("POST /v1/billing/{billingKey}", s.api(s.payBilling))
 
-	s.mux.Handle("POST /v1/cash-receipts", s.api(s.issueCashReceipt))
-	s.mux.Handle("POST /v1/cash-receipts/{receiptKey}/cancel", s.api(s.cancelCashReceipt))
+	s.Handle("POST /v1/cash-receipts", s.api(s.issueCashReceipt))
+	s.Handle("POST /v1/cash-receipts/{receiptKey}/cancel", s.api(s.cancelCashReceipt))
 
-	s.mux.Handle("PUT /internal/{paymentKey}/deposit", s.api(s.deposit))
-	s.mux.Handle("DELETE /internal/{paymentKey}/deposit", s.api(s.cancelDeposit))
-	s.mux.HandleFunc("POST /internal/webhook", s.webhookSink)
+	s.Handle("PUT /internal/{paymentKey}/deposit", s.api(s.deposit))
+	s.Handle("DELETE /internal/{paymentKey}/deposit", s.api(s.cancelDeposit))
+	s.Handle("POST /internal/webhook", http.HandlerFunc(s.webhookSink))
 }
-
-// ServeHTTP answers one API call.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
-}
-
-// SetWebhookURL changes where later webhooks go; "" stops sending them
-// (they are still recorded).
-func (s *Server) SetWebhookURL(url string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.webhookURL = url
-}
-
-// WebhookURL returns the current webhook target.
-func (s *Server) WebhookURL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.webhookURL
-}
-
-// Faults returns the fault knobs; never nil.
-func (s *Server) Faults() *fault.Injector { return s.faults }
-
-// Webhooks returns the webhook sender, whose Deliveries lists what was sent.
-func (s *Server) Webhooks() *hook.Sender { return s.hooks }
 
 // Payment returns the stored payment with the given key, as GET
 // /v1/payments/{paymentKey} would, without going through HTTP.
@@ -209,51 +165,17 @@ func (s *Server) Payment(paymentKey string) (tossapi.Payment, bool) {
 	return p.Clone(), true
 }
 
-// Close stops webhook deliveries and retries and waits for them.
-func (s *Server) Close() { s.hooks.Close() }
-
-// route serves a call through the mux, answering unknown paths and wrong
-// methods in Toss's error shape instead of the mux's plain text.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
-	if pattern != "" {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
-	probe := &statusProbe{header: http.Header{}}
-	h.ServeHTTP(probe, r)
-	if probe.status == http.StatusMethodNotAllowed {
-		if allow := probe.header.Get("Allow"); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
+// noRoute answers unknown paths and wrong methods in Toss's error shape
+// instead of the mux's plain text.
+func noRoute(w http.ResponseWriter, r *http.Request, allow string) {
+	if allow != "" {
+		w.Header().Set("Allow", allow)
 		writeError(w, &apiError{http.StatusMethodNotAllowed, tossapi.CodeInvalidRequest,
 			fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)})
 		return
 	}
 	writeError(w, &apiError{http.StatusNotFound, tossapi.CodeNotFound,
 		"존재하지 않는 정보 입니다. (no route " + r.Method + " " + r.URL.Path + ")"})
-}
-
-// statusProbe records the status the mux's own 404/405 handler would write.
-type statusProbe struct {
-	header http.Header
-	status int
-}
-
-// Header returns the header the mux's handler sets (Allow on a 405).
-func (p *statusProbe) Header() http.Header { return p.header }
-
-// WriteHeader keeps the first status.
-func (p *statusProbe) WriteHeader(code int) {
-	if p.status == 0 {
-		p.status = code
-	}
-}
-
-// Write discards the plain-text body.
-func (p *statusProbe) Write(b []byte) (int, error) {
-	p.WriteHeader(http.StatusOK)
-	return len(b), nil
 }
 
 // apiHandler answers an authenticated call with a value to write as JSON

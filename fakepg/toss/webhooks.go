@@ -1,7 +1,6 @@
 package toss
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 
@@ -14,13 +13,14 @@ import (
 // original fake and payment-backend's tests expect), and for a virtual
 // account that was just issued, paid in, or lost its deposit (new status
 // WAITING_FOR_DEPOSIT or DONE) also the flat DEPOSIT_CALLBACK with the
-// account's secret. before is "" for a new payment.
-func (s *Server) emit(before tossapi.Status, p tossapi.Payment, always bool) {
+// account's secret. before is "" for a new payment. They leave once the
+// answer to r is written.
+func (s *Server) emit(r *http.Request, before tossapi.Status, p tossapi.Payment, always bool) {
 	if before == p.Status && !always {
 		return
 	}
 	now := s.now()
-	s.send(tossapi.PaymentStatusChanged{
+	s.NotifyJSON(r, "", nil, tossapi.PaymentStatusChanged{
 		EventType: tossapi.EventPaymentStatusChanged,
 		CreatedAt: tossapi.FormatWebhookTime(now),
 		Data:      p,
@@ -29,7 +29,7 @@ func (s *Server) emit(before tossapi.Status, p tossapi.Payment, always bool) {
 		return
 	}
 	if p.Status == tossapi.StatusWaitingForDeposit || p.Status == tossapi.StatusDone {
-		s.send(tossapi.DepositCallback{
+		s.NotifyJSON(r, "", nil, tossapi.DepositCallback{
 			CreatedAt:      tossapi.FormatWebhookTime(now),
 			Secret:         p.Secret,
 			Status:         p.Status,
@@ -37,16 +37,6 @@ func (s *Server) emit(before tossapi.Status, p tossapi.Payment, always bool) {
 			OrderID:        p.OrderID,
 		})
 	}
-}
-
-// send queues one webhook body for the current target.
-func (s *Server) send(v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		s.logf("toss fake: encode webhook: %v", err)
-		return
-	}
-	s.hooks.Send(s.WebhookURL(), nil, body)
 }
 
 // webhookSink answers POST /internal/webhook, the original fake's default

@@ -278,6 +278,7 @@ func TestStopAndStartSteps(t *testing.T) {
 		"PAYMENT_API_PORT":          freePort(t),
 		"PAYMENT_FAKE_IAMPORT_PORT": freePort(t),
 		"PAYMENT_FAKE_TOSS_PORT":    freePort(t),
+		"PAYMENT_FAKE_PORTONE_PORT": freePort(t),
 		"PAYMENT_METRICS_ADDR":      "127.0.0.1:0",
 		"PAYMENT_UPDATOR_RELEASES":  releases,
 	}

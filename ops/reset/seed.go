@@ -138,6 +138,7 @@ func Seed(ctx context.Context, cfg *config.Config, opts SeedOptions) (sample *Sa
 		Logger:          opts.Logger,
 		FakeIamportAddr: "127.0.0.1:0",
 		FakeTossAddr:    "127.0.0.1:0",
+		FakePortOneAddr: "127.0.0.1:0",
 		Inbox:           true,
 		PollInterval:    seedPollInterval,
 	}, "127.0.0.1:0")

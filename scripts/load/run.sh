@@ -61,13 +61,13 @@ go build -o "$work/paymentctl" ./cmd/paymentctl
 go build -o "$work/load" ./scripts/load
 started=$(date +%s)
 
-mapfile -t port < <("$work/load" ports 5)
-api=${port[0]} iamport=${port[1]} toss=${port[2]} metrics=${port[3]} pprof=${port[4]}
+mapfile -t port < <("$work/load" ports 6)
+api=${port[0]} iamport=${port[1]} toss=${port[2]} metrics=${port[3]} pprof=${port[4]} portone=${port[5]}
 schema=$("$work/load" schema create -base "$base")
 case "$base" in *\?*) dsn="$base&search_path=$schema" ;; *) dsn="$base?search_path=$schema" ;; esac
 
 export PAYMENT_DATABASE_URL="$dsn" PAYMENT_API_HOST=127.0.0.1 PAYMENT_API_PORT="$api" \
-  PAYMENT_FAKE_IAMPORT_PORT="$iamport" PAYMENT_FAKE_TOSS_PORT="$toss" \
+  PAYMENT_FAKE_IAMPORT_PORT="$iamport" PAYMENT_FAKE_TOSS_PORT="$toss" PAYMENT_FAKE_PORTONE_PORT="$portone" \
   PAYMENT_METRICS_ADDR="127.0.0.1:$metrics" PAYMENT_LOG_LEVEL=warn
 url="http://127.0.0.1:$api"
 iamport_url="http://127.0.0.1:$iamport"

@@ -119,15 +119,15 @@ t0=$(date +%s)
 log "bootstrap built in $(($(date +%s) - t0)) s"
 cli=$work/bootstrap/paymentctl # the operator's copy, outside every release directory
 
-mapfile -t port < <("$work/bin/load" ports 11)
-iamport_port=${port[9]} toss_port=${port[10]}
+mapfile -t port < <("$work/bin/load" ports 12)
+iamport_port=${port[9]} toss_port=${port[10]} portone_port=${port[11]}
 
 # --- 2. database and fake PGs, shared by the instances
 schema=$("$work/bin/load" schema create -base "$base")
 case "$base" in *\?*) dsn="$base&search_path=$schema" ;; *) dsn="$base?search_path=$schema" ;; esac
 log "PostgreSQL schema $schema created and migrated"
 
-setsid "$cli" fake --fake-iamport-port "$iamport_port" --fake-toss-port "$toss_port" \
+setsid "$cli" fake --fake-iamport-port "$iamport_port" --fake-toss-port "$toss_port" --fake-portone-port "$portone_port" \
   --ready-file "$work/fake.ready" --log-level warn >"$out/fake.log" 2>&1 &
 pgids+=("$!")
 for _ in $(seq 100); do [ -s "$work/fake.ready" ] && break; sleep 0.1; done

@@ -65,7 +65,7 @@ func Start(tb testing.TB, env map[string]string) *server.Running {
 		logger = logs.logger(cfg.Log.Level)
 	}
 	srv, err := server.Start(context.Background(), server.Options{
-		Config: cfg, Logger: logger, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0",
+		Config: cfg, Logger: logger, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0",
 	}, "")
 	if err != nil {
 		logs.stop()

@@ -69,10 +69,10 @@ func TestCheckResponse(t *testing.T) {
 		{name: "body where none is documented", method: "GET", path: "/monitors/health", status: 200, header: jsonType, body: `{}`, wantErr: "describes none"},
 		{name: "no body where one is documented", method: "GET", path: "/monitors/system", status: 200, wantErr: "no body"},
 		{name: "unknown path", method: "GET", path: "/nowhere", status: 404, header: jsonType,
-			body: `{"statusCode":404,"message":"Cannot GET /nowhere","error":"Not Found"}`},
+			body: `{"statusCode":404,"message":"Cannot GET /nowhere","error":"Not Found","code":"not_found"}`},
 		{name: "unknown path answered 200", method: "GET", path: "/nowhere", status: 200, wantErr: "no path"},
 		{name: "other method", method: "DELETE", path: "/payments/histories", status: 405, header: jsonType,
-			body: `{"statusCode":405,"message":"Cannot DELETE /payments/histories","error":"Method Not Allowed"}`},
+			body: `{"statusCode":405,"message":"Cannot DELETE /payments/histories","error":"Method Not Allowed","code":"method_not_allowed"}`},
 		{name: "informational probe body", method: "GET", path: "/readyz", status: 503, header: http.Header{"Content-Type": {"text/plain"}}, body: "draining"},
 	}
 	for _, tc := range tests {

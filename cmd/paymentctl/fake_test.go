@@ -209,7 +209,7 @@ func TestFakeCmdUsageErrors(t *testing.T) {
 		{"negative webhook delay", []string{"--webhook-delay", "-1s"}, "--webhook-delay -1s: must not be negative"},
 		{"not a URL", []string{"--webhook-url", "127.0.0.1:37821"}, `--webhook-url "127.0.0.1:37821": use an http(s) URL`},
 		{"not http", []string{"--toss-webhook-url", "ftp://x/y"}, `--toss-webhook-url "ftp://x/y": use an http(s) URL`},
-		{"argument", []string{"now"}, `takes no arguments, got "now"`},
+		{"argument", []string{"now"}, `unknown command "now" for "fake"`},
 		{"bad duration", []string{"--latency", "soon"}, `invalid argument "soon"`},
 		{"bad route latency", []string{"--latency", "POST /x=soon"}, `invalid duration "soon"`},
 		{"negative route latency", []string{"--latency", "POST /x=-1s"}, "latency must not be negative"},

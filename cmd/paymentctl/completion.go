@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
@@ -8,7 +11,7 @@ import (
 
 // finishHelpAndCompletion gives cobra's own `help` and `completion`
 // commands what ours have: an example each, and usage errors (exit 2) for
-// stray arguments.
+// stray arguments and unknown topics.
 func finishHelpAndCompletion(root *cobra.Command) {
 	examples := map[string]string{
 		"help": `  paymentctl help serve
@@ -30,6 +33,8 @@ func finishHelpAndCompletion(root *cobra.Command) {
 		switch cmd.Name() {
 		case "help":
 			cmd.Example = examples["help"]
+			cmd.RunE = helpUnknownTopic(cmd.Run)
+			cmd.Run = nil
 		case "completion":
 			cmd.Example = examples["completion"]
 			cmd.Long += `
@@ -41,6 +46,18 @@ values of --mode, --log-format, --log-level, --pg and --only.
 				shell.Args = noArgs
 			}
 		}
+	}
+}
+
+// helpUnknownTopic wraps the Run of cobra's help command: a topic that is
+// no command is a usage error (cobra would print the root's help, exit 0).
+func helpUnknownTopic(run func(*cobra.Command, []string)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if _, rest, err := cmd.Root().Find(args); err != nil || len(rest) > 0 {
+			return &usageError{fmt.Errorf("unknown help topic %q; 'paymentctl help' lists the commands", strings.Join(args, " "))}
+		}
+		run(cmd, args)
+		return nil
 	}
 }
 

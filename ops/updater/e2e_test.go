@@ -77,6 +77,9 @@ func TestEndToEnd(t *testing.T) {
 		"-o", binA, "./cmd/paymentctl")
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("build A did not finish within the deadline of go test (after %s): with a cold build cache it compiles every dependency once with -trimpath; run again (the cache is warm then) or raise -timeout", time.Since(start).Round(time.Second))
+		}
 		t.Fatalf("build A: %v\n%s", err, out)
 	}
 	t.Logf("built A in %s", time.Since(start).Round(time.Second))

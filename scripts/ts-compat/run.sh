@@ -101,11 +101,13 @@ webhook_secret="$("$tmp/paymentctl" config generate | sed -n 's/^PAYMENT_WEBHOOK
 [[ "$webhook_secret" == whsec_* ]] || fail "config generate printed no whsec_ PAYMENT_WEBHOOK_SECRET"
 
 # 4. Serve it in local mode from a temporary directory on free ports.
-read -r api_port iamport_port toss_port metrics_port portone_port < <(node -e '
+# Every port the server listens on is a free one, never a default: a real
+# `paymentctl serve` may be running on this machine.
+read -r api_port iamport_port toss_port metrics_port portone_port updator_port < <(node -e '
 const net = require("net");
 (async () => {
   const servers = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 6; i++) {
     const s = net.createServer();
     await new Promise((r) => s.listen(0, "127.0.0.1", r));
     servers.push(s);
@@ -125,6 +127,7 @@ echo "== paymentctl serve on 127.0.0.1:$api_port (fakes $iamport_port, $toss_por
 		PAYMENT_FAKE_TOSS_PORT="$toss_port" \
 		PAYMENT_FAKE_PORTONE_PORT="$portone_port" \
 		PAYMENT_METRICS_ADDR="127.0.0.1:$metrics_port" \
+		PAYMENT_UPDATOR_PORT="$updator_port" \
 		PAYMENT_CONNECTION_ENCRYPTION_KEY="$key" \
 		PAYMENT_CONNECTION_ENCRYPTION_IV="$iv" \
 		PAYMENT_WEBHOOK_SECRET="$webhook_secret" \

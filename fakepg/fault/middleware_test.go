@@ -138,7 +138,15 @@ func TestRouteLatencyOnlyOnMatchingRoutes(t *testing.T) {
 		t.Fatalf("GET /slow: %v", err)
 	}
 	resp.Body.Close()
-	if n, _ := h.state(); n != 3 {
+	// A handler may still be returning after its answer reached the
+	// client: wait for the count, with a deadlock guard.
+	deadline := time.Now().Add(10 * time.Second)
+	n, _ := h.state()
+	for n < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		n, _ = h.state()
+	}
+	if n != 3 {
 		t.Errorf("handled %d calls, want 3", n)
 	}
 }

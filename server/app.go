@@ -17,8 +17,6 @@ import (
 	"github.com/paymentctl/paymentctl/fakepg"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
-	"github.com/paymentctl/paymentctl/gateway/iamport"
-	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/server/egress"
@@ -158,12 +156,12 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, err
 	}
 
-	iamportAPI, tossAPI, err := a.gateways(ctx, cfg, opts)
+	gateways, err := a.gateways(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	svc, err := payment.New(payment.Options{
-		Store: a.Store, Iamport: iamportAPI, Toss: tossAPI, Keys: keys,
+		Store: a.Store, Gateways: gateways, Keys: keys,
 		Wire: wire, Logger: log, Now: now,
 	})
 	if err != nil {
@@ -366,9 +364,11 @@ func prepareSchema(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-// gateways returns the PG clients: the configured PGs, or in local mode
-// with no PG URL configured, fakes started in process.
-func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (payment.IamportAPI, payment.TossAPI, error) {
+// gateways returns the PG clients of every store (storeClients): the
+// configured PGs, or in local mode with no PG URL configured, fakes
+// started in process, which every store then reaches with the fakes' own
+// credentials.
+func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*storeClients, error) {
 	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
 	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
 	tossSecret := cfg.TossPayments.Secret.Reveal()
@@ -389,7 +389,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 			Listen:      opts.Listen,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
+			return nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
 		}
 		a.Fakes = fakes
 		if iamportURL == "" {
@@ -402,11 +402,15 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 	// A transport of the App's own, so Close can drop its idle
 	// connections: a server shutting down waits for them otherwise.
 	a.pgTransport = http.DefaultTransport.(*http.Transport).Clone()
-	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret, Timeout: opts.PGTimeout,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", a.pgTransport)}})
-	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret, Timeout: opts.PGTimeout,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", a.pgTransport)}})
-	return ic, tc, nil
+	ep := pgEndpoints{
+		iamportURL: iamportURL, iamportKey: iamportKey, iamportSecret: iamportSecret,
+		tossURL: tossURL, tossSecret: tossSecret,
+		fakeIamport: cfg.Mode == config.ModeLocal && cfg.Iamport.URL == "",
+		fakeToss:    cfg.Mode == config.ModeLocal && cfg.TossPayments.URL == "",
+	}
+	return newStoreClients(cfg, ep, opts.PGTimeout, func(pg string) *http.Client {
+		return &http.Client{Transport: a.Metrics.Transport(pg, a.pgTransport)}
+	})
 }
 
 // orAddr returns addr, or 127.0.0.1 on the configured port.

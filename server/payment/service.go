@@ -80,10 +80,13 @@ type Keys struct {
 
 // Options are the dependencies of a Service.
 type Options struct {
-	Store   *store.Store
-	Iamport IamportAPI
-	Toss    TossAPI
-	Keys    Keys
+	Store *store.Store
+	// Gateways resolves each record's store to its PG client. Nil means
+	// Iamport and Toss serve every store.
+	Gateways Gateways
+	Iamport  IamportAPI
+	Toss     TossAPI
+	Keys     Keys
 	// Wire encrypts forwarded webhook bodies, as the original does with the
 	// connection key.
 	Wire   *wirecrypt.Cipher
@@ -94,14 +97,13 @@ type Options struct {
 
 // Service implements the payment flows. It is safe for concurrent use.
 type Service struct {
-	store   *store.Store
-	iamport IamportAPI
-	toss    TossAPI
-	keys    Keys
-	wire    *wirecrypt.Cipher
-	queue   Queue
-	log     *slog.Logger
-	now     func() time.Time
+	store    *store.Store
+	gateways Gateways
+	keys     Keys
+	wire     *wirecrypt.Cipher
+	queue    Queue
+	log      *slog.Logger
+	now      func() time.Time
 	// observer hears of the reconciler's checks and drifts; may be nil.
 	observer SweepObserver
 	kept     keptLog
@@ -112,7 +114,11 @@ type Service struct {
 // New returns a Service. Queue may be set later with SetQueue, because the
 // queue needs the service as its processor.
 func New(opts Options) (*Service, error) {
-	if opts.Store == nil || opts.Iamport == nil || opts.Toss == nil || opts.Wire == nil {
+	gateways := opts.Gateways
+	if gateways == nil && opts.Iamport != nil && opts.Toss != nil {
+		gateways = fixedGateways{iamport: opts.Iamport, toss: opts.Toss}
+	}
+	if opts.Store == nil || gateways == nil || opts.Wire == nil {
 		return nil, errors.New("payment service: store, PG clients and wire cipher are required")
 	}
 	k := opts.Keys
@@ -120,7 +126,7 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("payment service: every keyring and the password hasher are required")
 	}
 	s := &Service{
-		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, keys: k,
+		store: opts.Store, gateways: gateways, keys: k,
 		wire: opts.Wire, queue: opts.Queue, log: opts.Logger, now: opts.Now,
 	}
 	if s.log == nil {

@@ -130,7 +130,7 @@ func (s *Server) issueReceipt(c *call) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.payment(impUID)
+	p, err := s.payment(c.store, impUID)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s *Server) issueReceipt(c *call) (any, error) {
 		ReceiptURL: receiptBase + impUID + "/cash",
 		AppliedAt:  gw.TimestampOf(s.now()),
 	}
-	if _, err := s.updatePayment(impUID, setCashReceipt(true)); err != nil {
+	if _, err := s.updatePayment(c.store, impUID, setCashReceipt(true)); err != nil {
 		return nil, err
 	}
 	s.receipts.Set(impUID, rec)
@@ -200,7 +200,7 @@ func (s *Server) cancelReceipt(c *call) (any, error) {
 	}
 	r.CancelledAt = gw.TimestampOf(s.now())
 	s.receipts.Set(impUID, r)
-	if _, err := s.updatePayment(impUID, setCashReceipt(false)); err != nil {
+	if _, err := s.updatePayment(c.store, impUID, setCashReceipt(false)); err != nil {
 		var e *apiError
 		if !errors.As(err, &e) || e.status != http.StatusNotFound {
 			return nil, err

@@ -139,7 +139,7 @@ func (s *Server) payBilling(r *http.Request) (any, error) {
 	p.Card = newCard(rec.cardNumber, in.CardInstallmentPlan, p.PaymentKey)
 	p.Status = tossapi.StatusDone
 	p.ApprovedAt = stamp(now)
-	if err := s.insert(p); err != nil {
+	if err := s.insert(r, p); err != nil {
 		return nil, err
 	}
 	s.emit(r, "", p, false)

@@ -52,7 +52,11 @@
 //
 // # Knobs
 //
-//   - Options: SecretKey, Authorize, WebhookURL, TTL (default 3 h) and
+//   - Options: SecretKey, Authorize, Stores (several merchant accounts
+//     instead: only their secret keys are accepted, and each store sees
+//     only the payments its own key made, by paymentKey or orderId;
+//     another store's key gets 404 NOT_FOUND_PAYMENT, as at the real API),
+//     WebhookURL, TTL (default 3 h) and
 //     Capacity (default 10,000 per record kind), Backoff, Faults, Logf, Now,
 //     HTTPClient. SetWebhookURL changes the target while serving.
 //   - Faults() (package fault), changeable while serving: Latency before

@@ -63,7 +63,6 @@ func storesJSON(t *testing.T) string {
 // storesEnv is a running paymentctl in dev or real mode whose PGs are
 // fakes with several merchant accounts.
 type storesEnv struct {
-	t          *testing.T
 	srv        *server.Running
 	api        *sdk.Client
 	iamport    *fakeiamport.Server
@@ -87,7 +86,7 @@ func counted(n *atomic.Int64, h http.Handler) http.Handler {
 // account.
 func startStores(t *testing.T, dsn string, mode config.Mode) *storesEnv {
 	t.Helper()
-	e := &storesEnv{t: t}
+	e := &storesEnv{}
 	var iamportStores []fakeiamport.Store
 	for _, s := range storeIamport {
 		iamportStores = append(iamportStores, s)
@@ -119,6 +118,9 @@ func startStores(t *testing.T, dsn string, mode config.Mode) *storesEnv {
 		"PAYMENT_TOSS_PAYMENTS_SECRET":     storeToss[""].SecretKey,
 		"PAYMENT_STORES":                   storesJSON(t),
 		"PAYMENT_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+		// No periodic reconciler: what a webhook fetched must not be found
+		// by a sweep meanwhile; the tests run passes themselves.
+		"PAYMENT_RECONCILE_INTERVAL": "0",
 	}
 	key, iv := connectionKey, connectionIV
 	if mode == config.ModeReal {
@@ -188,29 +190,29 @@ func (e *storesEnv) tossAs(store string) *toss.Client {
 }
 
 // iamportCard pays an order by card in a store's account.
-func (e *storesEnv) iamportCard(store string, src sdk.Source, amount int64) *iamport.Payment {
-	e.t.Helper()
+func (e *storesEnv) iamportCard(t *testing.T, store string, src sdk.Source, amount int64) *iamport.Payment {
+	t.Helper()
 	p, err := e.iamportAs(store).PayOnetime(context.Background(), iamport.OnetimeRequest{
 		CardFields:  iamport.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},
 		OrderFields: iamport.OrderFields{MerchantUID: src.ID, Amount: iamport.Amount(amount), Name: "store order"},
 	})
 	if err != nil {
-		e.t.Fatalf("iamport card payment in %q: %v", store, err)
+		t.Fatalf("iamport card payment in %q: %v", store, err)
 	}
 	return p
 }
 
 // tossCard makes a card payment in a store's account, left for
 // paymentctl to confirm.
-func (e *storesEnv) tossCard(store string, src sdk.Source, amount int64) *toss.Payment {
-	e.t.Helper()
+func (e *storesEnv) tossCard(t *testing.T, store string, src sdk.Source, amount int64) *toss.Payment {
+	t.Helper()
 	approved := false
 	p, err := e.tossAs(store).KeyIn(context.Background(), toss.KeyInRequest{
 		Method: "card", CardNumber: "1111222233334444", CardExpirationYear: "28", CardExpirationMonth: "03",
 		OrderID: src.ID, OrderName: "store order", Amount: amount, Approved: &approved,
 	})
 	if err != nil {
-		e.t.Fatalf("toss key-in in %q: %v", store, err)
+		t.Fatalf("toss key-in in %q: %v", store, err)
 	}
 	return p
 }
@@ -230,16 +232,32 @@ func (e *storesEnv) cancel(src sdk.Source, price int64) (*sdk.History, error) {
 
 // waitEvent waits for a forwarded event of history id whose refund is
 // refund.
-func (e *storesEnv) waitEvent(id string, refund int64) {
-	e.t.Helper()
+func (e *storesEnv) waitEvent(t *testing.T, id string, refund int64) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), eventWaitTimeout)
 	defer cancel()
 	for n := 1; ; n++ {
 		evs, err := e.srv.Inbox.Wait(ctx, n)
 		if err != nil {
-			e.t.Fatalf("no event of history %s with refund %d within %s (%d events)", id, refund, eventWaitTimeout, len(evs))
+			t.Fatalf("no event of history %s with refund %d within %s (%d events)", id, refund, eventWaitTimeout, len(evs))
 		}
 		if ev := evs[n-1]; ev.Current.ID == id && ev.Current.Refund != nil && *ev.Current.Refund == refund {
+			return
+		}
+	}
+}
+
+// waitPaid waits for a forwarded event of history id that shows it paid.
+func (e *storesEnv) waitPaid(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), eventWaitTimeout)
+	defer cancel()
+	for n := 1; ; n++ {
+		evs, err := e.srv.Inbox.Wait(ctx, n)
+		if err != nil {
+			t.Fatalf("no event of history %s paid within %s (%d events)", id, eventWaitTimeout, len(evs))
+		}
+		if ev := evs[n-1]; ev.Current.ID == id && ev.Current.PaidAt != nil {
 			return
 		}
 	}
@@ -270,7 +288,7 @@ func TestStoresUseTheirCredentials(t *testing.T) {
 			}
 			t.Run("iamport "+store, func(t *testing.T) {
 				src := newSource()
-				p := e.iamportCard(account, src, 1000)
+				p := e.iamportCard(t, account, src, 1000)
 				if _, err := e.register(sdk.VendorIamport, store, p.ImpUID, src, 1000); err != nil {
 					t.Fatalf("register: %v", err)
 				}
@@ -287,11 +305,11 @@ func TestStoresUseTheirCredentials(t *testing.T) {
 				if _, err := e.iamportAs(account).Cancel(ctx, iamport.CancelRequest{ImpUID: p.ImpUID, Amount: ptrAmount(200), Reason: "at the PG"}); err != nil {
 					t.Fatal(err)
 				}
-				e.waitEvent(h.ID, 500)
+				e.waitEvent(t, h.ID, 500)
 			})
 			t.Run("toss "+store, func(t *testing.T) {
 				src := newSource()
-				p := e.tossCard(account, src, 1000)
+				p := e.tossCard(t, account, src, 1000)
 				if _, err := e.register(sdk.VendorToss, store, p.PaymentKey, src, 1000); err != nil {
 					t.Fatalf("register (confirm with the store's key): %v", err)
 				}
@@ -308,12 +326,12 @@ func TestStoresUseTheirCredentials(t *testing.T) {
 
 		t.Run("another store's payment", func(t *testing.T) {
 			src := newSource()
-			p := e.iamportCard("store-a", src, 1000)
+			p := e.iamportCard(t, "store-a", src, 1000)
 			_, err := e.register(sdk.VendorIamport, "store-b", p.ImpUID, src, 1000)
 			if !errors.Is(err, sdk.ErrPGRefused) {
 				t.Errorf("store a's payment registered under store b: %v, want the PG's 404 to store b", err)
 			}
-			tp := e.tossCard("store-b", src, 1000)
+			tp := e.tossCard(t, "store-b", src, 1000)
 			_, err = e.register(sdk.VendorToss, "store-a", tp.PaymentKey, src, 1000)
 			if !errors.Is(err, sdk.ErrPGRefused) {
 				t.Errorf("store b's payment registered under store a: %v, want the PG's 404 to store a", err)
@@ -321,6 +339,44 @@ func TestStoresUseTheirCredentials(t *testing.T) {
 			if got, err := e.tossAs("store-b").GetPayment(ctx, tp.PaymentKey); err != nil || got.Status != toss.StatusInProgress {
 				t.Errorf("store b's payment = %+v, %v; want IN_PROGRESS, not confirmed", got, err)
 			}
+		})
+
+		t.Run("deposit callback", func(t *testing.T) {
+			// A Toss deposit callback names only its order: the payment is
+			// fetched by order with the credentials of the store the
+			// order's payment was registered under.
+			e.toss.SetWebhookURL("")
+			src := newSource()
+			approved := false
+			va, err := e.tossAs("store-a").CreateVirtualAccount(ctx, toss.VirtualAccountRequest{
+				Method: "virtual-account", OrderID: src.ID, OrderName: "store order", Bank: "신한",
+				CustomerName: "Samchon", Amount: 7000, Approved: &approved,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := e.register(sdk.VendorToss, "store-a", va.PaymentKey, src, 7000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paid, err := e.tossAs("store-a").SimulateDeposit(ctx, va.PaymentKey)
+			if err != nil || paid.Secret == "" {
+				t.Fatalf("deposit = %+v, %v; want a payment with its secret", paid, err)
+			}
+			body, err := json.Marshal(toss.DepositCallback{CreatedAt: "2026-01-01T00:00:00.000000", Secret: paid.Secret,
+				Status: toss.StatusDone, TransactionKey: paid.TransactionKey, OrderID: src.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Post(e.srv.URL+"/payments/webhooks/toss", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("deposit callback answered %d, want 200", resp.StatusCode)
+			}
+			e.waitPaid(t, h.ID)
 		})
 
 		t.Run("reconciler", func(t *testing.T) {
@@ -372,8 +428,8 @@ func TestStoresRealModeRefusesUnknownStore(t *testing.T) {
 		const unknown = "store-unknown-0123"
 
 		src := newSource()
-		ip := e.iamportCard("", src, 1000)
-		tp := e.tossCard("store-a", newSource(), 1000)
+		ip := e.iamportCard(t, "", src, 1000)
+		tp := e.tossCard(t, "store-a", newSource(), 1000)
 		for _, c := range []struct {
 			vendor sdk.VendorCode
 			uid    string
@@ -407,7 +463,7 @@ func TestStoresRealModeRefusesUnknownStore(t *testing.T) {
 
 		// A configured store is served in real mode.
 		src2 := newSource()
-		p := e.iamportCard("store-a", src2, 2000)
+		p := e.iamportCard(t, "store-a", src2, 2000)
 		if _, err := e.register(sdk.VendorIamport, "store-a", p.ImpUID, src2, 2000); err != nil {
 			t.Fatalf("register under a configured store in real mode: %v", err)
 		}

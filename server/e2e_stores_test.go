@@ -85,6 +85,13 @@ func counted(n *atomic.Int64, h http.Handler) http.Handler {
 // stores of storesJSON and the top-level credentials of the third
 // account.
 func startStores(t *testing.T, dsn string, mode config.Mode) *storesEnv {
+	return startStoresWith(t, dsn, mode, mode == config.ModeReal)
+}
+
+// startStoresWith is startStores with the secrets real mode needs in any
+// mode (fresh ones; local ones otherwise), so a database outlives a
+// restart in another mode.
+func startStoresWith(t *testing.T, dsn string, mode config.Mode, realSecrets bool) *storesEnv {
 	t.Helper()
 	e := &storesEnv{}
 	var iamportStores []fakeiamport.Store
@@ -123,7 +130,7 @@ func startStores(t *testing.T, dsn string, mode config.Mode) *storesEnv {
 		"PAYMENT_RECONCILE_INTERVAL": "0",
 	}
 	key, iv := connectionKey, connectionIV
-	if mode == config.ModeReal {
+	if realSecrets {
 		key, iv = "realmodeconnectionkey0123456789a", "realmodeconnecti"
 		for k, v := range map[string]string{
 			"PAYMENT_SYSTEM_PASSWORD":               "real-mode-system-password",
@@ -156,25 +163,32 @@ func startStores(t *testing.T, dsn string, mode config.Mode) *storesEnv {
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.srv.Close(ctx); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-	})
+	t.Cleanup(func() { e.close(t) })
 	e.iamport.SetWebhookURL(e.srv.URL + "/payments/webhooks/iamport")
 	e.toss.SetWebhookURL(e.srv.URL + "/payments/webhooks/toss")
-	// The OpenAPI check decrypts with the default connection key: real
-	// mode, with a key of its own, is not checked.
+	// The OpenAPI check decrypts with the default connection key: a
+	// server with a key of its own is not checked.
 	client := checkedClient(t)
-	if mode == config.ModeReal {
+	if realSecrets {
 		client = &http.Client{}
 	}
 	if e.api, err = sdk.New(sdk.Options{BaseURL: e.srv.URL, Key: key, IV: iv, HTTPClient: client}); err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// close stops the server, once.
+func (e *storesEnv) close(t *testing.T) {
+	if e.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Close(ctx); err != nil {
+		t.Errorf("close server: %v", err)
+	}
+	e.srv = nil
 }
 
 // iamportAs is an Iamport client with a store's credentials ("" the
@@ -469,6 +483,37 @@ func TestStoresRealModeRefusesUnknownStore(t *testing.T) {
 		}
 		if h, err := e.cancel(src2, 2000); err != nil || refundOf(h) != 2000 {
 			t.Errorf("cancel = %v, %v; want refund 2000", h, err)
+		}
+	})
+}
+
+// TestStoresRealModeRefusesCancelOfUnknownStore: a record registered under
+// a store the dev configuration served with the top-level credentials
+// cannot be cancelled once real mode refuses that store: 422
+// unknown_store, before an operation is recorded or the PG is called.
+func TestStoresRealModeRefusesCancelOfUnknownStore(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		db := dsn(t)
+		dev := startStoresWith(t, db, config.ModeDev, true)
+		src := newSource()
+		p := dev.iamportCard(t, "", src, 1000)
+		if _, err := dev.register(sdk.VendorIamport, "store-retired", p.ImpUID, src, 1000); err != nil {
+			t.Fatalf("register in dev mode: %v", err)
+		}
+		dev.close(t)
+
+		real := startStores(t, db, config.ModeReal)
+		before := real.iamportCalls.Load()
+		_, err := real.cancel(src, 100)
+		if !errors.Is(err, sdk.ErrUnknownStore) {
+			t.Fatalf("cancel of a record of an unknown store in real mode = %v, want 422 unknown_store", err)
+		}
+		if n := real.iamportCalls.Load() - before; n != 0 {
+			t.Errorf("the fake PG got %d requests, want none", n)
+		}
+		var ops int
+		if err := real.srv.Store.SQLDB().QueryRow("SELECT count(*) FROM payment_operations").Scan(&ops); err != nil || ops != 0 {
+			t.Errorf("payment_operations holds %d rows (%v), want none", ops, err)
 		}
 	})
 }

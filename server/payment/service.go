@@ -84,9 +84,11 @@ type Options struct {
 	// Gateways resolves each record's store to its PG client. Nil means
 	// Iamport and Toss serve every store.
 	Gateways Gateways
-	Iamport  IamportAPI
-	Toss     TossAPI
-	Keys     Keys
+	// Iamport and Toss are the clients of every store when Gateways is
+	// nil (tests, and the service as it was before stores).
+	Iamport IamportAPI
+	Toss    TossAPI
+	Keys    Keys
 	// Wire encrypts forwarded webhook bodies, as the original does with the
 	// connection key.
 	Wire   *wirecrypt.Cipher

@@ -118,11 +118,20 @@ func decodeStores(data []byte) ([]Store, error) {
 }
 
 // jsonProblem describes a decoding error without the value it choked on:
-// encoding/json quotes field names and types, never string values, except
-// in a syntax error's offset, which is fine.
+// encoding/json quotes types and field names, never string values. An
+// unknown field's name is quoted only when it looks like a misspelt field
+// (`secert`), not like a value typed where a name goes.
 func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	const unknown = `json: unknown field "`
+	if msg := err.Error(); strings.HasPrefix(msg, unknown) {
+		name := strings.TrimSuffix(strings.TrimPrefix(msg, unknown), `"`)
+		if len(name) > 32 || strings.TrimLeft(name, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return "an entry has an unknown field"
+		}
+		return fmt.Sprintf("unknown field %q", name)
+	}
 	switch {
 	case errors.As(err, &te):
 		if te.Field != "" {

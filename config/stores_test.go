@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -82,7 +83,8 @@ func TestStoresValidation(t *testing.T) {
 		{"same id at two vendors", `[{"vendor":"iamport","store_id":"a","key":"k","secret":"s"},{"vendor":"toss.payments","store_id":"a","secret":"s2"}]`, ""},
 		{"not JSON", `[{"vendor":`, "PAYMENT_STORES: not a list of stores: "},
 		{"not a list", `{"vendor":"iamport"}`, "PAYMENT_STORES: not a list of stores: a object where a list was expected"},
-		{"unknown field", `[{"vendor":"toss.payments","store_id":"a","secert":"s"}]`, `PAYMENT_STORES: not a list of stores: json: unknown field "secert"`},
+		{"unknown field", `[{"vendor":"toss.payments","store_id":"a","secert":"s"}]`, `PAYMENT_STORES: not a list of stores: unknown field "secert"`},
+		{"unknown field that looks like a value", `[{"vendor":"toss.payments","store_id":"a","live_sk_0123":"s"}]`, "PAYMENT_STORES: not a list of stores: an entry has an unknown field;"},
 		{"unknown vendor", `[{"vendor":"paypal","store_id":"a","secret":"s"}]`, "stores[0].vendor: is not a vendor (in PAYMENT_STORES); use iamport, toss.payments or portone"},
 		{"missing vendor", `[{"store_id":"a","secret":"s"}]`, "stores[0].vendor: is missing"},
 		{"missing store id", `[{"vendor":"toss.payments","secret":"s"}]`, "stores[0].store_id: is missing"},
@@ -234,4 +236,33 @@ func TestPortOneWebhookKeys(t *testing.T) {
 			t.Errorf("PortOneWebhookKeys()[%d] is of store %q, want %q (or the secret differs)", i, got[i].StoreID, want[i].StoreID)
 		}
 	}
+}
+
+// FuzzStores loads arbitrary PAYMENT_STORES values: Load never panics,
+// and a refusal never quotes a credential, whatever the entries hold.
+func FuzzStores(f *testing.F) {
+	f.Add(storesEnvValue)
+	f.Add(`[{"vendor":"iamport","store_id":"a","key":"k-secret-value","secret":"s-secret-value"}]`)
+	f.Add(`[{"vendor":"toss.payments","store_id":"a","key":"k-secret-value","secret":"s-secret-value"},{"vendor":"toss.payments","store_id":"a","secret":"s-secret-value"}]`)
+	f.Add(`[{"vendor":"portone","store_id":"","secret":"s-secret-value","webhook_secret":"whsec_!!"}]`)
+	f.Add(`{"vendor":1}`)
+	f.Fuzz(func(t *testing.T, value string) {
+		var stores []Store
+		if json.Unmarshal([]byte(value), &stores) != nil {
+			stores = nil
+		}
+		_, err := Load(LoadOptions{LookupEnv: env(map[string]string{StoresEnv: value})})
+		if err == nil {
+			return
+		}
+		for _, s := range stores {
+			for _, secret := range []Secret{s.Key, s.Secret, s.WebhookSecret} {
+				// A value typed elsewhere too (as a field name) may be
+				// named there.
+				if v := secret.Reveal(); len(v) >= 8 && strings.Count(value, v) == 1 && strings.Contains(err.Error(), v) {
+					t.Fatalf("Load() error quotes a credential %q: %v", v, err)
+				}
+			}
+		}
+	})
 }

@@ -517,3 +517,25 @@ func TestStoresRealModeRefusesCancelOfUnknownStore(t *testing.T) {
 		}
 	})
 }
+
+// TestStoresLocalModeUsesTheFakes: local mode's in-process fakes accept
+// only their own credentials, so a configured store reaches them with
+// those, and registers and cancels as any record.
+func TestStoresLocalModeUsesTheFakes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := startWith(t, dsn(t), map[string]string{"PAYMENT_STORES": storesJSON(t)}, nil)
+		ctx := context.Background()
+		src := newSource()
+		p := h.iamportCard(src, 1000)
+		if _, err := h.api.CreateHistory(ctx, sdk.HistoryCreate{
+			Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: "store-a", UID: p.ImpUID}, Source: src,
+			Price: 1000, Password: testPassword, WebhookURL: h.webhookURL(),
+		}); err != nil {
+			t.Fatalf("register under a configured store in local mode: %v", err)
+		}
+		got, err := h.api.CancelHistory(ctx, sdk.CancelCreate{Source: src, Password: testPassword, Price: 1000, Reason: "local"})
+		if err != nil || refundOf(got) != 1000 {
+			t.Errorf("cancel = %v, %v; want refund 1000", got, err)
+		}
+	})
+}

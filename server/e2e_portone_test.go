@@ -12,10 +12,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/paymentctl/paymentctl/fakepg/fault"
 	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/internal/stdwebhook"
 	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server"
+	"github.com/paymentctl/paymentctl/server/payment"
 )
 
 // portoneSubscription registers a PortOne V2 billing key as a saved card,
@@ -316,6 +319,50 @@ func TestPortOneWebhookBeforeRegistration(t *testing.T) {
 		h.drainJobs()
 		if n := h.count(kept, string(m.vendor), uid); n != 0 {
 			t.Errorf("%d kept webhooks not applied after the registration", n)
+		}
+	})
+}
+
+// TestPortOneRefusedPaymentCancelledOnce: a payment refused for its amount
+// whose cancel's answer is lost (PortOne refunded, paymentctl did not
+// hear) is refused all the same, its operation left to the reconciler,
+// which finds the refund and settles it: one refund in all.
+func TestPortOneRefusedPaymentCancelledOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := startWith(t, dsn(t), nil, func(o *server.Options) { o.PGTimeout = pgTimeout })
+		ctx := context.Background()
+		src := newSource()
+		uid := h.portoneCheckout(src, 20000, fakeportone.PayMethodCard)
+
+		h.srv.Fakes.SetFaults(fault.Faults{DropResponse: []fault.Route{cancelRoutes[sdk.VendorPortOne]}})
+		_, err := h.api.CreateHistory(ctx, sdk.HistoryCreate{
+			Vendor: sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: uid}, Source: src,
+			Price: 10000, Password: testPassword, WebhookURL: h.webhookURL(),
+		})
+		h.srv.Fakes.SetFaults(fault.Faults{})
+		if !errors.Is(err, sdk.ErrAmountMismatch) || !strings.Contains(err.Error(), "being cancelled") {
+			t.Fatalf("register with the wrong price while the cancel's answer is lost: %v, want amount_mismatch", err)
+		}
+		const open = "SELECT count(*) FROM payment_operations WHERE vendor_uid = $1 AND state = 'compensate'"
+		if n := h.count(open, uid); n != 1 {
+			t.Fatalf("%d operations left to cancel the payment, want 1", n)
+		}
+		if refund, _ := h.pgRefund(sdk.VendorPortOne, uid); refund != 20000 {
+			t.Fatalf("the fake refunded %d, want 20000 (the fault must let the PG act)", refund)
+		}
+
+		rep, err := h.srv.Payments.Reconcile(ctx, payment.SweepOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Drifts) != 1 || rep.Drifts[0].Kind != payment.DriftCaptureCancelled || rep.Errors != 0 {
+			t.Errorf("reconciler report %+v, want one %s", rep, payment.DriftCaptureCancelled)
+		}
+		if n := h.count("SELECT count(*) FROM payment_operations WHERE vendor_uid = $1 AND state = 'compensated'", uid); n != 1 {
+			t.Errorf("%d settled operations after the reconciler, want 1", n)
+		}
+		if refund, n := h.pgRefund(sdk.VendorPortOne, uid); refund != 20000 || n != 1 {
+			t.Errorf("the PG refunded %d in %d cancels, want 20000 in 1", refund, n)
 		}
 	})
 }

@@ -139,9 +139,12 @@ func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgSt
 			return pgState{}, refusedf(ErrAmountMismatch, "wrong amount: the payment is of %d %s, not %d %s; nothing was paid, nothing was cancelled",
 				b.Amount.Total, safeStatus(portone.Status(b.Currency)), in.Price, portoneCurrency)
 		}
-		s.cancelRefused(ctx, in, b)
-		return pgState{}, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d %s but %d %s; the payment was cancelled at the PG",
-			b.Amount.Total, safeStatus(portone.Status(b.Currency)), in.Price, portoneCurrency)
+		what := "the payment was cancelled at the PG"
+		if !s.cancelRefused(ctx, in, b) {
+			what = "the payment is being cancelled at the PG"
+		}
+		return pgState{}, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d %s but %d %s; %s",
+			b.Amount.Total, safeStatus(portone.Status(b.Currency)), in.Price, portoneCurrency, what)
 	}
 	return portoneState(p)
 }
@@ -162,8 +165,9 @@ func safeStatus(s portone.Status) string {
 // store.OpCompensate, as a Toss confirm whose registration failed), so
 // that a cancel that fails or whose outcome is unknown is retried by the
 // reconciler (cancelCapture) and a later registration of the payment is
-// refused. A failure is logged: the refusal stands.
-func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *portone.PaymentBase) {
+// refused. It reports whether the cancel is settled; a failure is logged:
+// the refusal stands.
+func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *portone.PaymentBase) bool {
 	ctx = context.WithoutCancel(ctx)
 	o := &store.Operation{
 		Kind: store.OpConfirm, State: store.OpCompensate,
@@ -179,13 +183,14 @@ func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *po
 	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "record the cancel of a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "err", err)
-		return
+		return false
 	}
 	if _, err := s.cancelCapture(ctx, o); err != nil {
 		s.log.ErrorContext(ctx, "cancel a payment of the wrong amount; the reconciler retries", "vendor", in.Vendor.Code, "operation", o.ID, "err", err)
-		return
+		return false
 	}
 	s.log.WarnContext(ctx, "cancelled a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", b.Amount.Total, "expected", in.Price)
+	return true
 }
 
 // cancelPortOneCapture cancels at the PG all that remains of a PortOne V2

@@ -366,3 +366,32 @@ func TestPortOneRefusedPaymentCancelledOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestPortOneOff: where PortOne V2 is not configured (here local mode
+// with portone.url set and no portone.secret, as outside local mode with
+// no secret), a request naming vendor portone is refused with 400 naming
+// the vendor, and PortOne's webhooks with 401, without a PG call.
+func TestPortOneOff(t *testing.T) {
+	h := startWith(t, backends()[0].dsn(t), map[string]string{"PAYMENT_PORTONE_URL": "http://127.0.0.1:1"}, nil)
+	ctx := context.Background()
+	src := newSource()
+	vendor := sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: src.ID}
+	_, err := h.api.CreateHistory(ctx, sdk.HistoryCreate{Vendor: vendor, Source: src, Price: 1000, Password: testPassword, WebhookURL: h.webhookURL()})
+	if !errors.Is(err, sdk.ErrInvalidRequest) || !strings.Contains(err.Error(), "PortOne V2 (portone) is not enabled") {
+		t.Errorf("register a PortOne V2 payment = %v, want 400 saying PortOne V2 is off", err)
+	}
+	_, err = h.api.CreateReservation(ctx, sdk.ReservationCreate{Vendor: vendor, Source: src, Title: "t", Password: testPassword})
+	if !errors.Is(err, sdk.ErrInvalidRequest) {
+		t.Errorf("register a PortOne V2 billing key = %v, want 400", err)
+	}
+	key, err := stdwebhook.DecodeSecret(fakeportone.DefaultWebhookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := portoneWebhook(t, portone.EventTransactionPaid, src.ID)
+	if got := h.postPortOneWebhook(body, stdwebhook.Header([][]byte{key}, "msg_off", time.Now(), body)); got != http.StatusUnauthorized {
+		t.Errorf("PortOne V2 webhook with PortOne V2 off: status %d, want 401", got)
+	}
+	// The other PGs are not affected.
+	paid(t, h, methods()[0], 1000)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -394,4 +395,72 @@ func TestPortOneOff(t *testing.T) {
 	}
 	// The other PGs are not affected.
 	paid(t, h, methods()[0], 1000)
+}
+
+// TestPortOneConfigured runs PortOne V2 as outside local mode: the
+// server's own URL, API secret, store id and two webhook secrets (a
+// rotation), against a fake PortOne V2 that signs with the new one. The
+// deposit's webhook is verified and forwarded; a webhook signed with only
+// the old secret is taken too, one under any other secret is 401.
+func TestPortOneConfigured(t *testing.T) {
+	oldSecret := stdwebhook.EncodeSecret([]byte("the webhook secret being retired"))
+	newSecret := stdwebhook.EncodeSecret([]byte("the webhook secret taking over!!"))
+	const apiSecret, storeID = "portone-api-secret-of-this-test", "store-0c1d2e3f-0000-4000-8000-000000000000"
+	fake := fakeportone.New(fakeportone.Options{Secret: apiSecret, StoreID: storeID, WebhookSecrets: []string{newSecret}})
+	t.Cleanup(fake.Close)
+	pg := httptest.NewServer(fake)
+	t.Cleanup(pg.Close)
+
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := startWith(t, dsn(t), map[string]string{
+			"PAYMENT_PORTONE_URL": pg.URL, "PAYMENT_PORTONE_SECRET": apiSecret, "PAYMENT_PORTONE_STORE_ID": storeID,
+			"PAYMENT_PORTONE_WEBHOOK_SECRET": oldSecret + "," + newSecret,
+		}, nil)
+		fake.SetWebhookURL(h.srv.URL + "/payments/webhooks/portone")
+		browser := fakeportone.NewBrowser(pg.URL, apiSecret, 0)
+		ctx := context.Background()
+
+		src := newSource()
+		if _, err := browser.Checkout(ctx, fakeportone.CheckoutRequest{PaymentID: src.ID, OrderName: "x", TotalAmount: 7000, PayMethod: fakeportone.PayMethodVirtualAccount}); err != nil {
+			t.Fatal(err)
+		}
+		in := sdk.HistoryCreate{Vendor: sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: src.ID}, Source: src,
+			Price: 7000, Password: testPassword, WebhookURL: h.webhookURL()}
+		if _, err := h.api.CreateHistory(ctx, in); !errors.Is(err, sdk.ErrOrderMismatch) {
+			t.Errorf("register under another store id than portone.store_id = %v, want order_mismatch", err)
+		}
+		in.Vendor.StoreID = storeID
+		hist, err := h.api.CreateHistory(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(h.srv.Inbox.Events())
+		if _, err := browser.Deposit(ctx, src.ID); err != nil {
+			t.Fatal(err)
+		}
+		ev := h.waitEvents(before + 1)[before]
+		if ev.Current.ID != hist.ID || ev.Previous.PaidAt != nil || ev.Current.PaidAt == nil {
+			t.Errorf("deposit event: previous.paid_at %v, current.paid_at %v", ev.Previous.PaidAt, ev.Current.PaidAt)
+		}
+
+		body := portoneWebhook(t, portone.EventTransactionCancelled, src.ID)
+		for _, tt := range []struct {
+			name   string
+			secret string
+			want   int
+		}{
+			{"old secret", oldSecret, http.StatusOK},
+			{"new secret", newSecret, http.StatusOK},
+			{"another secret", stdwebhook.EncodeSecret([]byte("a secret nobody configured")), http.StatusUnauthorized},
+			{"the fake's published secret", fakeportone.DefaultWebhookSecret, http.StatusUnauthorized},
+		} {
+			key, err := stdwebhook.DecodeSecret(tt.secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.postPortOneWebhook(body, stdwebhook.Header([][]byte{key}, "msg_"+tt.name, time.Now(), body)); got != tt.want {
+				t.Errorf("webhook signed with the %s: status %d, want %d", tt.name, got, tt.want)
+			}
+		}
+	})
 }

@@ -4,7 +4,7 @@
 // The HTTP layer (package server) decodes and validates requests and maps
 // the errors defined here to statuses; the storage layer (server/store)
 // only stores; the PGs are reached through the small interfaces declared
-// in vendor.go, which the gateway clients satisfy.
+// in vendor.go and portone.go, which the gateway clients satisfy.
 //
 // Decisions, and where they differ from the original payment-backend:
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/gateway/portone"
+	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/store"
 )
@@ -121,8 +122,11 @@ func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgSt
 		return pgState{}, pgFailure(string(in.Vendor.Code), false, err)
 	}
 	b := p.Base()
-	if b.ID != in.Vendor.UID || b.StoreID != in.Vendor.StoreID {
-		return pgState{}, refusedf(ErrOrderMismatch, "the payment %s belongs to another store than vendor.store_id", in.Vendor.UID)
+	if b.ID != in.Vendor.UID {
+		return pgState{}, refusedf(ErrOrderMismatch, "PortOne V2 answered with another payment than vendor.uid")
+	}
+	if b.StoreID != in.Vendor.StoreID {
+		return pgState{}, refusedf(ErrOrderMismatch, "the payment belongs to another store than vendor.store_id")
 	}
 	paid := false
 	switch b.Status {
@@ -132,31 +136,26 @@ func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgSt
 	case portone.StatusFailed:
 		return pgState{}, refusedf(ErrNotPaid, "the payment %s failed at the PG", in.Vendor.UID)
 	default:
-		return pgState{}, refusedf(ErrNotPaid, "the payment %s is %s at the PG, not paid", in.Vendor.UID, safeStatus(b.Status))
+		return pgState{}, refusedf(ErrNotPaid, "the payment %s is %s at the PG, not paid", in.Vendor.UID, pgWord(string(b.Status)))
 	}
 	if b.Currency != portoneCurrency || b.Amount.Total != in.Price {
 		if !paid {
 			return pgState{}, refusedf(ErrAmountMismatch, "wrong amount: the payment is of %d %s, not %d %s; nothing was paid, nothing was cancelled",
-				b.Amount.Total, safeStatus(portone.Status(b.Currency)), in.Price, portoneCurrency)
+				b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency)
 		}
 		what := "the payment was cancelled at the PG"
 		if !s.cancelRefused(ctx, in, b) {
 			what = "the payment is being cancelled at the PG"
 		}
 		return pgState{}, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d %s but %d %s; %s",
-			b.Amount.Total, safeStatus(portone.Status(b.Currency)), in.Price, portoneCurrency, what)
+			b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency, what)
 	}
 	return portoneState(p)
 }
 
-// safeStatus bounds a PG-supplied word for a client message.
-func safeStatus(s portone.Status) string {
-	const max = 32
-	if len(s) > max {
-		return string(s[:max])
-	}
-	return string(s)
-}
+// pgWord quotes a word the PG supplied (a status, a currency) in a
+// client message: bounded and clean, whatever the PG sent.
+func pgWord(s string) string { return safetext.Quote(s, maxStatus) }
 
 // cancelRefused cancels, in full, a paid PortOne V2 payment refused for
 // its amount, so that the customer is not charged for an order that will
@@ -173,7 +172,7 @@ func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *po
 		Kind: store.OpConfirm, State: store.OpCompensate,
 		Vendor:     store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
 		RequestKey: requestKey(ctx), PGKey: "refused:" + in.Vendor.UID, Amount: b.Cancellable(),
-		Error: fmt.Sprintf("paid %d %s, expected %d %s", b.Amount.Total, safeStatus(portone.Status(b.Currency)), in.Price, portoneCurrency),
+		Error: fmt.Sprintf("paid %d %s, expected %d %s", b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency),
 	}
 	o.ID = uuid.NewString()
 	sealed, err := s.keys.Cancel.Seal([]byte(`{"reason":"wrong paid amount"}`), []byte(o.ID))
@@ -295,7 +294,7 @@ func (s *Service) portoneReservation(ctx context.Context, in sdk.ReservationCrea
 		return nil, refusedf(ErrOrderMismatch, "the billing key belongs to another store than vendor.store_id")
 	}
 	if info.Status != "ISSUED" {
-		return nil, refusedf(ErrNotIssued, "the billing key is %s at the PG, not issued", safeStatus(portone.Status(info.Status)))
+		return nil, refusedf(ErrNotIssued, "the billing key is %s at the PG, not issued", pgWord(info.Status))
 	}
 	if info.Customer.ID != "" && info.Customer.ID != in.Source.ID {
 		return nil, refusedf(ErrOrderMismatch, "the billing key was issued for another customer than source.id")

@@ -16,7 +16,9 @@ import (
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/fakepg"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/server/egress"
@@ -156,7 +158,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, err
 	}
 
-	gateways, err := a.gateways(ctx, cfg, opts)
+	gateways, portoneSigs, err := a.gateways(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +205,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	a.Monitor = monitor.New(monitor.Options{Now: now})
 	a.Handler = newRouter(routerOptions{
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
+		PortOneWebhooks: portoneSigs, Now: now,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
 		Readiness:   a.readiness,
 		Wire:        wire,
@@ -313,6 +316,9 @@ func (a *App) WireWebhooks(apiURL string) {
 	if a.Fakes.Toss != nil {
 		a.Fakes.Toss.SetWebhookURL(apiURL + "/payments/webhooks/toss")
 	}
+	if a.Fakes.PortOne != nil {
+		a.Fakes.PortOne.SetWebhookURL(apiURL + "/payments/webhooks/portone")
+	}
 }
 
 // Close stops the webhook workers (letting running jobs finish within
@@ -364,14 +370,33 @@ func prepareSchema(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
+// portoneSettings are PortOne V2's URL and credentials.
+type portoneSettings struct {
+	url, secret, storeID string
+	webhookSecrets       []string
+	// fake: the fake PortOne V2 of local mode, which accepts only its own
+	// credentials, so every PortOne store uses those.
+	fake bool
+}
+
+// fakePortOne are the in-process or standalone fake PortOne V2's
+// published credentials, at url.
+func fakePortOne(url string) portoneSettings {
+	return portoneSettings{url: url, secret: fakeportone.DefaultSecret, storeID: fakeportone.DefaultStoreID,
+		webhookSecrets: []string{fakeportone.DefaultWebhookSecret}, fake: true}
+}
+
 // gateways returns the PG clients of every store (storeClients): the
 // configured PGs, or in local mode with no PG URL configured, fakes
 // started in process, which every store then reaches with the fakes' own
-// credentials.
-func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*storeClients, error) {
+// credentials. It returns the verifier of PortOne V2's webhooks too, nil
+// when PortOne V2 is off.
+func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*storeClients, *portone.WebhookVerifier, error) {
 	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
 	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
 	tossSecret := cfg.TossPayments.Secret.Reveal()
+	po := portoneSettings{url: cfg.PortOne.URL, secret: cfg.PortOne.Secret.Reveal(), storeID: cfg.PortOne.StoreID,
+		webhookSecrets: cfg.PortOneWebhookSecrets()}
 	if cfg.Mode == config.ModeLocal && opts.RunningFakes {
 		if iamportURL == "" {
 			iamportURL, iamportKey, iamportSecret = "http://"+orAddr("", cfg.Fake.IamportPort), fakeiamport.DefaultKey, fakeiamport.DefaultSecret
@@ -379,7 +404,14 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 		if tossURL == "" {
 			tossURL, tossSecret = "http://"+orAddr("", cfg.Fake.TossPort), faketoss.DefaultSecretKey
 		}
+		if po.url == "" {
+			po = fakePortOne("http://" + orAddr("", cfg.Fake.PortOnePort))
+		}
 	}
+	// The fakes start when Iamport's or Toss's URL is left empty (PortOne
+	// V2's alone does not start them: with the other two pointed at a
+	// standalone `paymentctl fake`, its ports are taken); PortOne V2 with
+	// no URL then uses the fake too, else it is off unless configured.
 	if cfg.Mode == config.ModeLocal && (iamportURL == "" || tossURL == "") {
 		fakes, err := fakepg.Start(ctx, fakepg.Options{
 			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),
@@ -389,7 +421,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 			Listen:      opts.Listen,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
+			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
 		}
 		a.Fakes = fakes
 		if iamportURL == "" {
@@ -397,6 +429,9 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 		}
 		if tossURL == "" {
 			tossURL, tossSecret = fakes.TossURL, faketoss.DefaultSecretKey
+		}
+		if po.url == "" {
+			po = fakePortOne(fakes.PortOneURL)
 		}
 	}
 	// A transport of the App's own, so Close can drop its idle
@@ -407,10 +442,35 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 		tossURL: tossURL, tossSecret: tossSecret,
 		fakeIamport: cfg.Mode == config.ModeLocal && cfg.Iamport.URL == "",
 		fakeToss:    cfg.Mode == config.ModeLocal && cfg.TossPayments.URL == "",
+		portone:     po,
 	}
-	return newStoreClients(cfg, ep, opts.PGTimeout, func(pg string) *http.Client {
+	clients, err := newStoreClients(cfg, ep, opts.PGTimeout, func(pg string) *http.Client {
 		return &http.Client{Transport: a.Metrics.Transport(pg, a.pgTransport)}
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// PortOne V2's webhooks are signed per store: the body is untrusted
+	// until verified, so every configured secret is tried (the top-level
+	// ones and each PortOne store's); the re-fetch then uses the store of
+	// the registered payment.
+	var secrets []string
+	if po.secret != "" { // else the top-level PortOne V2 is off
+		secrets = po.webhookSecrets
+	}
+	if !po.fake {
+		for _, st := range cfg.StoresOf(config.StoreVendorPortOne) {
+			secrets = append(secrets, st.WebhookSecrets()...)
+		}
+	}
+	if len(secrets) == 0 {
+		return clients, nil, nil // PortOne V2 is off
+	}
+	v, err := portone.NewWebhookVerifier(secrets...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("portone webhook secrets: %w", err)
+	}
+	return clients, v, nil
 }
 
 // orAddr returns addr, or 127.0.0.1 on the configured port.

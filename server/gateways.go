@@ -7,6 +7,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/server/payment"
 )
@@ -22,6 +23,8 @@ import (
 type storeClients struct {
 	iamport storeSet[payment.IamportAPI]
 	toss    storeSet[payment.TossAPI]
+	// portone's top is nil when the top-level PortOne V2 is off.
+	portone storeSet[payment.PortOneAPI]
 }
 
 // storeSet is the clients of one PG.
@@ -51,6 +54,12 @@ func (c *storeClients) Iamport(storeID string) (payment.IamportAPI, error) {
 // Toss returns the Toss client of a store (payment.Gateways).
 func (c *storeClients) Toss(storeID string) (payment.TossAPI, error) { return c.toss.get(storeID) }
 
+// PortOne returns the PortOne V2 client of a store (payment.Gateways); nil
+// when the store falls back to a top-level PortOne V2 that is off.
+func (c *storeClients) PortOne(storeID string) (payment.PortOneAPI, error) {
+	return c.portone.get(storeID)
+}
+
 // pgEndpoints are where the PGs are and the top-level credentials, as
 // App.gateways settled them (the configured ones, or local mode's fakes).
 type pgEndpoints struct {
@@ -59,6 +68,9 @@ type pgEndpoints struct {
 	// fakeCredentials: the URLs are the fakes local mode runs, which
 	// accept only their own credentials, so every store uses those.
 	fakeIamport, fakeToss bool
+	// portone is PortOne V2's URL and top-level credentials (off when the
+	// secret is empty; portone.fake for local mode's fake).
+	portone portoneSettings
 }
 
 // newStoreClients builds the clients of the top-level credentials and of
@@ -71,11 +83,19 @@ func newStoreClients(cfg *config.Config, ep pgEndpoints, timeout time.Duration, 
 	newToss := func(secret string) *toss.Client {
 		return toss.New(toss.Options{BaseURL: ep.tossURL, SecretKey: secret, Timeout: timeout, HTTPClient: wrap("toss")})
 	}
+	newPortOne := func(secret, storeID string) *portone.Client {
+		return portone.New(portone.Options{BaseURL: ep.portone.url, Secret: secret, StoreID: storeID, Timeout: timeout, HTTPClient: wrap("portone")})
+	}
 	c := &storeClients{
 		iamport: storeSet[payment.IamportAPI]{top: newIamport(ep.iamportKey, ep.iamportSecret), stores: map[string]payment.IamportAPI{},
 			strict: cfg.RefusesUnknownStores(config.StoreVendorIamport)},
 		toss: storeSet[payment.TossAPI]{top: newToss(ep.tossSecret), stores: map[string]payment.TossAPI{},
 			strict: cfg.RefusesUnknownStores(config.StoreVendorToss)},
+		portone: storeSet[payment.PortOneAPI]{stores: map[string]payment.PortOneAPI{},
+			strict: cfg.RefusesUnknownStores(config.StoreVendorPortOne)},
+	}
+	if ep.portone.secret != "" {
+		c.portone.top = newPortOne(ep.portone.secret, ep.portone.storeID)
 	}
 	for _, st := range cfg.Stores {
 		switch st.Vendor {
@@ -92,8 +112,11 @@ func newStoreClients(cfg *config.Config, ep pgEndpoints, timeout time.Duration, 
 			}
 			c.toss.stores[st.StoreID] = newToss(st.Secret.Reveal())
 		case config.StoreVendorPortOne:
-			// PortOne V2 registrations are not served yet; its stores'
-			// webhook secrets are read by config.PortOneWebhookKeys.
+			if ep.portone.fake {
+				c.portone.stores[st.StoreID] = c.portone.top
+				continue
+			}
+			c.portone.stores[st.StoreID] = newPortOne(st.Secret.Reveal(), st.StoreID)
 		default:
 			return nil, fmt.Errorf("store %q: unknown vendor %q", st.StoreID, st.Vendor)
 		}

@@ -5,17 +5,25 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
 // routerOptions are the dependencies of the route table.
 type routerOptions struct {
-	Payments    payments
-	Webhooks    webhookReceiver
+	Payments payments
+	Webhooks webhookReceiver
+	// PortOneWebhooks checks the signatures of PortOne V2's webhooks; nil
+	// (PortOne V2 off) refuses them all with 401.
+	PortOneWebhooks *portone.WebhookVerifier
+	// Now is the clock webhook timestamps are checked against; nil means
+	// time.Now.
+	Now         func() time.Time
 	Monitor     monitorSource
 	Ready       func(*gin.Context) error
 	Wire        *wirecrypt.Cipher
@@ -62,7 +70,10 @@ func newRouter(o routerOptions) *gin.Engine {
 
 	mon := &monitorHandlers{mon: o.Monitor, ready: o.Ready}
 	pay := o.Throttle.guard(newPaymentHandlers(o.Payments, o.Destinations))
-	hooks := &webhookHandlers{svc: o.Webhooks}
+	hooks := &webhookHandlers{svc: o.Webhooks, portoneSigs: o.PortOneWebhooks, now: o.Now}
+	if hooks.now == nil {
+		hooks.now = time.Now
+	}
 
 	r.GET("/monitors/health", mon.health)
 	// Beyond the original's routes: Kubernetes-style probes (health.go).
@@ -72,6 +83,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	r.GET("/openapi.json", openAPIDocument())
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
+	r.POST("/payments/webhooks/portone", hooks.portone)
 
 	enc := r.Group("", encryptedBody(o.Wire, o.WireGCM, o.Throttle))
 	enc.GET("/monitors/performance", mon.performance)

@@ -36,6 +36,12 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 		if pg, err = s.tossOf(storeVendor(in.Vendor)); err == nil {
 			data, err = pg.GetBilling(ctx, in.Vendor.UID, in.Source.ID)
 		}
+	case sdk.VendorPortOne:
+		// Checked for its store, status and customer; its errors are
+		// the service's already.
+		if data, err = s.portoneReservation(ctx, in); err != nil {
+			return nil, err
+		}
 	}
 	if err != nil {
 		return nil, pgFailure(string(in.Vendor.Code), false, err)

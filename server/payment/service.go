@@ -16,7 +16,7 @@ import (
 
 // Errors the HTTP layer maps to statuses. store.ErrNotFound (404) and
 // store.ErrConflict (409) pass through as they are; PG errors
-// (*iamport.Error, *toss.Error) carry their own status.
+// (*iamport.Error, *toss.Error, *portone.Error) carry their own status.
 var (
 	// ErrInvalid marks a request the service refuses as malformed (400).
 	ErrInvalid = errors.New("invalid request")
@@ -24,7 +24,8 @@ var (
 	ErrWrongPassword = errors.New("wrong password")
 	// ErrRefused means the payment cannot be accepted or changed as asked
 	// (422); the error wraps the reason too: ErrAmountMismatch,
-	// ErrOrderMismatch, ErrNotPaid or ErrRefundExceedsBalance.
+	// ErrOrderMismatch, ErrNotPaid, ErrRefundExceedsBalance or
+	// ErrNotIssued.
 	ErrRefused = errors.New("refused")
 )
 
@@ -84,10 +85,13 @@ type Options struct {
 	// Gateways resolves each record's store to its PG client. Nil means
 	// Iamport and Toss serve every store.
 	Gateways Gateways
-	// Iamport and Toss are the clients of every store when Gateways is
-	// nil (tests, and the service as it was before stores).
+	// Iamport, Toss and PortOne are the clients of every store when
+	// Gateways is nil (tests, and the service as it was before stores).
+	// PortOne is nil when PortOne V2 is not configured: requests naming
+	// vendor portone are then refused (400).
 	Iamport IamportAPI
 	Toss    TossAPI
+	PortOne PortOneAPI
 	Keys    Keys
 	// Wire encrypts forwarded webhook bodies, as the original does with the
 	// connection key.
@@ -118,7 +122,7 @@ type Service struct {
 func New(opts Options) (*Service, error) {
 	gateways := opts.Gateways
 	if gateways == nil && opts.Iamport != nil && opts.Toss != nil {
-		gateways = fixedGateways{iamport: opts.Iamport, toss: opts.Toss}
+		gateways = fixedGateways{iamport: opts.Iamport, toss: opts.Toss, portone: opts.PortOne}
 	}
 	if opts.Store == nil || gateways == nil || opts.Wire == nil {
 		return nil, errors.New("payment service: store, PG clients and wire cipher are required")

@@ -26,6 +26,9 @@ var ErrUnknownStore = errors.New("unknown store")
 type Gateways interface {
 	Iamport(storeID string) (IamportAPI, error)
 	Toss(storeID string) (TossAPI, error)
+	// PortOne returns nil, nil when the store falls back to a top-level
+	// PortOne V2 that is not configured.
+	PortOne(storeID string) (PortOneAPI, error)
 }
 
 // fixedGateways serves every store with one client per PG: a deployment
@@ -34,10 +37,12 @@ type Gateways interface {
 type fixedGateways struct {
 	iamport IamportAPI
 	toss    TossAPI
+	portone PortOneAPI // nil when PortOne V2 is off
 }
 
 func (g fixedGateways) Iamport(string) (IamportAPI, error) { return g.iamport, nil }
 func (g fixedGateways) Toss(string) (TossAPI, error)       { return g.toss, nil }
+func (g fixedGateways) PortOne(string) (PortOneAPI, error) { return g.portone, nil }
 
 // iamportOf returns the Iamport client of a record's store.
 func (s *Service) iamportOf(v store.Vendor) (IamportAPI, error) {
@@ -51,6 +56,19 @@ func (s *Service) tossOf(v store.Vendor) (TossAPI, error) {
 	return c, storeError(sdk.VendorToss, err)
 }
 
+// portOneOf returns the PortOne V2 client of a record's store, or
+// errPortOneOff when the store falls back to a PortOne V2 that is off.
+func (s *Service) portOneOf(v store.Vendor) (PortOneAPI, error) {
+	c, err := s.gateways.PortOne(v.StoreID)
+	if err != nil {
+		return nil, storeError(sdk.VendorPortOne, err)
+	}
+	if c == nil {
+		return nil, errPortOneOff
+	}
+	return c, nil
+}
+
 // checkStore refuses a record whose store cannot be resolved, before the
 // flow writes anything or calls a PG.
 func (s *Service) checkStore(v store.Vendor) error {
@@ -60,6 +78,8 @@ func (s *Service) checkStore(v store.Vendor) error {
 		_, err = s.iamportOf(v)
 	case sdk.VendorToss:
 		_, err = s.tossOf(v)
+	case sdk.VendorPortOne:
+		_, err = s.portOneOf(v)
 	}
 	return err
 }

@@ -96,6 +96,11 @@ func newStoreClients(cfg *config.Config, ep pgEndpoints, timeout time.Duration, 
 	}
 	if ep.portone.secret != "" {
 		c.portone.top = newPortOne(ep.portone.secret, ep.portone.storeID)
+		// The top-level PortOne V2 names a store of its own: records of
+		// that store are served in every mode.
+		if ep.portone.storeID != "" {
+			c.portone.stores[ep.portone.storeID] = c.portone.top
+		}
 	}
 	for _, st := range cfg.Stores {
 		switch st.Vendor {

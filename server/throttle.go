@@ -195,6 +195,7 @@ func recordBySource[In any](kind string, source func(In) sdk.Source) func(*gin.C
 			return ""
 		}
 		s := source(in)
-		return kind + " source " + strconv.Quote(s.Schema) + " " + strconv.Quote(s.Table) + " " + strconv.Quote(s.ID)
+		// Sources are per service: so are their counters.
+		return kind + " source " + strconv.Quote(payment.ServiceOf(c.Request.Context())) + " " + strconv.Quote(s.Schema) + " " + strconv.Quote(s.Table) + " " + strconv.Quote(s.ID)
 	}
 }

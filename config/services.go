@@ -106,16 +106,52 @@ func decodeServiceList(raw any) ([]Service, *Problem) {
 	if raw == nil {
 		return nil, nil
 	}
+	entries, ok := raw.([]any)
+	if !ok {
+		return nil, problem("is not a list")
+	}
+	for i, e := range entries {
+		if field := unknownServiceField(e); field != "" {
+			return nil, problem(fmt.Sprintf("entry %d: unknown or misplaced field %q", i, field))
+		}
+	}
 	var list []Service
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &list, ErrorUnused: true, TagName: "mapstructure"})
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &list, TagName: "mapstructure"})
 	if err != nil {
 		return nil, problem(err.Error())
 	}
 	if err := dec.Decode(raw); err != nil {
-		// mapstructure names fields and types, not values.
-		return nil, problem("does not decode: " + err.Error())
+		// mapstructure's message may quote the value, which may be a key.
+		return nil, problem("a field has the wrong type: name, keys and secrets are text, api_keys a list of text, encryption an object")
 	}
 	return list, nil
+}
+
+// unknownServiceField returns the first field of a services.list entry
+// that is not one of its fields (a misspelling would otherwise be
+// ignored), or "" when there is none. The entry itself is checked by the
+// decoder.
+func unknownServiceField(entry any) string {
+	m, ok := entry.(map[string]any)
+	if !ok {
+		return ""
+	}
+	for k, v := range m {
+		switch k {
+		case "name", "api_keys", "webhook_secret":
+		case "encryption":
+			if enc, ok := v.(map[string]any); ok {
+				for ek := range enc {
+					if ek != "key" && ek != "iv" {
+						return "encryption." + ek
+					}
+				}
+			}
+		default:
+			return k
+		}
+	}
+	return ""
 }
 
 // servicesProblems checks the services block: names, hashes, keys and IVs,
@@ -123,7 +159,9 @@ func decodeServiceList(raw any) ([]Service, *Problem) {
 func (c *Config) servicesProblems() []Problem {
 	var ps []Problem
 	add := func(i int, field, problem, fix string) {
-		ps = append(ps, Problem{Key: fmt.Sprintf("%s[%d].%s", keyServicesList, i, field), Env: "PAYMENT_SERVICES", Problem: problem, Fix: fix})
+		// Named by the entry's key, which says which field of which
+		// service, whether the list came from the file or PAYMENT_SERVICES.
+		ps = append(ps, Problem{Key: fmt.Sprintf("%s[%d].%s", keyServicesList, i, field), Problem: problem, Fix: fix})
 	}
 	names := map[string]int{}
 	hashes := map[string]int{}

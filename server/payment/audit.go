@@ -23,7 +23,9 @@ const (
 	AuditCancelled = "cancelled"
 	// AuditReconciled: the stored payment was brought in line with its PG
 	// (a PG webhook, the reconciler, or the resolution of a PG call of
-	// unknown outcome).
+	// unknown outcome). A cancel made through the API whose PG webhook was
+	// applied first shows both: reconciled (the stored refund changed)
+	// and cancelled (the request that made it).
 	AuditReconciled = "reconciled"
 	// AuditDeliveryGivenUp: the delivery of an event to the service was
 	// given up.

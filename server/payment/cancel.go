@@ -102,8 +102,18 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.Histo
 		if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded}); err != nil {
 			return err
 		}
-		out, err = s.applyAndRecord(ctx, tx, h, st, nil, auditNote{event: AuditCancelled, amount: in.Price})
-		return err
+		if out, err = s.applyAndRecord(ctx, tx, h, st, nil, auditNote{}); err != nil {
+			return err
+		}
+		// Recorded whatever the apply found: the PG's webhook about this
+		// cancel may have been applied (and audited as reconciled) first.
+		refund := int64(0)
+		if out.Refund != nil {
+			refund = *out.Refund
+		}
+		return s.audit(ctx, tx, historyAudit(AuditCancelled, h), AuditDetails{
+			VendorUID: h.Vendor.UID, Price: h.Price, RefundBefore: before.Refund, RefundAfter: refund, Amount: in.Price,
+		})
 	})
 	if err != nil {
 		// The PG refunded but the result is not recorded; the operation

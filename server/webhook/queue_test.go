@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -782,6 +783,13 @@ func TestDeliveryGivesUpAfterBudget(t *testing.T) {
 		}
 		if n := rcv.count(id); n != giveUpAt {
 			t.Errorf("the service got %d requests, want %d", n, giveUpAt)
+		}
+		// Told once, before the job ended (the audit trail records it).
+		payloads.mu.Lock()
+		gaveUp := slices.Clone(payloads.gaveUp)
+		payloads.mu.Unlock()
+		if !slicesEqual(gaveUp, []string{id}) {
+			t.Errorf("GaveUp called for %v, want [%s]", gaveUp, id)
 		}
 	})
 }

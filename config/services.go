@@ -165,6 +165,8 @@ func (c *Config) servicesProblems() []Problem {
 	}
 	names := map[string]int{}
 	hashes := map[string]int{}
+	// Body keys already in use: the top-level one and earlier services'.
+	bodyKeys := map[string]string{c.Connection.Encryption.Key.Reveal(): "connection.encryption.key"}
 	for i, s := range c.Services.List {
 		if !serviceNamePattern.MatchString(s.Name) {
 			add(i, "name", "must be 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", "e.g. shop")
@@ -193,6 +195,12 @@ func (c *Config) servicesProblems() []Problem {
 		}
 		if n := len(s.Encryption.Key); n != 16 && n != 24 && n != 32 {
 			add(i, "encryption.key", fmt.Sprintf("the key has %d characters", n), "AES needs 16, 24 or 32; `paymentctl config generate --service NAME` makes one")
+		}
+		if owner, dup := bodyKeys[s.Encryption.Key.Reveal()]; dup && s.Encryption.Key != "" {
+			add(i, "encryption.key", "is the key of "+owner+" too; one leaked key would expose both",
+				"give every service a key of its own (`paymentctl config generate --service NAME`)")
+		} else {
+			bodyKeys[s.Encryption.Key.Reveal()] = fmt.Sprintf("%s[%d]", keyServicesList, i)
 		}
 		if n := len(s.Encryption.IV); n != 16 {
 			add(i, "encryption.iv", fmt.Sprintf("the IV has %d characters", n), "AES-CBC needs 16; `paymentctl config generate --service NAME` makes one")

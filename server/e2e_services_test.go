@@ -236,6 +236,23 @@ func TestServices(t *testing.T) {
 			}
 		})
 
+		t.Run("the authenticated body format under a service's key", func(t *testing.T) {
+			gcm, err := sdk.New(sdk.Options{BaseURL: h.srv.URL, APIKey: shopService.apiKeys[0], Key: shopService.key, IV: shopService.iv, AuthenticatedBodies: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := gcm.HistoryBySource(ctx, sdk.Accessor{Source: shopHist.Source, Password: testPassword}); err != nil || got.ID != shopHist.ID {
+				t.Errorf("shop in AES-GCM: %v, %v", got, err)
+			}
+			other, err := sdk.New(sdk.Options{BaseURL: h.srv.URL, APIKey: shopService.apiKeys[0], Key: billingService.key, IV: billingService.iv, AuthenticatedBodies: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := other.HistoryBySource(ctx, sdk.Accessor{Source: shopHist.Source, Password: testPassword}); statusOf(err) != http.StatusBadRequest {
+				t.Errorf("shop's key with billing's GCM key: %v, want 400", err)
+			}
+		})
+
 		t.Run("a service's keys do not open another's bodies", func(t *testing.T) {
 			// shop's API key with billing's body keys: the body does not
 			// decrypt under shop's keys.

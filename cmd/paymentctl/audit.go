@@ -44,7 +44,9 @@ ID of the request that caused it, which the server's log lines carry too.
 
 The trail is append-only and its details are sealed at rest; they are opened
 with the configuration's cancel-history keys. It never holds a record password
-or card data. A refused registration has no history and so no trail here.
+or card data. A refused registration, or a Toss capture cancelled because its
+registration failed, has no history and so no trail here (the events are in
+payment_audit_events all the same).
 
 --json prints {"history_id", "events": [{id, history_id, service, event,
 vendor, store_id, request_id, at, details: {vendor_uid, price, refund_before,

@@ -278,6 +278,15 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 			return pgFailure(o.Vendor.Code, true, err)
 		}
 		cancelled = err == nil
+		if cancelled {
+			// A money event with no history. The registration's service
+			// when it runs in its request; the reconciler's retry does not
+			// know it (payment_operations keeps none).
+			if err := s.audit(ctx, tx, store.AuditEvent{Service: ServiceOf(ctx), Event: AuditCancelled, VendorCode: o.Vendor.Code, StoreID: o.Vendor.StoreID},
+				AuditDetails{VendorUID: o.Vendor.UID, Price: o.Amount, RefundAfter: o.Amount, Amount: o.Amount, Reason: "registration_failed"}); err != nil {
+				return err
+			}
+		}
 		return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensated})
 	})
 	if err == nil && cancelled {

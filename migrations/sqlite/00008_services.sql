@@ -1,4 +1,4 @@
--- SQLite twin of postgres/00009_services.sql.
+-- SQLite twin of postgres/00008_services.sql.
 
 -- +goose Up
 ALTER TABLE payment_histories ADD COLUMN service TEXT NOT NULL DEFAULT '';

@@ -214,6 +214,8 @@ type Config struct {
 	// (`stores`, or PAYMENT_STORES as JSON); see Store. Load reads them
 	// itself, not through viper's decoder.
 	Stores []Store `mapstructure:"-"`
+	// Services are the client services and their API keys (services.go).
+	Services Services `mapstructure:"services"`
 
 	// storesSource is where Stores came from, for Print and problems.
 	storesSource Source

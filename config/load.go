@@ -125,11 +125,16 @@ func Load(opts LoadOptions) (*Config, error) {
 		return nil, &ValidationError{Problems: problems}
 	}
 
+	services, problem := decodeServiceList(v.Get(keyServicesList))
+	if problem != nil {
+		return nil, &ValidationError{Problems: []Problem{*problem}}
+	}
 	cfg := &Config{values: values, sources: sources}
 	if err := v.Unmarshal(cfg); err != nil {
 		return nil, &ValidationError{Problems: []Problem{{Problem: fmt.Sprintf("decode the configuration: %v", err)}}}
 	}
 	cfg.Stores, cfg.storesSource = stores, storesSource
+	cfg.Services.List = services
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

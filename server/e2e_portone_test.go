@@ -442,6 +442,12 @@ func TestPortOneConfigured(t *testing.T) {
 		if ev.Current.ID != hist.ID || ev.Previous.PaidAt != nil || ev.Current.PaidAt == nil {
 			t.Errorf("deposit event: previous.paid_at %v, current.paid_at %v", ev.Previous.PaidAt, ev.Current.PaidAt)
 		}
+		for name, snap := range map[string]*sdk.History{"previous": &ev.Previous, "current": &ev.Current} {
+			want := map[string]portone.Status{"previous": portone.StatusVirtualAccountIssued, "current": portone.StatusPaid}[name]
+			if p, err := snap.PortOnePayment(); err != nil || p.Base().Status != want || p.Base().ID != src.ID {
+				t.Errorf("event's %s data: %v, %v; want the PortOne payment %s", name, p, err, want)
+			}
+		}
 
 		body := portoneWebhook(t, portone.EventTransactionCancelled, src.ID)
 		for _, tt := range []struct {

@@ -74,32 +74,6 @@ func (c *Config) RefusesUnknownStores(vendor string) bool {
 	return c.Mode == ModeReal && len(c.StoresOf(vendor)) > 0
 }
 
-// PortOneWebhookKey is a secret PortOne V2's webhooks may be signed with
-// and the store it belongs to ("" for the top-level portone settings).
-type PortOneWebhookKey struct {
-	StoreID string
-	Secret  string
-}
-
-// PortOneWebhookKeys lists every PortOne V2 webhook secret configured:
-// the top-level ones (under portone.store_id) and each PortOne store's.
-// An inbound webhook's body is untrusted until verified, so its storeId
-// cannot pick the secret: the receiver tries each, and the one that
-// verifies says which store sent it; the payment the body names must be
-// registered under that store.
-func (c *Config) PortOneWebhookKeys() []PortOneWebhookKey {
-	var out []PortOneWebhookKey
-	for _, s := range c.PortOneWebhookSecrets() {
-		out = append(out, PortOneWebhookKey{StoreID: c.PortOne.StoreID, Secret: s})
-	}
-	for _, st := range c.StoresOf(StoreVendorPortOne) {
-		for _, s := range st.WebhookSecrets() {
-			out = append(out, PortOneWebhookKey{StoreID: st.StoreID, Secret: s})
-		}
-	}
-	return out
-}
-
 // decodeStores reads the store list from JSON, refusing unknown fields
 // (a misspelt `secert` must not leave a store without its secret). The
 // file's list reaches here re-encoded as JSON, so both forms are read by

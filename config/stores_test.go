@@ -214,30 +214,6 @@ func TestStoresRealMode(t *testing.T) {
 	}
 }
 
-func TestPortOneWebhookKeys(t *testing.T) {
-	const top, c1, c2 = "whsec_dG9wLWxldmVsLXdlYmhvb2stc2VjcmV0LTAx", "whsec_c3RvcmUtYy13ZWJob29rLXNlY3JldC0wMTIzNDU2", "whsec_c3RvcmUtYy1uZXh0LXdlYmhvb2stc2VjcmV0LTAx"
-	cfg, err := Load(LoadOptions{LookupEnv: env(map[string]string{
-		"PAYMENT_PORTONE_SECRET":         "top-level-portone-secret",
-		"PAYMENT_PORTONE_STORE_ID":       "store-top",
-		"PAYMENT_PORTONE_WEBHOOK_SECRET": top,
-		StoresEnv: `[{"vendor":"portone","store_id":"store-c","secret":"sc","webhook_secret":"` + c1 + `,` + c2 + `"},
-		             {"vendor":"toss.payments","store_id":"store-t","secret":"st"}]`,
-	})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := cfg.PortOneWebhookKeys()
-	want := []PortOneWebhookKey{{"store-top", top}, {"store-c", c1}, {"store-c", c2}}
-	if len(got) != len(want) {
-		t.Fatalf("PortOneWebhookKeys() = %d keys, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("PortOneWebhookKeys()[%d] is of store %q, want %q (or the secret differs)", i, got[i].StoreID, want[i].StoreID)
-		}
-	}
-}
-
 // FuzzStores loads arbitrary PAYMENT_STORES values: Load never panics,
 // and a refusal never quotes a credential, whatever the entries hold.
 func FuzzStores(f *testing.F) {

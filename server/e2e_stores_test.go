@@ -355,6 +355,43 @@ func TestStoresUseTheirCredentials(t *testing.T) {
 			}
 		})
 
+		t.Run("saved cards", func(t *testing.T) {
+			// A saved card is fetched with the credentials of the store
+			// the reservation names; the other store's are told it does
+			// not exist.
+			src := newSource()
+			if _, err := e.iamportAs("store-b").CreateBillingKey(ctx, src.ID, iamport.BillingKeyRequest{
+				CustomerUID: src.ID, CardFields: iamport.CardFields{CardNumber: "1234-5678-1234-5678", Expiry: "2028-12", Birth: "880311"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			in := sdk.ReservationCreate{Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: "store-a", UID: src.ID}, Source: src, Title: "card", Password: testPassword}
+			if _, err := e.api.CreateReservation(ctx, in); !errors.Is(err, sdk.ErrPGRefused) {
+				t.Errorf("store b's iamport card saved under store a = %v, want the PG's 404 to store a", err)
+			}
+			in.Vendor.StoreID = "store-b"
+			if _, err := e.api.CreateReservation(ctx, in); err != nil {
+				t.Errorf("store b's iamport card saved under store b: %v", err)
+			}
+
+			tsrc := newSource()
+			b, err := e.tossAs("store-a").IssueBillingKey(ctx, toss.BillingCardRequest{
+				CustomerKey: tsrc.ID, CardNumber: "1111222233334444", CardExpirationYear: "28", CardExpirationMonth: "03",
+				CardPassword: "99", CustomerBirthday: "880311", ConsumerName: "남정호",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tin := sdk.ReservationCreate{Vendor: sdk.Vendor{Code: sdk.VendorToss, StoreID: "store-b", UID: b.BillingKey}, Source: tsrc, Title: "card", Password: testPassword}
+			if _, err := e.api.CreateReservation(ctx, tin); !errors.Is(err, sdk.ErrPGRefused) {
+				t.Errorf("store a's toss card saved under store b = %v, want the PG's 404 to store b", err)
+			}
+			tin.Vendor.StoreID = "store-a"
+			if _, err := e.api.CreateReservation(ctx, tin); err != nil {
+				t.Errorf("store a's toss card saved under store a: %v", err)
+			}
+		})
+
 		t.Run("deposit callback", func(t *testing.T) {
 			// A Toss deposit callback names only its order: the payment is
 			// fetched by order with the credentials of the store the

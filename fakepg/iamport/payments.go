@@ -216,7 +216,7 @@ func (s *Server) payOnetime(c *call) (any, error) {
 		return nil, err
 	}
 	if in.CustomerUID != "" {
-		s.saveBillingKey(in.CustomerUID, gw.BillingKeyRequest{
+		s.saveBillingKey(c.store, in.CustomerUID, gw.BillingKeyRequest{
 			CardFields:       in.CardFields,
 			CustomerName:     in.BuyerName,
 			CustomerTel:      in.BuyerTel,
@@ -241,7 +241,7 @@ func (s *Server) payAgain(c *call) (any, error) {
 	if ck.err != nil {
 		return nil, ck.err
 	}
-	key, ok := s.billingKeys.Get(in.CustomerUID)
+	key, ok := s.billingKeys.Get(s.billingKeyID(c.store, in.CustomerUID))
 	if !ok {
 		return nil, notFound("등록되지 않은 customer_uid 입니다: %s", in.CustomerUID)
 	}

@@ -50,8 +50,9 @@ type Options struct {
 	// account each: a payment belongs to the store whose token made it,
 	// and another store's token gets 404 for it (by imp_uid or by
 	// merchant_uid), as the real API hides other accounts' payments.
-	// Unknown credentials get 401 as always. Billing keys, receipts of
-	// unowned payments aside, and certifications stay shared.
+	// Billing keys are per store too (a customer_uid of one store is
+	// unknown to another). Unknown credentials get 401 as always;
+	// certifications stay shared.
 	Stores []Store
 	// WebhookURL receives webhooks of payments created without a
 	// notice_url; "" records them as dropped.

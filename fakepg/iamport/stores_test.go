@@ -71,6 +71,18 @@ func TestStores(t *testing.T) {
 		}
 	}
 
+	// Billing keys are per account too.
+	if _, err := ca.CreateBillingKey(ctx, "customer-1", gw.BillingKeyRequest{CustomerUID: "customer-1",
+		CardFields: gw.CardFields{CardNumber: "1234-5678-1234-5678", Expiry: "2028-12", Birth: "880311"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cb.BillingKey(ctx, "customer-1"); status(err) != http.StatusNotFound {
+		t.Errorf("store b reads store a's billing key: %v, want 404", err)
+	}
+	if _, err := ca.BillingKey(ctx, "customer-1"); err != nil {
+		t.Errorf("store a reads its billing key: %v", err)
+	}
+
 	// Each store pays the same order id once: merchant_uid is per account.
 	if _, err := cb.PayOnetime(ctx, gw.OnetimeRequest{
 		CardFields:  gw.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},

@@ -50,8 +50,7 @@ type Options struct {
 	// merchant account each. A payment belongs to the store whose key
 	// made it; another store's key gets 404 NOT_FOUND_PAYMENT for it, by
 	// paymentKey or orderId, as the real API hides other accounts'
-	// payments, and order ids are per store. Billing keys and cash
-	// receipts of unowned payments aside stay shared.
+	// payments, and order ids are per store; so are billing keys.
 	Stores []Store
 	// WebhookURL receives every webhook; "" records them in Webhooks
 	// without sending. SetWebhookURL changes it later.

@@ -53,6 +53,20 @@ func TestStores(t *testing.T) {
 		wantAPIError(t, err, http.StatusUnauthorized, tossapi.CodeUnauthorizedKey)
 	}
 
+	// Billing keys belong to the store that issued them.
+	bk, err := ca.IssueBillingKey(ctx, tossapi.BillingCardRequest{
+		CustomerKey: "customer-1", CardNumber: "1111222233334444", CardExpirationYear: "28", CardExpirationMonth: "03",
+		CardPassword: "99", CustomerBirthday: "880311", ConsumerName: "store a",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cb.GetBilling(ctx, bk.BillingKey, "customer-1")
+	wantAPIError(t, err, http.StatusNotFound, tossapi.CodeNotFound)
+	if _, err := ca.GetBilling(ctx, bk.BillingKey, "customer-1"); err != nil {
+		t.Errorf("store a reads its billing key: %v", err)
+	}
+
 	// Order ids are per account: store b may use store a's.
 	if _, err := cb.KeyIn(ctx, tossapi.KeyInRequest{
 		CardNumber: "1111222233334444", CardExpirationYear: "28", CardExpirationMonth: "03",

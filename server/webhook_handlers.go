@@ -70,7 +70,8 @@ func (h *webhookHandlers) toss(c *gin.Context) {
 }
 
 // portone receives PortOne V2 webhooks (format 2024-04-25). Only a body
-// signed under portone.webhook_secret (either secret during a rotation),
+// signed under portone.webhook_secret or a PortOne store's webhook_secret
+// (either secret of one during a rotation),
 // with a webhook-timestamp within five minutes of now, is read at all;
 // anything else is 401 and stores nothing, so a forged webhook costs one
 // HMAC per configured secret. The signature is checked on the raw bytes

@@ -18,7 +18,6 @@ import (
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
-	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/server/egress"
@@ -396,7 +395,7 @@ func fakePortOne(url string) portoneSettings {
 // started in process, which every store then reaches with the fakes' own
 // credentials. It returns the verifier of PortOne V2's webhooks too, nil
 // when PortOne V2 is off.
-func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*storeClients, *portone.WebhookVerifier, error) {
+func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*storeClients, *portoneSigners, error) {
 	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
 	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
 	tossSecret := cfg.TossPayments.Secret.Reveal()
@@ -455,27 +454,24 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	// PortOne V2's webhooks are signed per store: the body is untrusted
-	// until verified, so every configured secret is tried (the top-level
-	// ones and each PortOne store's); the re-fetch then uses the store of
-	// the registered payment.
-	var secrets []string
+	// PortOne V2's webhooks are signed per store: each is verified with
+	// the secret of the store its body names (portone_signers.go); the
+	// re-fetch then uses the store of the registered payment.
+	var top []string
 	if po.secret != "" { // else the top-level PortOne V2 is off
-		secrets = po.webhookSecrets
+		top = po.webhookSecrets
 	}
+	stores := map[string][]string{}
 	if !po.fake {
 		for _, st := range cfg.StoresOf(config.StoreVendorPortOne) {
-			secrets = append(secrets, st.WebhookSecrets()...)
+			stores[st.StoreID] = st.WebhookSecrets()
 		}
 	}
-	if len(secrets) == 0 {
-		return clients, nil, nil // PortOne V2 is off
-	}
-	v, err := portone.NewWebhookVerifier(secrets...)
+	signers, err := newPortOneSigners(top, po.storeID, stores)
 	if err != nil {
 		return nil, nil, fmt.Errorf("portone webhook secrets: %w", err)
 	}
-	return clients, v, nil
+	return clients, signers, nil
 }
 
 // orAddr returns addr, or 127.0.0.1 on the configured port.

@@ -102,16 +102,22 @@ func TestStoresPortOne(t *testing.T) {
 		})
 
 		t.Run("webhook secrets", func(t *testing.T) {
-			body := portoneWebhook(t, portone.EventTransactionCancelled, newSource().ID)
+			// A webhook verifies only under the secret of the store its
+			// body names: a secret leaked from one store cannot speak for
+			// another.
 			for _, tt := range []struct {
 				name   string
+				store  string
 				secret string
 				want   int
 			}{
-				{"store p1's", stores["store-p1"].WebhookSecrets[0], http.StatusOK},
-				{"store p2's", stores["store-p2"].WebhookSecrets[0], http.StatusOK},
-				{"the fake's published", fakeportone.DefaultWebhookSecret, http.StatusUnauthorized},
+				{"store p1's", "store-p1", stores["store-p1"].WebhookSecrets[0], http.StatusOK},
+				{"store p2's", "store-p2", stores["store-p2"].WebhookSecrets[0], http.StatusOK},
+				{"store p1's, for store p2,", "store-p2", stores["store-p1"].WebhookSecrets[0], http.StatusUnauthorized},
+				{"store p2's, for store p1,", "store-p1", stores["store-p2"].WebhookSecrets[0], http.StatusUnauthorized},
+				{"the fake's published", "store-p1", fakeportone.DefaultWebhookSecret, http.StatusUnauthorized},
 			} {
+				body := portoneStoreWebhook(t, portone.EventTransactionCancelled, newSource().ID, tt.store)
 				key, err := stdwebhook.DecodeSecret(tt.secret)
 				if err != nil {
 					t.Fatal(err)

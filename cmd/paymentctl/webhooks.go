@@ -18,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
-	"github.com/paymentctl/paymentctl/server"
 	"github.com/paymentctl/paymentctl/ops/updater"
+	"github.com/paymentctl/paymentctl/server"
 	"github.com/paymentctl/paymentctl/server/webhook"
 )
 

@@ -229,6 +229,17 @@ func testOperatorCommands(t *testing.T, dsn string, channel bool) {
 		t.Errorf("webhooks printed:\n%s", table)
 	}
 
+	if channel {
+		// Still down: the command reports the attempt it caused.
+		out, _ := paymentctl(exitOK, "webhooks", "retry", "local", d.EventID, "--wait", "30s")
+		if want := "event " + d.EventID + ": re-sent now (was failing): failed again (HTTP 500); the next attempt is scheduled\n"; out != want {
+			t.Errorf("webhooks retry printed %q, want %q", out, want)
+		}
+		if l := list(); len(l) != 1 || l[0].Attempts != 2 {
+			t.Errorf("after a failed retry, listed %+v, want one delivery with 2 attempts", l)
+		}
+	}
+
 	up.Store(true)
 	before := hits.Load()
 	out, _ := paymentctl(exitOK, "webhooks", "retry", "local", d.EventID, "--wait", "30s")

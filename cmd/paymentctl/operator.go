@@ -9,7 +9,8 @@ package main
 // workers run, and the command can wait for the attempt and print it.
 //
 // When no server runs (nothing listens at the master's address, or dev or
-// real has no master configured) they read and write the mode's database
+// real has no master configured, or the server there runs a release from
+// before the operator verbs) they read and write the mode's database
 // directly, which holds the whole state anyway (deliveries are River jobs
 // in river_job): failed deliveries pile up precisely when no server runs,
 // and a retried delivery is then sent as soon as one starts. They say on
@@ -147,10 +148,14 @@ func operate(ctx context.Context, io *iostreams, cfg *config.Config, do func(upd
 			fmt.Fprintf(io.ErrOut, "answered by the running %s server through its updater agent at %s\n", cfg.Mode, ep.Master)
 			return nil
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) {
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			why = fmt.Sprintf("no running server (nothing listens at %s)", ep.Master)
+		case errors.Is(err, updater.ErrNoOperator):
+			why = fmt.Sprintf("the server at %s answers no operator verbs (a release from before them)", ep.Master)
+		default:
 			return channelError(err, cfg.Mode, ep.Master)
 		}
-		why = fmt.Sprintf("no running server (nothing listens at %s)", ep.Master)
 	}
 	fmt.Fprintf(io.ErrOut, "%s; read the %s database directly\n", why, cfg.Mode)
 	app, err := openApp(ctx, io, cfg)

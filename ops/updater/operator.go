@@ -32,7 +32,18 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrDeliveryRunning: the delivery is being attempted at this moment.
 	ErrDeliveryRunning = errors.New("the delivery is running now")
+	// ErrNoOperator: the agent answers no operator verbs (it has no
+	// Operator, or runs a release from before them).
+	ErrNoOperator = errors.New("the updater agent answers no operator verbs")
 )
+
+// maxDeliveriesAnswer bounds the answer of the deliveries verb: up to
+// 10,000 entries of metadata, each well under a kilobyte.
+const maxDeliveriesAnswer = 32 << 20
+
+// muxNotFound is the body of net/http's 404 for a path the agent does not
+// serve (a release from before the operator verbs).
+const muxNotFound = "404 page not found"
 
 // Operator answers the operator verbs on the instance: serve implements it
 // with the server's webhook queue, store and audit trail. Its methods
@@ -136,7 +147,7 @@ type AuditDetails struct {
 func (c *Client) FailingDeliveries(ctx context.Context, mode string, limit int) ([]Delivery, error) {
 	q := url.Values{modeParam: {mode}, "limit": {strconv.Itoa(limit)}}
 	var out []Delivery
-	return out, c.operatorErr(c.call(ctx, http.MethodGet, pathDeliveries+"?"+q.Encode(), nil, &out))
+	return out, c.operatorErr(c.callWithin(ctx, http.MethodGet, pathDeliveries+"?"+q.Encode(), nil, &out, maxDeliveriesAnswer))
 }
 
 // RetryDelivery asks the agent's instance to re-send an event's delivery
@@ -153,12 +164,16 @@ func (c *Client) AuditTrail(ctx context.Context, mode, historyID string) ([]Audi
 	return out, c.operatorErr(c.call(ctx, http.MethodGet, pathAuditTrail+"?"+q.Encode(), nil, &out))
 }
 
-// operatorErr wraps ErrNotFound and ErrDeliveryRunning around the answers
-// that mean them.
+// operatorErr wraps ErrNotFound, ErrDeliveryRunning and ErrNoOperator
+// around the answers that mean them.
 func (c *Client) operatorErr(err error) error {
 	var ae *AnswerError
 	if !errors.As(err, &ae) {
 		return err
+	}
+	switch {
+	case ae.Status == http.StatusNotImplemented, ae.Status == http.StatusNotFound && ae.Message == muxNotFound:
+		return fmt.Errorf("%w: %w", ErrNoOperator, err)
 	}
 	switch ae.Status {
 	case http.StatusNotFound:

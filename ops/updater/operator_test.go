@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -139,5 +140,31 @@ func TestOperatorClient(t *testing.T) {
 		if _, err := c.RetryDelivery(ctx, RetryRequest{Mode: "local", EventID: event}); !errors.Is(err, want) {
 			t.Errorf("RetryDelivery with the operator failing with %v: %v", want, err)
 		}
+	}
+}
+
+// TestOperatorClientNoOperator checks that an agent without an Operator,
+// or of a release from before the verbs (net/http's 404), comes back as
+// ErrNoOperator, so that the commands fall back to the database.
+func TestOperatorClientNoOperator(t *testing.T) {
+	key := []byte("operator-test-key")
+	a, err := New(Options{Key: key, Releases: &fakeReleaser{}, Master: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := http.NewServeMux() // an agent that knows none of the paths
+	old.HandleFunc("GET "+pathInstance, func(http.ResponseWriter, *http.Request) {})
+	for name, h := range map[string]http.Handler{"no operator": a.Handler(), "older release": old} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			c, err := NewClient(strings.TrimPrefix(srv.URL, "http://"), key, ClientOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.AuditTrail(context.Background(), "local", "3e2d1c0b-9a8f-4e7d-b6c5-a4b3c2d1e0f9"); !errors.Is(err, ErrNoOperator) || errors.Is(err, ErrNotFound) {
+				t.Errorf("AuditTrail = %v, want ErrNoOperator", err)
+			}
+		})
 	}
 }

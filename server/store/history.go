@@ -170,34 +170,21 @@ func (q *queries) CreateHistory(ctx context.Context, h *History) error {
 		h.Currency, h.WebhookURL, h.Data, h.Password) {
 		return unstorable("create history")
 	}
-	row := historyRow{
-		ID:            id,
-		SourceSchema:  h.Source.Schema,
-		SourceTable:   h.Source.Table,
-		SourceID:      h.Source.ID,
-		VendorCode:    h.Vendor.Code,
-		VendorUID:     h.Vendor.UID,
-		VendorStoreID: h.Vendor.StoreID,
-		Currency:      h.Currency,
-		Price:         h.Price,
-		Refund:        &h.Refund,
-		WebhookURL:    h.WebhookURL,
-		Data:          h.Data,
-		Password:      h.Password,
-		CreatedAt:     q.stampOrNow(h.CreatedAt),
-		PaidAt:        stampPtr(h.PaidAt),
-		CancelledAt:   stampPtr(h.CancelledAt),
-	}
+	var reservation *string
 	if h.ReservationID != "" {
 		if !validID(h.ReservationID) {
 			return fmt.Errorf("create history: reservation %q: %w", h.ReservationID, ErrNotFound)
 		}
-		row.PaymentReservationID = &h.ReservationID
+		reservation = &h.ReservationID
 	}
-	if err := q.conn(ctx).Create(&row).Error; err != nil {
-		return translate(err, "create history")
+	created, paid, cancelled := q.stampOrNow(h.CreatedAt), stampPtr(h.PaidAt), stampPtr(h.CancelledAt)
+	_, err = q.execRaw(ctx, "create history", q.stmts.insertHistory,
+		id, h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
+		reservation, h.Currency, h.Price, h.Refund, h.WebhookURL, h.Data, h.Password, created, paid, cancelled)
+	if err != nil {
+		return err
 	}
-	h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = row.ID, row.CreatedAt, row.PaidAt, row.CancelledAt
+	h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = id, created, paid, cancelled
 	return nil
 }
 

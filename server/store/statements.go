@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/paymentctl/paymentctl/migrations"
 )
 
@@ -32,6 +34,7 @@ import (
 // (*sql.DB) or the transaction under a Tx (*sql.Tx).
 type rawQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // historyColumns are the columns of a history and of its cancels, in the
@@ -50,23 +53,52 @@ WHERE ` + where + `
 ORDER BY c.created_at, c.sequence, c.id`
 }
 
+// insertHistory stores a history (CreateHistory).
+const insertHistory = `INSERT INTO payment_histories (id, source_schema, source_table, source_id, vendor_code, vendor_uid,
+ vendor_store_id, payment_reservation_id, currency, price, refund, webhook_url, data, password, created_at, paid_at, cancelled_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+
+// operationColumns are the columns of an operation, in the order
+// scanOperations reads them.
+const operationColumns = `id, kind, state, history_id, vendor_code, vendor_uid, vendor_store_id, request_key, pg_key,
+ amount, refund_before, cancels_before, data, error, attempts, created_at, updated_at, resolved_at`
+
+// applyPending marks the pending webhooks of a payment applied and
+// returns them (ApplyPendingWebhooks): one statement where a look-up and
+// an update per row were, and of two transactions applying the same row,
+// the second, waiting on its lock, finds it applied and gets nothing.
+const applyPending = `UPDATE payment_pending_webhooks SET applied_at = $1
+WHERE vendor_code = $2 AND vendor_uid = $3 AND applied_at IS NULL
+RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
+
 // statements holds the hand-written statements in one dialect's
 // placeholders.
 type statements struct {
-	historyByID     string
-	historyByVendor string
-	historyBySource string
+	historyByID        string
+	historyByVendor    string
+	historyBySource    string
+	insertHistory      string
+	operationsOfVendor string
+	applyPending       string
+	lockVendor         string
 }
 
 // newStatements returns the statements for dialect.
 func newStatements(dialect string) *statements {
 	s := &statements{
-		historyByID:     historyQuery(`h.id = $1`),
-		historyByVendor: historyQuery(`h.vendor_code = $1 AND h.vendor_uid = $2`),
-		historyBySource: historyQuery(`h.source_schema = $1 AND h.source_table = $2 AND h.source_id = $3`),
+		historyByID:        historyQuery(`h.id = $1`),
+		historyByVendor:    historyQuery(`h.vendor_code = $1 AND h.vendor_uid = $2`),
+		historyBySource:    historyQuery(`h.source_schema = $1 AND h.source_table = $2 AND h.source_id = $3`),
+		insertHistory:      insertHistory,
+		operationsOfVendor: `SELECT ` + operationColumns + ` FROM payment_operations WHERE vendor_code = $1 AND vendor_uid = $2 ORDER BY created_at`,
+		applyPending:       applyPending,
+		// PostgreSQL only (LockVendorPayment): SQLite's transactions hold
+		// the database's write lock already.
+		lockVendor: `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS text), 0))`,
 	}
 	if dialect == migrations.SQLite {
-		for _, q := range []*string{&s.historyByID, &s.historyByVendor, &s.historyBySource} {
+		for _, q := range []*string{&s.historyByID, &s.historyByVendor, &s.historyBySource, &s.insertHistory,
+			&s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
 			*q = questionMarks(*q)
 		}
 	}
@@ -77,7 +109,7 @@ func newStatements(dialect string) *statements {
 // position; the statements use each placeholder once, in order.
 func questionMarks(q string) string {
 	var pairs []string
-	for i := 9; i >= 1; i-- { // $10 would need to go before $1; none has that many
+	for i := 99; i >= 1; i-- { // $17 before $1
 		pairs = append(pairs, "$"+strconv.Itoa(i), "?")
 	}
 	return strings.NewReplacer(pairs...).Replace(q)
@@ -89,11 +121,11 @@ func (q *queries) queryHistory(ctx context.Context, op, query string, args ...an
 	start := time.Now()
 	rows, err := q.raw.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, q.rawError(err, op, query)
+		return nil, q.rawFail(err, op, query)
 	}
 	h, err := scanHistoryRows(rows)
 	if err != nil {
-		return nil, q.rawError(err, op, query)
+		return nil, q.rawFail(err, op, query)
 	}
 	q.reportSlow(start, query)
 	if h == nil {
@@ -165,14 +197,20 @@ func nullTime(t sql.NullTime) *time.Time {
 	return &u
 }
 
-// rawError wraps a failed hand-written statement as translate does, and
-// reports it through the store's Logf unless the caller was cancelled:
-// as gorm's logger reports its statements' errors, with placeholders only.
-func (q *queries) rawError(err error, op, query string) error {
-	if q.logf != nil && !errors.Is(err, context.Canceled) {
+// rawFail maps the error of a hand-written statement as gorm maps its
+// own (TranslateError), then onto the package's sentinels (translate),
+// and reports it through the store's Logf as the gorm logger reports
+// its statements' errors: with placeholders only, and not when it is an
+// expected ErrConflict or ErrNotFound or the caller gave up.
+func (q *queries) rawFail(err error, op, query string) error {
+	if t, ok := q.db.Dialector.(gorm.ErrorTranslator); ok {
+		err = t.Translate(err)
+	}
+	out := translate(err, op)
+	if q.logf != nil && !errors.Is(out, ErrConflict) && !errors.Is(out, ErrNotFound) && !errors.Is(err, context.Canceled) {
 		q.logf("%s: %v\n%s", op, err, query)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return out
 }
 
 // reportSlow reports a hand-written statement that took longer than
@@ -181,4 +219,51 @@ func (q *queries) reportSlow(start time.Time, query string) {
 	if d := time.Since(start); d > slowQuery && q.logf != nil {
 		q.logf("SLOW SQL >= %v [%.3fms]\n%s", slowQuery, float64(d.Microseconds())/1000, query)
 	}
+}
+
+// execRaw runs a hand-written statement that returns no rows and returns
+// how many rows it changed.
+func (q *queries) execRaw(ctx context.Context, op, query string, args ...any) (int64, error) {
+	start := time.Now()
+	res, err := q.raw.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, q.rawFail(err, op, query)
+	}
+	q.reportSlow(start, query)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, q.rawFail(err, op, query)
+	}
+	return n, nil
+}
+
+// scanOperations reads rows of operationColumns and closes rows.
+func scanOperations(rows *sql.Rows) ([]Operation, error) {
+	defer rows.Close()
+	out := []Operation{}
+	for rows.Next() {
+		var r operationRow
+		err := rows.Scan(&r.ID, &r.Kind, &r.State, &r.HistoryID, &r.VendorCode, &r.VendorUID, &r.VendorStoreID, &r.RequestKey, &r.PGKey,
+			&r.Amount, &r.RefundBefore, &r.CancelsBefore, &r.Data, &r.Error, &r.Attempts, &r.CreatedAt, &r.UpdatedAt, &r.ResolvedAt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.domain())
+	}
+	return out, rows.Err()
+}
+
+// scanPending reads rows of payment_pending_webhooks (id, vendor_code,
+// vendor_uid, data, received_at, applied_at) and closes rows.
+func scanPending(rows *sql.Rows) ([]PendingWebhook, error) {
+	defer rows.Close()
+	out := []PendingWebhook{}
+	for rows.Next() {
+		var r pendingWebhookRow
+		if err := rows.Scan(&r.ID, &r.VendorCode, &r.VendorUID, &r.Data, &r.ReceivedAt, &r.AppliedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r.domain())
+	}
+	return out, rows.Err()
 }

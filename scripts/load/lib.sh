@@ -33,13 +33,13 @@ build() {
 # make_schema: free ports, a migrated schema, and the server's environment
 # (api, iamport, toss, ... ports; dsn; url, iamport_url, toss_url).
 make_schema() {
-  mapfile -t port < <("$work/load" ports 7)
-  api=${port[0]} iamport=${port[1]} toss=${port[2]} metrics=${port[3]} pprof=${port[4]} portone=${port[5]} ginport=${port[6]}
+  mapfile -t port < <("$work/load" ports 8)
+  api=${port[0]} iamport=${port[1]} toss=${port[2]} metrics=${port[3]} pprof=${port[4]} portone=${port[5]} ginport=${port[6]} updater=${port[7]}
   schema=$("$work/load" schema create -base "$base")
   case "$base" in *\?*) dsn="$base&search_path=$schema" ;; *) dsn="$base?search_path=$schema" ;; esac
   export PAYMENT_DATABASE_URL="$dsn" PAYMENT_API_HOST=127.0.0.1 PAYMENT_API_PORT="$api" \
     PAYMENT_FAKE_IAMPORT_PORT="$iamport" PAYMENT_FAKE_TOSS_PORT="$toss" PAYMENT_FAKE_PORTONE_PORT="$portone" \
-    PAYMENT_METRICS_ADDR="127.0.0.1:$metrics" PAYMENT_LOG_LEVEL=warn
+    PAYMENT_METRICS_ADDR="127.0.0.1:$metrics" PAYMENT_UPDATOR_PORT="$updater" PAYMENT_LOG_LEVEL=warn
   url="http://127.0.0.1:$api"
   iamport_url="http://127.0.0.1:$iamport"
   toss_url="http://127.0.0.1:$toss"

@@ -39,14 +39,14 @@ go build -o "$work/load" ./scripts/load
 # replaced by the start's number.
 measure() {
   local name=$1 times=() ms rss dsn
-  mapfile -t port < <("$work/load" ports 5)
+  mapfile -t port < <("$work/load" ports 6)
   for n in $(seq "$starts"); do
     dsn=${2//@N@/$n}
     local url="http://127.0.0.1:${port[0]}" t0
     t0=$(date +%s%N)
     PAYMENT_DATABASE_URL="$dsn" PAYMENT_API_HOST=127.0.0.1 PAYMENT_API_PORT="${port[0]}" \
       PAYMENT_FAKE_IAMPORT_PORT="${port[1]}" PAYMENT_FAKE_TOSS_PORT="${port[2]}" PAYMENT_FAKE_PORTONE_PORT="${port[3]}" \
-      PAYMENT_METRICS_ADDR="127.0.0.1:${port[4]}" PAYMENT_LOG_LEVEL=warn \
+      PAYMENT_METRICS_ADDR="127.0.0.1:${port[4]}" PAYMENT_UPDATOR_PORT="${port[5]}" PAYMENT_LOG_LEVEL=warn \
       "$work/paymentctl" serve 2>>"$work/serve.log" &
     pid=$!
     until curl -sf -o /dev/null "$url/readyz" 2>/dev/null; do

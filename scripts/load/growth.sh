@@ -56,14 +56,14 @@ size_mb() {
 explain() {
   local id
   id=$(head -n 1 "$work/read.ids")
-  psql -X -v ON_ERROR_STOP=1 "$dsn" >"$out/explain_$1.txt" <<SQL
+  PGOPTIONS="-c search_path=$schema" psql -X -v ON_ERROR_STOP=1 "$base" >"$out/explain_$1.txt" <<SQL
 EXPLAIN (ANALYZE, BUFFERS) SELECT h.id, h.data, h.password, c.id, c.data FROM payment_histories h
   LEFT JOIN payment_history_cancels c ON c.payment_history_id = h.id WHERE h.id = '$id'
   ORDER BY c.created_at, c.sequence, c.id;
 EXPLAIN (ANALYZE, BUFFERS) SELECT 1 FROM payment_histories WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none';
 EXPLAIN (ANALYZE, BUFFERS) SELECT 1 FROM payment_histories WHERE source_schema = 'load' AND source_table = 'orders' AND source_id = 'none';
 EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment_operations WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none';
-EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment_pending_webhooks WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none';
+EXPLAIN (ANALYZE, BUFFERS) UPDATE payment_pending_webhooks SET applied_at = now() WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none' AND applied_at IS NULL RETURNING id;
 SQL
 }
 
@@ -72,7 +72,7 @@ rows=()
 for size in $sizes; do
   echo "== filling to $size histories"
   "$work/load" fill -api "$url" -iamport "$iamport_url" -dsn "$dsn" -to "$size" -dir "$work" | tee "$out/fill_$size.txt"
-  histories=$(psql -XAt -c "SELECT count(*) FROM payment_histories" "$dsn")
+  histories=$(psql -XAt -c "SELECT count(*) FROM $schema.payment_histories" "$base")
   mb=$(size_mb)
   explain "$size"
   phase "read_$size" read_many.lua "$duration"

@@ -1,8 +1,11 @@
-// Command load is the helper of the load run (scripts/load/run.sh): it
-// creates a database schema for the run, makes payments at the fake PGs
-// and writes the pre-encrypted request bodies wrk replays, waits for the
-// server's webhook queue to drain, and measures the webhook latency from a
-// deposit at the fake PG to the event's arrival at a service's receiver.
+// Command load is the helper of the load runs (scripts/load/run.sh,
+// growth.sh, startup.sh): it creates a database schema for a run, makes
+// payments at the fake PGs and writes the pre-encrypted request bodies
+// wrk replays, waits for the server's webhook queue to drain, measures
+// the webhook latency from a deposit at the fake PG to the event's
+// arrival at a service's receiver and the drain rate of a backlog of
+// deliveries, fills the database to a size with COPY, and serves the
+// machine's baselines (a bare gin server; the pgbench insert script).
 // Profiles come from the server itself (`paymentctl serve --pprof-addr`).
 //
 // Usage (run.sh calls these; every address is loopback):

@@ -71,6 +71,8 @@ echo "idle RSS: $rss_idle MB"
 
 echo "== preparing: 1 read, $regs Iamport + $regs Toss payments at the fakes"
 "$work/load" prepare -api "$url" -iamport "$iamport_url" -toss "$toss_url" -dir "$work" -n "$regs" -dsn "$dsn" | tee "$out/prepare.txt"
+# The in-process fakes now hold the prepared payments.
+rss_prepared=$(rss VmRSS)
 
 echo "== baseline: bare gin JSON GET, wrk -t$threads -c$conns -d$duration"
 "$work/load" gin -addr "127.0.0.1:$ginport" >/dev/null &
@@ -127,7 +129,7 @@ finished=$(date +%s)
   echo "| webhook backlog of $(field "$out/backlog.txt" 'n=') deliveries drained | $(field "$out/backlog.txt" 'per_s') /s ($(field "$out/backlog.txt" 'drained_s') s) | | | | >= 1,000 /s |"
   echo "| start-up, exec -> /readyz 200 | $startup_ms ms | | | | <= 200 ms |"
   echo "| RSS idle after start-up | $rss_idle MB | | | | <= 30 MB |"
-  echo "| RSS right after the read phase | $rss_read MB | | | | |"
+  echo "| RSS after preparing (the in-process fakes hold $((2 * regs + 1)) payments), then right after the read phase | $rss_prepared MB, then $rss_read MB | | | | |"
   echo "| RSS after the run (peak) | $rss_after MB ($rss_peak MB) | | | | |"
   echo
   echo "webhook queue after the registrations (replayed or new PG webhooks): $(cat "$out/drain_iamport.txt") (Iamport), $(cat "$out/drain_toss.txt") (Toss)"

@@ -1,5 +1,8 @@
 // Package store is paymentctl's storage layer: the only package that talks
-// to the database, through gorm, on PostgreSQL or SQLite.
+// to the database, on PostgreSQL or SQLite, through gorm, except the hot
+// paths (a history's look-ups, the registration's statements), which run
+// hand-written statements on database/sql, all in statements.go
+// (docs/performance.md).
 //
 // Methods take a context, return domain structs (History, Reservation, ...)
 // and report failures as ErrNotFound, ErrConflict or ErrInvalid (test with

@@ -32,6 +32,8 @@ import (
 //	go test -bench . -run '^$' ./server
 //
 // and set PAYMENTCTL_TEST_POSTGRES_DSN to add the PostgreSQL variants.
+// The read and registration benchmarks also report cpu-µs/op (see timed),
+// the figure to compare across a code change on a shared machine.
 // scripts/load measures the same paths against a running server.
 
 // timed runs the timed part of a benchmark and reports, beside ns/op

@@ -8,7 +8,7 @@
 // (gateway/...) sit below server because the server, the fakes, the SDK
 // and the operations tools all speak them:
 //
-//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, reconcile, fake, config, version)
+//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, reconcile, webhooks, audit, fake, config, version)
 //	config                  the typed Config: defaults < file < .env < environment < flags; validation; masking
 //	buildinfo               version, commit and date stamped by the linker
 //	server                  the gin HTTP API, its AES body middleware and handlers
@@ -18,7 +18,7 @@
 //	gateway/iamport         wire types and Go client of the Iamport (PortOne v1) API
 //	gateway/toss            wire types and Go client of the Toss Payments API
 //	gateway/portone         wire types and Go client of the PortOne V2 API, and its webhook verifier
-//	fakepg/...              fake Iamport and Toss servers as plain http.Handlers
+//	fakepg/...              fake Iamport, Toss and PortOne V2 servers as plain http.Handlers
 //	wirecrypt               the original's AES-CBC body format, shared by server, SDK and ops
 //	ops/...                 socket handoff, updater, monitor, schema bootstrap, reset
 //	migrations              versioned SQL for both databases

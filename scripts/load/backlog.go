@@ -139,9 +139,10 @@ func backlog(ctx context.Context, args []string) error {
 type idle struct{}
 
 func (idle) Process(context.Context, webhook.Inbound) error { return errors.New("enqueue only") }
-func (idle) Delivery(context.Context, string) (string, []byte, error) {
-	return "", nil, errors.New("enqueue only")
+func (idle) Delivery(context.Context, string) (webhook.Message, error) {
+	return webhook.Message{}, errors.New("enqueue only")
 }
+func (idle) GaveUp(context.Context, string, int) error { return errors.New("enqueue only") }
 func (idle) RecordAttempt(context.Context, string, int, string, string, time.Time) error {
 	return errors.New("enqueue only")
 }

@@ -61,7 +61,7 @@ EXPLAIN (ANALYZE, BUFFERS) SELECT h.id, h.data, h.password, c.id, c.data FROM pa
   LEFT JOIN payment_history_cancels c ON c.payment_history_id = h.id WHERE h.id = '$id'
   ORDER BY c.created_at, c.sequence, c.id;
 EXPLAIN (ANALYZE, BUFFERS) SELECT 1 FROM payment_histories WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none';
-EXPLAIN (ANALYZE, BUFFERS) SELECT 1 FROM payment_histories WHERE source_schema = 'load' AND source_table = 'orders' AND source_id = 'none';
+EXPLAIN (ANALYZE, BUFFERS) SELECT 1 FROM payment_histories WHERE service = '' AND source_schema = 'load' AND source_table = 'orders' AND source_id = 'none';
 EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM payment_operations WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none';
 EXPLAIN (ANALYZE, BUFFERS) UPDATE payment_pending_webhooks SET applied_at = now() WHERE vendor_code = 'iamport' AND vendor_uid = 'imp_none' AND applied_at IS NULL RETURNING id;
 SQL

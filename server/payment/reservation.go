@@ -26,6 +26,12 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 		// Toss answers only for the customer the key was issued to, which
 		// must be the source record.
 		data, err = s.toss.GetBilling(ctx, in.Vendor.UID, in.Source.ID)
+	case sdk.VendorPortOne:
+		// Checked for its store, status and customer; its errors are
+		// the service's already.
+		if data, err = s.portoneReservation(ctx, in); err != nil {
+			return nil, err
+		}
 	}
 	if err != nil {
 		return nil, pgFailure(string(in.Vendor.Code), false, err)
@@ -42,7 +48,7 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 	r := &store.Reservation{
 		ID:       id,
 		Vendor:   store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
-		Source:   storeSource(in.Source),
+		Source:   sourceOf(ctx, in.Source),
 		Title:    in.Title,
 		Data:     sealed,
 		Password: s.keys.Passwords.Hash(in.Password),
@@ -59,6 +65,9 @@ func (s *Service) Reservation(ctx context.Context, id, password string) (*sdk.Re
 	if err != nil {
 		return nil, err
 	}
+	if err := owned(ctx, "find reservation "+id, r.Source.Service); err != nil {
+		return nil, err
+	}
 	if err := s.checkPassword(r.Password, password); err != nil {
 		return nil, err
 	}
@@ -68,7 +77,7 @@ func (s *Service) Reservation(ctx context.Context, id, password string) (*sdk.Re
 // ReservationBySource returns a saved card by its source record after
 // checking its password.
 func (s *Service) ReservationBySource(ctx context.Context, in sdk.Accessor) (*sdk.Reservation, error) {
-	r, err := s.store.ReservationBySource(ctx, storeSource(in.Source))
+	r, err := s.store.ReservationBySource(ctx, sourceOf(ctx, in.Source))
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 
 // Errors the HTTP layer maps to statuses. store.ErrNotFound (404) and
 // store.ErrConflict (409) pass through as they are; PG errors
-// (*iamport.Error, *toss.Error) carry their own status.
+// (*iamport.Error, *toss.Error, *portone.Error) carry their own status.
 var (
 	// ErrInvalid marks a request the service refuses as malformed (400).
 	ErrInvalid = errors.New("invalid request")
@@ -24,7 +24,8 @@ var (
 	ErrWrongPassword = errors.New("wrong password")
 	// ErrRefused means the payment cannot be accepted or changed as asked
 	// (422); the error wraps the reason too: ErrAmountMismatch,
-	// ErrOrderMismatch, ErrNotPaid or ErrRefundExceedsBalance.
+	// ErrOrderMismatch, ErrNotPaid, ErrRefundExceedsBalance or
+	// ErrNotIssued.
 	ErrRefused = errors.New("refused")
 )
 
@@ -75,6 +76,7 @@ type Keys struct {
 	Reservation *seal.Keyring // payment_reservations.data
 	Cancel      *seal.Keyring // payment_history_cancels.data
 	Webhook     *seal.Keyring // webhook snapshots, raw PG bodies, idempotent responses
+	Audit       *seal.Keyring // payment_audit_events.data
 	Passwords   *seal.Hasher
 }
 
@@ -83,13 +85,19 @@ type Options struct {
 	Store   *store.Store
 	Iamport IamportAPI
 	Toss    TossAPI
+	// PortOne is PortOne V2, nil when it is not configured: requests
+	// naming vendor portone are then refused (400).
+	PortOne PortOneAPI
 	Keys    Keys
-	// Wire encrypts forwarded webhook bodies, as the original does with the
-	// connection key.
-	Wire   *wirecrypt.Cipher
-	Queue  Queue
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Wire encrypts forwarded webhook bodies of the default service, as
+	// the original does with the connection key.
+	Wire *wirecrypt.Cipher
+	// Services are the forwarding keys of the configured services, by
+	// name (tenant.go).
+	Services map[string]ServiceKeys
+	Queue    Queue
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service implements the payment flows. It is safe for concurrent use.
@@ -97,11 +105,14 @@ type Service struct {
 	store   *store.Store
 	iamport IamportAPI
 	toss    TossAPI
+	portone PortOneAPI // nil when PortOne V2 is off
 	keys    Keys
 	wire    *wirecrypt.Cipher
-	queue   Queue
-	log     *slog.Logger
-	now     func() time.Time
+	// services are the configured services' forwarding keys.
+	services map[string]ServiceKeys
+	queue    Queue
+	log      *slog.Logger
+	now      func() time.Time
 	// observer hears of the reconciler's checks and drifts; may be nil.
 	observer SweepObserver
 	kept     keptLog
@@ -116,12 +127,12 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("payment service: store, PG clients and wire cipher are required")
 	}
 	k := opts.Keys
-	if k.History == nil || k.Reservation == nil || k.Cancel == nil || k.Webhook == nil || k.Passwords == nil {
+	if k.History == nil || k.Reservation == nil || k.Cancel == nil || k.Webhook == nil || k.Audit == nil || k.Passwords == nil {
 		return nil, errors.New("payment service: every keyring and the password hasher are required")
 	}
 	s := &Service{
-		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, keys: k,
-		wire: opts.Wire, queue: opts.Queue, log: opts.Logger, now: opts.Now,
+		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, portone: opts.PortOne, keys: k,
+		wire: opts.Wire, services: opts.Services, queue: opts.Queue, log: opts.Logger, now: opts.Now,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

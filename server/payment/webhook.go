@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/store"
@@ -77,7 +78,7 @@ func jobKey(vendor, pendingUID string) string { return vendor + ":" + pendingUID
 // event is what a PG webhook names: the payment to re-fetch, or nothing to
 // do.
 type event struct {
-	uid string // imp_uid or paymentKey; "" when only orderID is known
+	uid string // imp_uid, paymentKey or paymentId; "" when only orderID is known
 	// orderID and secret come from a Toss DEPOSIT_CALLBACK.
 	orderID string
 	secret  string
@@ -136,6 +137,8 @@ func webhookUID(vendor sdk.VendorCode, body []byte) (event, error) {
 			return event{}, errors.New("toss deposit callback without orderId or secret")
 		}
 		return event{orderID: d.OrderID, secret: d.Secret, ignore: d.Status == toss.StatusWaitingForDeposit}, nil
+	case sdk.VendorPortOne:
+		return portoneEvent(body)
 	}
 	return event{}, fmt.Errorf("unknown vendor %q", vendor)
 }
@@ -236,7 +239,7 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		if err != nil {
 			return err
 		}
-		current, err := s.applyAndRecord(ctx, tx, locked, st, raw)
+		current, err := s.applyAndRecord(ctx, tx, locked, st, raw, auditNote{event: AuditReconciled})
 		if err != nil {
 			return err
 		}
@@ -272,6 +275,16 @@ func (s *Service) fetch(ctx context.Context, vendor sdk.VendorCode, uid string) 
 			return pgState{}, pgFetchError(err)
 		}
 		return tossState(p)
+	case sdk.VendorPortOne:
+		api, err := s.portOne()
+		if err != nil {
+			return pgState{}, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
+		}
+		p, err := api.GetPayment(ctx, uid)
+		if err != nil {
+			return pgState{}, pgFetchError(err)
+		}
+		return portoneState(p)
 	}
 	return pgState{}, fmt.Errorf("%w: unknown vendor %q", webhook.ErrPermanent, vendor)
 }
@@ -281,7 +294,8 @@ func (s *Service) fetch(ctx context.Context, vendor sdk.VendorCode, uid string) 
 func pgFetchError(err error) error {
 	var ie *iamport.Error
 	var te *toss.Error
-	if errors.As(err, &ie) && ie.Status == 404 || errors.As(err, &te) && te.Status == 404 {
+	var pe *portone.Error
+	if errors.As(err, &ie) && ie.Status == 404 || errors.As(err, &te) && te.Status == 404 || errors.As(err, &pe) && pe.Status == 404 {
 		return fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
 	}
 	return err
@@ -473,19 +487,24 @@ func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid s
 	return nil
 }
 
-// Delivery returns the URL and encrypted body of a stored event
-// (webhook.Payloads).
-func (s *Service) Delivery(ctx context.Context, webhookID string) (string, []byte, error) {
+// Delivery returns the URL and body of a stored event, encrypted and to
+// be signed with the keys of the service that owns its payment, as they
+// are configured now (webhook.Payloads).
+func (s *Service) Delivery(ctx context.Context, webhookID string) (webhook.Message, error) {
 	w, err := s.store.Webhook(ctx, webhookID)
 	if isNotFound(err) {
-		return "", nil, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
+		return webhook.Message{}, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
 	}
 	if err != nil {
-		return "", nil, err
+		return webhook.Message{}, err
 	}
 	h, err := s.store.History(ctx, w.HistoryID)
 	if err != nil {
-		return "", nil, err
+		return webhook.Message{}, err
+	}
+	keys, err := s.keysOf(h.Source.Service)
+	if err != nil {
+		return webhook.Message{}, err
 	}
 	var ev sdk.WebhookHistory
 	ev.ID = w.ID
@@ -496,17 +515,17 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (string, []byt
 	}{{w.Previous, &ev.Previous}, {w.Current, &ev.Current}} {
 		plain, err := s.keys.Webhook.Open(part.sealed, []byte(w.ID))
 		if err != nil {
-			return "", nil, fmt.Errorf("%w: open webhook %s: %v", webhook.ErrPermanent, w.ID, err)
+			return webhook.Message{}, fmt.Errorf("%w: open webhook %s: %v", webhook.ErrPermanent, w.ID, err)
 		}
 		if err := json.Unmarshal(plain, part.into); err != nil {
-			return "", nil, fmt.Errorf("%w: decode webhook %s: %v", webhook.ErrPermanent, w.ID, err)
+			return webhook.Message{}, fmt.Errorf("%w: decode webhook %s: %v", webhook.ErrPermanent, w.ID, err)
 		}
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return "", nil, err
+		return webhook.Message{}, err
 	}
-	return h.WebhookURL, s.wire.Encrypt(body), nil
+	return webhook.Message{URL: h.WebhookURL, Body: keys.Wire.Encrypt(body), Secret: keys.WebhookSecret}, nil
 }
 
 // RecordAttempt stores one delivery attempt (webhook.Payloads). The reply's

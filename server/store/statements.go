@@ -39,7 +39,7 @@ type rawQuerier interface {
 
 // historyColumns are the columns of a history and of its cancels, in the
 // order scanHistoryRows reads them.
-const historyColumns = `h.id, h.source_schema, h.source_table, h.source_id, h.vendor_code, h.vendor_uid, h.vendor_store_id,
+const historyColumns = `h.id, h.service, h.source_schema, h.source_table, h.source_id, h.vendor_code, h.vendor_uid, h.vendor_store_id,
  h.payment_reservation_id, h.currency, h.price, h.refund, h.webhook_url, h.data, h.password,
  h.created_at, h.paid_at, h.cancelled_at,
  c.id, c.amount, c.reason, c.data, c.created_at, c.sequence`
@@ -54,9 +54,9 @@ ORDER BY c.created_at, c.sequence, c.id`
 }
 
 // insertHistory stores a history (CreateHistory).
-const insertHistory = `INSERT INTO payment_histories (id, source_schema, source_table, source_id, vendor_code, vendor_uid,
+const insertHistory = `INSERT INTO payment_histories (id, service, source_schema, source_table, source_id, vendor_code, vendor_uid,
  vendor_store_id, payment_reservation_id, currency, price, refund, webhook_url, data, password, created_at, paid_at, cancelled_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 // operationColumns are the columns of an operation, in the order
 // scanOperations reads them.
@@ -88,7 +88,7 @@ func newStatements(dialect string) *statements {
 	s := &statements{
 		historyByID:        historyQuery(`h.id = $1`),
 		historyByVendor:    historyQuery(`h.vendor_code = $1 AND h.vendor_uid = $2`),
-		historyBySource:    historyQuery(`h.source_schema = $1 AND h.source_table = $2 AND h.source_id = $3`),
+		historyBySource:    historyQuery(`h.service = $1 AND h.source_schema = $2 AND h.source_table = $3 AND h.source_id = $4`),
 		insertHistory:      insertHistory,
 		operationsOfVendor: `SELECT ` + operationColumns + ` FROM payment_operations WHERE vendor_code = $1 AND vendor_uid = $2 ORDER BY created_at`,
 		applyPending:       applyPending,
@@ -109,7 +109,7 @@ func newStatements(dialect string) *statements {
 // position; the statements use each placeholder once, in order.
 func questionMarks(q string) string {
 	var pairs []string
-	for i := 99; i >= 1; i-- { // $17 before $1
+	for i := 99; i >= 1; i-- { // $18 before $1
 		pairs = append(pairs, "$"+strconv.Itoa(i), "?")
 	}
 	return strings.NewReplacer(pairs...).Replace(q)
@@ -153,7 +153,7 @@ func scanHistoryRows(rows *sql.Rows) (*History, error) {
 			cCreated    sql.NullTime
 			cSequence   sql.NullInt64
 		)
-		err := rows.Scan(&r.ID, &r.Source.Schema, &r.Source.Table, &r.Source.ID, &r.Vendor.Code, &r.Vendor.UID, &r.Vendor.StoreID,
+		err := rows.Scan(&r.ID, &r.Source.Service, &r.Source.Schema, &r.Source.Table, &r.Source.ID, &r.Vendor.Code, &r.Vendor.UID, &r.Vendor.StoreID,
 			&reservation, &r.Currency, &r.Price, &refund, &r.WebhookURL, &r.Data, &r.Password,
 			&r.CreatedAt, &paid, &canc,
 			&cID, &cAmount, &cReason, &cData, &cCreated, &cSequence)

@@ -15,7 +15,9 @@
 #
 # Usage: scripts/load/growth.sh
 # Environment (all optional): LOAD_POSTGRES_DSN, LOAD_DURATION (reads,
-# default 10s), LOAD_REG_DURATION (default 8s), LOAD_CONNECTIONS,
+# default 10s), LOAD_REG_DURATION (default 2s: each size's registrations
+# must last that long, and the fake keeps 10,000 payments for all three
+# sizes), LOAD_CONNECTIONS,
 # LOAD_PROFILE, LOAD_OUT as for run.sh, and
 #   LOAD_SIZES          the sizes, ascending (default "1000 100000 1000000")
 #   LOAD_REGISTRATIONS  payments prepared for each size's registration
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/../.."
 
 base=${LOAD_POSTGRES_DSN:-${PAYMENTCTL_TEST_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}}
 duration=${LOAD_DURATION:-10s}
-reg_duration=${LOAD_REG_DURATION:-8s}
+reg_duration=${LOAD_REG_DURATION:-2s}
 conns=${LOAD_CONNECTIONS:-32}
 sizes=${LOAD_SIZES:-1000 100000 1000000}
 regs=${LOAD_REGISTRATIONS:-2500}
@@ -93,7 +95,7 @@ done
     IFS='|' read -r size histories mb <<<"$r"
     rr=$(field "$out/read_$size.txt" 'ok_per_s') rg=$(field "$out/register_$size.txt" 'ok_per_s')
     [ -z "$first_read" ] && first_read=$rr first_reg=$rg
-    echo "| $histories | $rr ($(field "$out/read_$size.txt" 'other') errors) | $(field "$out/read_$size.txt" 'p99_ms') ms | $rg ($(field "$out/register_$size.txt" 'other') errors) | $(field "$out/register_$size.txt" 'p99_ms') ms | $(awk -v m="$mb" -v h="$histories" 'BEGIN { printf "%.2f MB", m / (h / 1000) }') | $(ratio "$rr" "$first_read") | $(ratio "$rg" "$first_reg") |"
+    echo "| $histories | $rr ($(field "$out/read_$size.txt" 'other') errors) | $(field "$out/read_$size.txt" 'p99_ms') ms | $rg ($(field "$out/register_$size.txt" 'other') errors$(grep -q 'ran out' "$out/register_$size.txt" && echo ', payments ran out: lower bound')) | $(field "$out/register_$size.txt" 'p99_ms') ms | $(awk -v m="$mb" -v h="$histories" 'BEGIN { printf "%.2f MB", m / (h / 1000) }') | $(ratio "$rr" "$first_read") | $(ratio "$rg" "$first_reg") |"
   done
   echo
   echo "plans: $out/explain_*.txt; build $build_s s"

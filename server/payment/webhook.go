@@ -513,22 +513,18 @@ func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid s
 		uids = append(uids, order)
 	}
 	for _, u := range uids {
-		pending, err := tx.PendingWebhooks(ctx, vendor, u)
+		// Every kept webhook is applied by this registration: covered by
+		// its fetch, or replayed.
+		pending, err := tx.ApplyPendingWebhooks(ctx, vendor, u)
 		if err != nil {
 			return err
 		}
 		for _, p := range pending {
-			if p.AppliedAt != nil {
-				continue
-			}
 			if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
 				ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt, Key: jobKey(vendor, u)}
 				if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
 					return err
 				}
-			}
-			if err := tx.MarkPendingWebhookApplied(ctx, p.ID); err != nil {
-				return err
 			}
 		}
 	}

@@ -283,13 +283,15 @@ func TestRequestIDHeader(t *testing.T) {
 }
 
 // TestProbes: /livez, /readyz (503 once draining) and the original's
-// /monitors/health, unchanged.
+// /monitors/health, unchanged, each answer checked against the OpenAPI
+// document.
 func TestProbes(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
 		h := start(t, dsn(t))
+		hc := checkedClient(t)
 		get := func(path string) (int, string) {
 			t.Helper()
-			resp, err := http.Get(h.srv.URL + path)
+			resp, err := hc.Get(h.srv.URL + path)
 			if err != nil {
 				t.Fatal(err)
 			}

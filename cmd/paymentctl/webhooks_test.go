@@ -94,7 +94,7 @@ func TestWebhooksListAndRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := server.Start(ctx, server.Options{
-		Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0",
+		Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0",
 		// The retry after a failure is due in 30 to 60 minutes: only the
 		// command can make it happen within the test.
 		DeliveryRetry: webhook.RetryPolicy{Base: time.Hour, Cap: time.Hour, Budget: 2 * time.Hour},

@@ -8,7 +8,7 @@
 // (gateway/...) sit below server because the server, the fakes, the SDK
 // and the operations tools all speak them:
 //
-//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, reconcile, fake, config, version)
+//	cmd/paymentctl          the binary: one file per subcommand (serve, schema, update, monitor, reset, reconcile, webhooks, audit, fake, config, version)
 //	config                  the typed Config: defaults < file < .env < environment < flags; validation; masking
 //	buildinfo               version, commit and date stamped by the linker
 //	server                  the gin HTTP API, its AES body middleware and handlers

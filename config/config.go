@@ -210,6 +210,8 @@ type Config struct {
 		Format string `mapstructure:"format"`
 		Level  string `mapstructure:"level"`
 	} `mapstructure:"log"`
+	// Services are the client services and their API keys (services.go).
+	Services Services `mapstructure:"services"`
 
 	// values and sources record each key's effective raw value and where it
 	// came from, for Print.

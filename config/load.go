@@ -118,10 +118,15 @@ func Load(opts LoadOptions) (*Config, error) {
 		return nil, &ValidationError{Problems: problems}
 	}
 
+	services, problem := decodeServiceList(v.Get(keyServicesList))
+	if problem != nil {
+		return nil, &ValidationError{Problems: []Problem{*problem}}
+	}
 	cfg := &Config{values: values, sources: sources}
 	if err := v.Unmarshal(cfg); err != nil {
 		return nil, &ValidationError{Problems: []Problem{{Problem: fmt.Sprintf("decode the configuration: %v", err)}}}
 	}
+	cfg.Services.List = services
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

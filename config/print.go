@@ -17,6 +17,10 @@ func (c *Config) Print(w io.Writer) error {
 	fmt.Fprintln(tw, "KEY\tENV\tVALUE\tSOURCE")
 	for _, s := range Settings() {
 		v := c.values[s.Key]
+		if s.Key == keyServicesList && len(c.Services.List) > 0 {
+			c.printServices(tw, c.sources[s.Key])
+			continue
+		}
 		shown := v
 		if s.Secret() && v != "" {
 			shown = fmt.Sprintf("%s (%d chars)", mask, len(v))

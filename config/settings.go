@@ -79,7 +79,7 @@ func wellKnownSecrets() map[string]bool {
 
 // Settings returns every configuration key in display order.
 func Settings() []Setting {
-	return []Setting{
+	return append([]Setting{
 		{Key: "mode", Env: "PAYMENT_MODE", Default: "local", Kind: KindString,
 			Help: "Deployment mode: `local` (embedded SQLite, in-process fake PGs), `dev` or `real`."},
 		{Key: "api.host", Env: "PAYMENT_API_HOST", Default: "", Kind: KindString,
@@ -200,5 +200,5 @@ func Settings() []Setting {
 			Help: "Log format: `text` or `json`."},
 		{Key: "log.level", Env: "PAYMENT_LOG_LEVEL", Default: "info", Kind: KindString,
 			Help: "Log level: `debug`, `info`, `warn` or `error`."},
-	}
+	}, serviceSettings()...)
 }

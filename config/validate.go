@@ -175,6 +175,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	ps = append(ps, c.portOneProblems()...)
+	ps = append(ps, c.servicesProblems()...)
 	for key, addr := range map[string]string{"dev.master": c.Dev.Master, "real.master": c.Real.Master, "updator.master": c.Updator.Master, "metrics.addr": c.Metrics.Addr} {
 		if addr == "" {
 			continue
@@ -330,7 +331,9 @@ func sortProblems(ps []Problem) {
 	for i, s := range Settings() {
 		order[s.Key] = i
 	}
-	sort.SliceStable(ps, func(i, j int) bool { return order[ps[i].Key] < order[ps[j].Key] })
+	// An entry of a list (services.list[0].name) sorts as its list.
+	base := func(k string) string { k, _, _ = strings.Cut(k, "["); return k }
+	sort.SliceStable(ps, func(i, j int) bool { return order[base(ps[i].Key)] < order[base(ps[j].Key)] })
 }
 
 func validDatabaseURL(u string) bool {

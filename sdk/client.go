@@ -42,8 +42,16 @@ type Options struct {
 	// prefix is kept (for a server behind a reverse proxy).
 	BaseURL string
 	// Key and IV are the connection encryption strings the server was
-	// configured with (PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV).
+	// configured with (PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV), or,
+	// with APIKey, the service's own (services.list[].encryption).
 	Key, IV string
+	// APIKey is the calling service's API key (from `paymentctl config
+	// generate --service NAME`), sent as "Authorization: Bearer <key>"
+	// with every call. The server then decrypts and answers with that
+	// service's Key and IV, and lets it see only the records it
+	// registered. Empty sends no Authorization header: the server's
+	// default service, with its top-level keys.
+	APIKey string
 	// HTTPClient sends the requests; nil means a new http.Client of its
 	// own (never http.DefaultClient).
 	HTTPClient *http.Client
@@ -97,6 +105,7 @@ type Client struct {
 	http      *http.Client
 	timeout   time.Duration
 	userAgent string
+	apiKey    string // sent as a bearer token; "" sends none
 	retry     retryPolicy
 }
 
@@ -137,7 +146,10 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	return &Client{base: base, cipher: c, gcm: gcm, http: hc, timeout: timeout, userAgent: ua, retry: newRetryPolicy(opts)}, nil
+	if strings.ContainsAny(opts.APIKey, "\r\n") {
+		return nil, errors.New("api key: must be one line")
+	}
+	return &Client{base: base, cipher: c, gcm: gcm, http: hc, timeout: timeout, userAgent: ua, apiKey: opts.APIKey, retry: newRetryPolicy(opts)}, nil
 }
 
 // Health calls GET /monitors/health; it returns nil when the server
@@ -346,6 +358,9 @@ func (c *Client) attempt(ctx context.Context, cl call, key string, body []byte, 
 		return err
 	}
 	req.Header.Set("User-Agent", c.userAgent)
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
 	if body != nil {
 		if cl.encrypted {
 			req.Header.Set("Content-Type", c.contentType())

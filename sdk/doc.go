@@ -17,7 +17,9 @@
 // and a 2xx answer is decrypted the same way. Options.AuthenticatedBodies
 // switches a client to the authenticated AES-256-GCM format instead
 // (wirecrypt.GCM), which a paymentctl server speaks but the original does
-// not. Error answers stay plain JSON, {"statusCode", "message", "error",
+// not. Options.APIKey makes the client call as a service of the server's
+// services list (Authorization: Bearer), with that service's key and IV.
+// Error answers stay plain JSON, {"statusCode", "message", "error",
 // "code"}, and are returned as a wrapped *Error whose Code is a stable,
 // machine-readable ErrorCode (amount_mismatch, refund_exceeds_balance,
 // wrong_password, …); errors.Is matches it against the sentinels

@@ -61,6 +61,10 @@ const (
 	// CodeThrottled (429): the client's address failed too often;
 	// Error.RetryAfter says when to try again.
 	CodeThrottled ErrorCode = "throttled"
+	// CodeUnauthorized (401): the API key is unknown or revoked, the
+	// Authorization header is not "Bearer <key>", or the server requires a
+	// key (services.require_key) and none was sent.
+	CodeUnauthorized ErrorCode = "unauthorized"
 	// CodeInternal (500): paymentctl failed; the details are in its log.
 	CodeInternal ErrorCode = "internal"
 	// CodePGUnavailable (502): the PG could not be reached, failed, or
@@ -116,6 +120,7 @@ var (
 	ErrRefused              error = &codeError{CodeRefused, "refused"}
 	ErrPGRefused            error = &codeError{CodePGRefused, "refused by the PG"}
 	ErrThrottled            error = &codeError{CodeThrottled, "throttled"}
+	ErrUnauthorized         error = &codeError{CodeUnauthorized, "unauthorized"}
 	ErrInternal             error = &codeError{CodeInternal, "internal server error"}
 	ErrPGUnavailable        error = &codeError{CodePGUnavailable, "PG unavailable"}
 	ErrUnavailable          error = &codeError{CodeUnavailable, "server unavailable"}

@@ -18,7 +18,10 @@ import (
 
 // embedded starts paymentctl in process, as a client service's own tests
 // can: local mode, a throw-away SQLite file, fake PGs on free ports.
-func embedded() (*server.Running, func(), error) {
+func embedded() (*server.Running, func(), error) { return embeddedWith(nil) }
+
+// embeddedWith is embedded with extra configuration (environment names).
+func embeddedWith(extra map[string]string) (*server.Running, func(), error) {
 	dir, err := os.MkdirTemp("", "paymentctl-example")
 	if err != nil {
 		return nil, nil, err
@@ -26,6 +29,9 @@ func embedded() (*server.Running, func(), error) {
 	env := map[string]string{
 		"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(dir, "payments.db"),
 		"PAYMENT_METRICS_ADDR": "127.0.0.1:0",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if err != nil {
@@ -202,4 +208,62 @@ func ExampleWithResponseInfo() {
 	// Output:
 	// 201 20000 replayed: false
 	// 201 20000 replayed: true
+}
+
+// A service configured in the server's services list calls with its own
+// API key, key and IV; it sees only the records it registered. Without a
+// valid key (here one that was revoked) it is refused with 401.
+func ExampleOptions_apiKey() {
+	const apiKey = "pk_example0example0example0example0example"
+	services := `[{"name":"shop","api_keys":["` + config.HashAPIKey(apiKey) + `"],` +
+		`"encryption":{"key":"shopKey0shopKey0shopKey0shopKey0","iv":"shopIV0shopIV0sh"}}]`
+	srv, stop, err := embeddedWith(map[string]string{"PAYMENT_SERVICES": services})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx := context.Background()
+
+	orderID := uuid.NewString()
+	pg := iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: fakeiamport.DefaultKey, Secret: fakeiamport.DefaultSecret})
+	paid, err := pg.PayOnetime(ctx, iamport.OnetimeRequest{
+		CardFields:  iamport.CardFields{CardNumber: "1234-1234-1234-1234", Expiry: "2028-12", Birth: "880311"},
+		OrderFields: iamport.OrderFields{MerchantUID: orderID, Amount: 9000, Name: "tea"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	shop, err := sdk.New(sdk.Options{BaseURL: srv.URL, APIKey: apiKey,
+		Key: "shopKey0shopKey0shopKey0shopKey0", IV: "shopIV0shopIV0sh"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	history, err := shop.CreateHistory(ctx, sdk.HistoryCreate{
+		Vendor:     sdk.Vendor{Code: sdk.VendorIamport, StoreID: "my-store", UID: paid.ImpUID},
+		Source:     sdk.Source{Schema: "shop", Table: "orders", ID: orderID},
+		Price:      9000,
+		Password:   "only-my-service-knows",
+		WebhookURL: srv.URL + "/payments/internal/webhook",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(history.Price)
+
+	revoked, err := sdk.New(sdk.Options{BaseURL: srv.URL, APIKey: "pk_revoked",
+		Key: "shopKey0shopKey0shopKey0shopKey0", IV: "shopIV0shopIV0sh"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = revoked.History(ctx, history.ID, "only-my-service-knows")
+	fmt.Println(errors.Is(err, sdk.ErrUnauthorized))
+	// Output:
+	// 9000
+	// true
 }

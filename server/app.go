@@ -162,9 +162,13 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	ts, err := newTenants(cfg, wire, wireGCM)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := payment.New(payment.Options{
 		Store: a.Store, Iamport: iamportAPI, Toss: tossAPI, Keys: keys,
-		Wire: wire, Logger: log, Now: now,
+		Wire: wire, Services: forwarding(cfg, ts), Logger: log, Now: now,
 	})
 	if err != nil {
 		return nil, err
@@ -209,6 +213,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Readiness:   a.readiness,
 		Wire:        wire,
 		WireGCM:     wireGCM,
+		Tenants:     ts,
 		Idempotency: a.Store, Sealer: keys.Webhook, Destinations: dests,
 		Throttle: th, TrustedProxies: cfg.APITrustedProxies(),
 		Inbox:      a.Inbox,
@@ -470,6 +475,14 @@ func keysFrom(cfg *config.Config) (payment.Keys, error) {
 		return k, err
 	}
 	if k.Webhook, err = seal.NewKeyring(seal.PurposeWebhook, webhookKey, webhookOld...); err != nil {
+		return k, err
+	}
+	// The audit trail too, for a purpose of its own.
+	auditKey, auditOld, err := derive(cfg.CancelHistory.Encryption.Key.Reveal(), cfg.CancelHistory.Encryption.PreviousKeys(), seal.PurposeAudit)
+	if err != nil {
+		return k, err
+	}
+	if k.Audit, err = seal.NewKeyring(seal.PurposeAudit, auditKey, auditOld...); err != nil {
 		return k, err
 	}
 	pwKey, pwOld, err := derive(cfg.Password.Secret.Reveal(), cfg.PreviousPasswordSecrets(), seal.PurposePassword)

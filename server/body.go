@@ -33,8 +33,13 @@ const maxBody = 1 << 20
 // work: told apart, they would make the CBC format a padding oracle.
 // Such bodies are counted per client by th, which refuses a client that
 // sent too many before decrypting anything more of it.
-func encryptedBody(cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM, th *throttling) gin.HandlerFunc {
+//
+// The keys are those of the request's service (authenticate), def's when
+// it has none.
+func encryptedBody(def *tenant, th *throttling) gin.HandlerFunc {
 	return func(ctx *gin.Context) {
+		tn := tenantOf(ctx, def)
+		cbc, gcm := tn.cbc, tn.gcm
 		format := responseFormat(ctx.Request, cbc, gcm)
 		if hasBody(ctx.Request) {
 			mt, _, _ := mime.ParseMediaType(ctx.GetHeader("Content-Type"))

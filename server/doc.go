@@ -8,9 +8,13 @@
 // one access line once answered), the monitor's request counter and the
 // metrics, the one error mapper (errors.go: every
 // domain, storage and PG error becomes a status there, with a plain JSON
-// body shaped like NestJS's), panic recovery, the AES body middleware
-// (body.go: requests and successful responses of the encrypted routes are
-// AES-CBC text/plain, or AES-256-GCM when the request asks for it; one
+// body shaped like NestJS's), panic recovery, the API key check
+// (apikey.go: "Authorization: Bearer <key>" picks the calling service of
+// config services.list, compared with every key's SHA-256 in constant time,
+// 401 before anything else; no header is the default service with the
+// top-level keys, unless services.require_key), the AES body middleware
+// (body.go: requests and successful responses of the encrypted routes are,
+// under the calling service's key and IV, AES-CBC text/plain, or AES-256-GCM when the request asks for it; one
 // answer for every body that cannot be used, so there is no padding
 // oracle; errors stay plain JSON, as the original's SDK expects), and Idempotency-Key handling on POST and PUT (idempotency.go,
 // Stripe's semantics; replies are stored sealed for 24 hours).

@@ -229,6 +229,10 @@ func TestNoOrphanedCapture(t *testing.T) {
 			if n := h.count("SELECT count(*) FROM payment_operations WHERE vendor_uid = $1 AND kind = 'confirm' AND state = 'compensated'", p.PaymentKey); n != 1 {
 				t.Errorf("%d compensated confirm operations, want 1", n)
 			}
+			// The cancelled capture is in the audit trail, with no history.
+			if n := h.count("SELECT count(*) FROM payment_audit_events WHERE event = 'cancelled' AND history_id IS NULL AND vendor_code = 'toss.payments'"); n != 1 {
+				t.Errorf("%d audited capture cancels, want 1", n)
+			}
 		})
 	})
 }

@@ -179,6 +179,8 @@ func codeOfStatus(status int) sdk.ErrorCode {
 		return sdk.CodePayloadTooLarge
 	case status == http.StatusTooManyRequests:
 		return sdk.CodeThrottled
+	case status == http.StatusUnauthorized:
+		return sdk.CodeUnauthorized
 	case status == http.StatusServiceUnavailable:
 		return sdk.CodeUnavailable
 	case status >= 500:

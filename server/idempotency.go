@@ -56,7 +56,8 @@ type responseSealer interface {
 // run once: the first request's response is stored (sealed) and replayed
 // for a retry with the same key and body; the same key with a different
 // body is refused (422), and a retry while the first is still running is
-// told so (409). Responses that say nothing happened (400, 409, 5xx) are
+// told so (409). Keys are per service (payment.ServiceOf): one service
+// can neither replay nor block another's. Responses that say nothing happened (400, 409, 5xx) are
 // not kept, so the client can retry them; a request whose PG call may have
 // acted (payment.ErrOutcomeUnknown, answered 502/504) keeps the key bound
 // to it, and its retry runs again with the same record, which the payment
@@ -85,7 +86,7 @@ func idempotency(st idempotencyStore, sealer responseSealer, log *slog.Logger) g
 		sum := sha256.Sum256(body)
 		ctx := c.Request.Context()
 		rec, created, err := st.BeginIdempotency(ctx, store.IdempotencyRequest{
-			Key: key, Method: c.Request.Method, Path: c.Request.URL.Path, RequestHash: hex.EncodeToString(sum[:]),
+			Service: payment.ServiceOf(ctx), Key: key, Method: c.Request.Method, Path: c.Request.URL.Path, RequestHash: hex.EncodeToString(sum[:]),
 		})
 		if err != nil {
 			fail(c, err)

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paymentctl/paymentctl/server/metrics"
+	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/server/requestid"
 )
 
@@ -33,8 +34,13 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		if isProbe(route) && status < 400 {
 			level = slog.LevelDebug
 		}
-		log.Log(ctx, level, "request", "method", metrics.MethodLabel(c.Request.Method), "route", route,
-			"status", status, "duration", time.Since(start), "bytes", max(c.Writer.Size(), 0), "client", c.ClientIP())
+		attrs := []any{"method", metrics.MethodLabel(c.Request.Method), "route", route,
+			"status", status, "duration", time.Since(start), "bytes", max(c.Writer.Size(), 0), "client", c.ClientIP()}
+		// The service authenticate found (its name, never its key).
+		if service := payment.ServiceOf(c.Request.Context()); service != payment.DefaultService {
+			attrs = append(attrs, "service", service)
+		}
+		log.Log(ctx, level, "request", attrs...)
 	}
 }
 

@@ -9,17 +9,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paymentctl/paymentctl/server/egress"
+	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/wirecrypt"
 )
 
 // routerOptions are the dependencies of the route table.
 type routerOptions struct {
-	Payments    payments
-	Webhooks    webhookReceiver
-	Monitor     monitorSource
-	Ready       func(*gin.Context) error
-	Wire        *wirecrypt.Cipher
-	WireGCM     *wirecrypt.GCM // the opt-in authenticated format; nil refuses it
+	Payments payments
+	Webhooks webhookReceiver
+	Monitor  monitorSource
+	Ready    func(*gin.Context) error
+	Wire     *wirecrypt.Cipher
+	WireGCM  *wirecrypt.GCM // the opt-in authenticated format; nil refuses it
+	// Tenants are the services and their API keys; nil serves every
+	// request as the default service with Wire and WireGCM.
+	Tenants     *tenants
 	Idempotency idempotencyStore
 	Sealer      responseSealer
 	// Destinations is the webhook_url address policy; nil is egress's
@@ -73,10 +77,19 @@ func newRouter(o routerOptions) *gin.Engine {
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
 
-	enc := r.Group("", encryptedBody(o.Wire, o.WireGCM, o.Throttle))
-	enc.GET("/monitors/performance", mon.performance)
-	enc.GET("/monitors/system", mon.system)
+	ts := o.Tenants
+	if ts == nil {
+		ts = &tenants{def: &tenant{name: payment.DefaultService, cbc: o.Wire, gcm: o.WireGCM}}
+	}
+	// The API key is checked before anything else: an unknown key costs
+	// a hash, never a body read or a database query.
+	// The monitors hold no service's records: the top-level keys open
+	// them even when services.require_key is set (`paymentctl monitor`).
+	mons := r.Group("", ts.authenticate(false), encryptedBody(ts.def, o.Throttle))
+	mons.GET("/monitors/performance", mon.performance)
+	mons.GET("/monitors/system", mon.system)
 
+	enc := r.Group("", ts.authenticate(ts.requireKey), encryptedBody(ts.def, o.Throttle))
 	p := enc.Group("/payments", idempotency(o.Idempotency, o.Sealer, o.Logger))
 	// Literal "get" routes are matched before ":id", as the original's.
 	p.PATCH("/histories/get", pay.historyBySource)

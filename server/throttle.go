@@ -76,12 +76,19 @@ func (t *throttling) status(c *gin.Context) (*throttle.Status, error) {
 	if v, ok := c.Get(throttleStatusKey); ok {
 		return v.(*throttle.Status), nil
 	}
-	st, err := t.lim.Status(c.Request.Context(), c.ClientIP())
+	st, err := t.lim.Status(c.Request.Context(), client(c))
 	if err != nil {
 		return nil, err
 	}
 	c.Set(throttleStatusKey, st)
 	return st, nil
+}
+
+// client is who the throttle counts a request under: the calling
+// service's client address (throttle.ServiceClient), so that services
+// sharing an address do not lock each other out.
+func client(c *gin.Context) string {
+	return throttle.ServiceClient(payment.ServiceOf(c.Request.Context()), c.ClientIP())
 }
 
 // refuse answers 429 with Retry-After in whole seconds.
@@ -119,7 +126,7 @@ func (t *throttling) failedBody(c *gin.Context) {
 	if t == nil {
 		return
 	}
-	if err := t.lim.FailDecrypt(context.WithoutCancel(c.Request.Context()), c.ClientIP()); err != nil {
+	if err := t.lim.FailDecrypt(context.WithoutCancel(c.Request.Context()), client(c)); err != nil {
 		t.log.Error("count a body that did not decrypt", "err", err)
 	}
 }
@@ -147,7 +154,7 @@ func (t *throttling) passwords(record func(*gin.Context) string, next gin.Handle
 		}
 		next(c)
 		if len(c.Errors) > 0 && errors.Is(c.Errors.Last().Err, payment.ErrWrongPassword) {
-			if err := t.lim.FailPassword(context.WithoutCancel(c.Request.Context()), c.ClientIP(), rec); err != nil {
+			if err := t.lim.FailPassword(context.WithoutCancel(c.Request.Context()), client(c), rec); err != nil {
 				t.log.Error("count a wrong password", "err", err)
 			}
 		}
@@ -195,6 +202,7 @@ func recordBySource[In any](kind string, source func(In) sdk.Source) func(*gin.C
 			return ""
 		}
 		s := source(in)
-		return kind + " source " + strconv.Quote(s.Schema) + " " + strconv.Quote(s.Table) + " " + strconv.Quote(s.ID)
+		// Sources are per service: so are their counters.
+		return kind + " source " + strconv.Quote(payment.ServiceOf(c.Request.Context())) + " " + strconv.Quote(s.Schema) + " " + strconv.Quote(s.Table) + " " + strconv.Quote(s.ID)
 	}
 }

@@ -64,15 +64,36 @@ length. The configuration is validated first, as serve would.`,
 
 // newConfigGenerateCmd returns `paymentctl config generate`.
 func newConfigGenerateCmd(f *factory) *cobra.Command {
-	return &cobra.Command{
+	var service string
+	cmd := &cobra.Command{
 		Use:   "generate",
-		Short: "Print fresh random keys, IVs and secrets as .env lines",
+		Short: "Print fresh random keys, IVs and secrets as .env lines, or a service's credentials",
 		Long: `Print a fresh random value for every key, IV and secret a deployment needs, as
 .env lines (the original's generate:password). Real mode refuses the published
-defaults, so run this once per deployment and keep the output secret.`,
-		Example: "  paymentctl config generate >> .env",
-		Args:    noArgs,
+defaults, so run this once per deployment and keep the output secret.
+
+With --service NAME, print instead the credentials of a new client service:
+its API key, which the service sends as "Authorization: Bearer <key>" and
+paymentctl does not keep, and the entry to add to services.list in the
+configuration file: the key's sha256: hash, a fresh body key and IV (which
+the service uses too) and a webhook secret for the events forwarded to it.
+To rotate a service's key, generate one and add its hash to the service's
+api_keys beside the old one; drop the old hash once the service uses the
+new key.`,
+		Example: `  paymentctl config generate >> .env
+
+  # credentials of a new service "shop"
+  paymentctl config generate --service shop`,
+		Args: noArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			if service != "" {
+				g, err := config.GenerateService(service, nil)
+				if err != nil {
+					return &usageError{fmt.Errorf("--service: %w", err)}
+				}
+				_, err = fmt.Fprintf(f.IO.Out, serviceTemplate, g.Name, g.APIKey, g.Name, g.APIKeyHash, g.Key, g.IV, g.WebhookSecret)
+				return err
+			}
 			secrets, err := config.GenerateSecrets(nil)
 			if err != nil {
 				return err
@@ -85,4 +106,22 @@ defaults, so run this once per deployment and keep the output secret.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&service, "service", "", "print the API key and services.list entry of a new service `NAME` instead")
+	return cmd
 }
+
+// serviceTemplate is the output of `config generate --service`: the API
+// key for the service, then the services.list entry (YAML) for
+// paymentctl's configuration file.
+const serviceTemplate = `# API key of the service %s: give it to the service only (it sends it as
+# "Authorization: Bearer <key>"); paymentctl keeps only its hash.
+api_key: %s
+# Add to services.list in paymentctl's configuration file. The service
+# encrypts its bodies with this key and IV, and verifies the events it is
+# forwarded with this webhook secret.
+services_list_entry:
+  - name: %s
+    api_keys: ["%s"]
+    encryption: {key: "%s", iv: "%s"}
+    webhook_secret: "%s"
+`

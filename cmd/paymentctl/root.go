@@ -129,6 +129,7 @@ Configuration: defaults < --config file (YAML) < .env in the working directory
 		newResetCmd(f, nil),
 		newReconcileCmd(f, nil),
 		newWebhooksCmd(f, nil, nil),
+		newAuditCmd(f, nil),
 		newFakeCmd(f, nil),
 		newConfigCmd(f),
 		newVersionCmd(f),

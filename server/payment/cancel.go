@@ -68,11 +68,14 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.Histo
 			return
 		}
 		s.observeFlow(ctx, FlowCancel, found.Vendor.Code, err, "history", found.ID, "source", in.Source.ID, "amount", in.Price)
+		s.auditRefusal(ctx, err, historyAudit("", found), AuditDetails{
+			VendorUID: found.Vendor.UID, Price: found.Price, RefundBefore: found.Refund, RefundAfter: found.Refund, Amount: in.Price,
+		})
 	}()
 	if in.Price <= 0 {
 		return nil, fmt.Errorf("%w: price must be positive", ErrInvalid)
 	}
-	found, err = s.store.HistoryBySource(ctx, storeSource(in.Source))
+	found, err = s.store.HistoryBySource(ctx, sourceOf(ctx, in.Source))
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +102,18 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.Histo
 		if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded}); err != nil {
 			return err
 		}
-		out, err = s.applyAndRecord(ctx, tx, h, st, nil)
-		return err
+		if out, err = s.applyAndRecord(ctx, tx, h, st, nil, auditNote{}); err != nil {
+			return err
+		}
+		// Recorded whatever the apply found: the PG's webhook about this
+		// cancel may have been applied (and audited as reconciled) first.
+		refund := int64(0)
+		if out.Refund != nil {
+			refund = *out.Refund
+		}
+		return s.audit(ctx, tx, historyAudit(AuditCancelled, h), AuditDetails{
+			VendorUID: h.Vendor.UID, Price: h.Price, RefundBefore: before.Refund, RefundAfter: refund, Amount: in.Price,
+		})
 	})
 	if err != nil {
 		// The PG refunded but the result is not recorded; the operation
@@ -273,7 +286,9 @@ func vendorOfHistory(h *store.History) sdk.VendorCode { return sdk.VendorCode(h.
 // service would see a difference, records the {previous, current} event.
 // raw is the PG webhook's body, nil when paymentctl found the change
 // itself.
-func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.History, st pgState, raw []byte) (*sdk.History, error) {
+//
+// A change is also appended to the audit trail as note says.
+func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.History, st pgState, raw []byte, note auditNote) (*sdk.History, error) {
 	previous, err := s.historyDTO(h)
 	if err != nil {
 		return nil, err
@@ -284,6 +299,13 @@ func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.His
 	}
 	if sameState(previous, current) {
 		return current, nil
+	}
+	refund := int64(0)
+	if current.Refund != nil {
+		refund = *current.Refund
+	}
+	if err := s.auditChange(ctx, tx, h, refund, note); err != nil {
+		return nil, err
 	}
 	return current, s.recordEvent(ctx, tx, h, previous, current, raw)
 }
@@ -301,7 +323,7 @@ func (s *Service) resolveHistoryOps(ctx context.Context, tx *store.Tx, h *store.
 	if err != nil {
 		return nil, pgFailure(h.Vendor.Code, false, err)
 	}
-	if _, err := s.applyAndRecord(ctx, tx, h, st, nil); err != nil {
+	if _, err := s.applyAndRecord(ctx, tx, h, st, nil, auditNote{event: AuditReconciled}); err != nil {
 		return nil, err
 	}
 	if err := s.markOps(ctx, tx, h, due, st, true); err != nil {

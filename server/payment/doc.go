@@ -35,6 +35,13 @@
 //     saved-card and cancel objects, webhook snapshots and raw PG bodies,
 //     each under its own keyring with the record id bound as additional
 //     data. Record passwords are keyed hashes.
+//   - Tenancy (tenant.go): a request's service (WithService, set by the
+//     server from its API key) owns what it registers; histories,
+//     reservations and their sources are found for their own service only,
+//     and another service's record is store.ErrNotFound before its password
+//     is checked. Events are forwarded with the owning service's keys,
+//     looked up when each delivery is made. Money events are appended to a
+//     sealed audit trail in the transaction of the change (audit.go).
 //   - PG webhooks are never trusted: the body only says which payment to
 //     re-fetch. Processing runs as a stored job, keyed by that payment so
 //     that a burst of webhooks about it shares one re-fetch per window

@@ -25,6 +25,9 @@ import (
 func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *sdk.History, err error) {
 	defer func() {
 		s.observeFlow(ctx, FlowRegister, string(in.Vendor.Code), err, "uid", in.Vendor.UID, "source", in.Source.ID)
+		s.auditRefusal(ctx, err,
+			store.AuditEvent{Service: ServiceOf(ctx), VendorCode: string(in.Vendor.Code), StoreID: in.Vendor.StoreID},
+			AuditDetails{VendorUID: in.Vendor.UID, Amount: in.Price})
 	}()
 	if err := vendorOf(in.Vendor.Code); err != nil {
 		return nil, err
@@ -42,7 +45,7 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 	h := &store.History{
 		ID:         id,
 		Vendor:     store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
-		Source:     storeSource(in.Source),
+		Source:     sourceOf(ctx, in.Source),
 		Currency:   st.currency,
 		Price:      st.price,
 		Refund:     st.refund,
@@ -65,6 +68,11 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 			return err
 		}
 		if err := tx.CreateHistory(ctx, h); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, historyAudit(AuditRegistered, h), AuditDetails{
+			VendorUID: h.Vendor.UID, Price: h.Price, RefundBefore: 0, RefundAfter: h.Refund, Amount: in.Price,
+		}); err != nil {
 			return err
 		}
 		cancels, err := s.addCancels(ctx, tx, id, st.cancels)
@@ -114,7 +122,7 @@ func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.His
 // precheck refuses, before any money is captured, a registration that the
 // insert would refuse: a source or a PG payment registered already.
 func (s *Service) precheck(ctx context.Context, in sdk.HistoryCreate) error {
-	if _, err := s.store.HistoryBySource(ctx, storeSource(in.Source)); err == nil {
+	if _, err := s.store.HistoryBySource(ctx, sourceOf(ctx, in.Source)); err == nil {
 		return fmt.Errorf("%w: the source is registered already", store.ErrConflict)
 	} else if !isNotFound(err) {
 		return err
@@ -270,6 +278,15 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 			return pgFailure(o.Vendor.Code, true, err)
 		}
 		cancelled = err == nil
+		if cancelled {
+			// A money event with no history. The registration's service
+			// when it runs in its request; the reconciler's retry does not
+			// know it (payment_operations keeps none).
+			if err := s.audit(ctx, tx, store.AuditEvent{Service: ServiceOf(ctx), Event: AuditCancelled, VendorCode: o.Vendor.Code, StoreID: o.Vendor.StoreID},
+				AuditDetails{VendorUID: o.Vendor.UID, Price: o.Amount, RefundAfter: o.Amount, Amount: o.Amount, Reason: "registration_failed"}); err != nil {
+				return err
+			}
+		}
 		return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensated})
 	})
 	if err == nil && cancelled {
@@ -303,6 +320,9 @@ func (s *Service) History(ctx context.Context, id, password string) (*sdk.Histor
 	if err != nil {
 		return nil, err
 	}
+	if err := owned(ctx, "find history "+id, h.Source.Service); err != nil {
+		return nil, err
+	}
 	if err := s.checkPassword(h.Password, password); err != nil {
 		return nil, err
 	}
@@ -312,7 +332,7 @@ func (s *Service) History(ctx context.Context, id, password string) (*sdk.Histor
 // HistoryBySource returns a history by its source record after checking
 // its password.
 func (s *Service) HistoryBySource(ctx context.Context, in sdk.Accessor) (*sdk.History, error) {
-	h, err := s.store.HistoryBySource(ctx, storeSource(in.Source))
+	h, err := s.store.HistoryBySource(ctx, sourceOf(ctx, in.Source))
 	if err != nil {
 		return nil, err
 	}
@@ -401,9 +421,9 @@ func (s *Service) historyDTO(h *store.History) (*sdk.History, error) {
 	return out, nil
 }
 
-// storeSource converts an API source.
-func storeSource(s sdk.Source) store.Source {
-	return store.Source{Schema: s.Schema, Table: s.Table, ID: s.ID}
+// sourceOf converts an API source of the calling service's (ServiceOf).
+func sourceOf(ctx context.Context, s sdk.Source) store.Source {
+	return store.Source{Service: ServiceOf(ctx), Schema: s.Schema, Table: s.Table, ID: s.ID}
 }
 
 // isNotFound reports whether err means the record does not exist.

@@ -42,7 +42,7 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 	r := &store.Reservation{
 		ID:       id,
 		Vendor:   store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
-		Source:   storeSource(in.Source),
+		Source:   sourceOf(ctx, in.Source),
 		Title:    in.Title,
 		Data:     sealed,
 		Password: s.keys.Passwords.Hash(in.Password),
@@ -59,6 +59,9 @@ func (s *Service) Reservation(ctx context.Context, id, password string) (*sdk.Re
 	if err != nil {
 		return nil, err
 	}
+	if err := owned(ctx, "find reservation "+id, r.Source.Service); err != nil {
+		return nil, err
+	}
 	if err := s.checkPassword(r.Password, password); err != nil {
 		return nil, err
 	}
@@ -68,7 +71,7 @@ func (s *Service) Reservation(ctx context.Context, id, password string) (*sdk.Re
 // ReservationBySource returns a saved card by its source record after
 // checking its password.
 func (s *Service) ReservationBySource(ctx context.Context, in sdk.Accessor) (*sdk.Reservation, error) {
-	r, err := s.store.ReservationBySource(ctx, storeSource(in.Source))
+	r, err := s.store.ReservationBySource(ctx, sourceOf(ctx, in.Source))
 	if err != nil {
 		return nil, err
 	}

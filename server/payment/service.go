@@ -75,6 +75,7 @@ type Keys struct {
 	Reservation *seal.Keyring // payment_reservations.data
 	Cancel      *seal.Keyring // payment_history_cancels.data
 	Webhook     *seal.Keyring // webhook snapshots, raw PG bodies, idempotent responses
+	Audit       *seal.Keyring // payment_audit_events.data
 	Passwords   *seal.Hasher
 }
 
@@ -84,12 +85,15 @@ type Options struct {
 	Iamport IamportAPI
 	Toss    TossAPI
 	Keys    Keys
-	// Wire encrypts forwarded webhook bodies, as the original does with the
-	// connection key.
-	Wire   *wirecrypt.Cipher
-	Queue  Queue
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Wire encrypts forwarded webhook bodies of the default service, as
+	// the original does with the connection key.
+	Wire *wirecrypt.Cipher
+	// Services are the forwarding keys of the configured services, by
+	// name (tenant.go).
+	Services map[string]ServiceKeys
+	Queue    Queue
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service implements the payment flows. It is safe for concurrent use.
@@ -99,9 +103,11 @@ type Service struct {
 	toss    TossAPI
 	keys    Keys
 	wire    *wirecrypt.Cipher
-	queue   Queue
-	log     *slog.Logger
-	now     func() time.Time
+	// services are the configured services' forwarding keys.
+	services map[string]ServiceKeys
+	queue    Queue
+	log      *slog.Logger
+	now      func() time.Time
 	// observer hears of the reconciler's checks and drifts; may be nil.
 	observer SweepObserver
 	kept     keptLog
@@ -116,12 +122,12 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("payment service: store, PG clients and wire cipher are required")
 	}
 	k := opts.Keys
-	if k.History == nil || k.Reservation == nil || k.Cancel == nil || k.Webhook == nil || k.Passwords == nil {
+	if k.History == nil || k.Reservation == nil || k.Cancel == nil || k.Webhook == nil || k.Audit == nil || k.Passwords == nil {
 		return nil, errors.New("payment service: every keyring and the password hasher are required")
 	}
 	s := &Service{
 		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, keys: k,
-		wire: opts.Wire, queue: opts.Queue, log: opts.Logger, now: opts.Now,
+		wire: opts.Wire, services: opts.Services, queue: opts.Queue, log: opts.Logger, now: opts.Now,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

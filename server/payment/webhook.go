@@ -240,7 +240,7 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		if err != nil {
 			return err
 		}
-		current, err := s.applyAndRecord(ctx, tx, locked, st, raw)
+		current, err := s.applyAndRecord(ctx, tx, locked, st, raw, auditNote{event: AuditReconciled})
 		if err != nil {
 			return err
 		}
@@ -481,19 +481,24 @@ func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid s
 	return nil
 }
 
-// Delivery returns the URL and encrypted body of a stored event
-// (webhook.Payloads).
-func (s *Service) Delivery(ctx context.Context, webhookID string) (string, []byte, error) {
+// Delivery returns the URL and body of a stored event, encrypted and to
+// be signed with the keys of the service that owns its payment, as they
+// are configured now (webhook.Payloads).
+func (s *Service) Delivery(ctx context.Context, webhookID string) (webhook.Message, error) {
 	w, err := s.store.Webhook(ctx, webhookID)
 	if isNotFound(err) {
-		return "", nil, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
+		return webhook.Message{}, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
 	}
 	if err != nil {
-		return "", nil, err
+		return webhook.Message{}, err
 	}
 	h, err := s.store.History(ctx, w.HistoryID)
 	if err != nil {
-		return "", nil, err
+		return webhook.Message{}, err
+	}
+	keys, err := s.keysOf(h.Source.Service)
+	if err != nil {
+		return webhook.Message{}, err
 	}
 	var ev sdk.WebhookHistory
 	ev.ID = w.ID
@@ -504,17 +509,17 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (string, []byt
 	}{{w.Previous, &ev.Previous}, {w.Current, &ev.Current}} {
 		plain, err := s.keys.Webhook.Open(part.sealed, []byte(w.ID))
 		if err != nil {
-			return "", nil, fmt.Errorf("%w: open webhook %s: %v", webhook.ErrPermanent, w.ID, err)
+			return webhook.Message{}, fmt.Errorf("%w: open webhook %s: %v", webhook.ErrPermanent, w.ID, err)
 		}
 		if err := json.Unmarshal(plain, part.into); err != nil {
-			return "", nil, fmt.Errorf("%w: decode webhook %s: %v", webhook.ErrPermanent, w.ID, err)
+			return webhook.Message{}, fmt.Errorf("%w: decode webhook %s: %v", webhook.ErrPermanent, w.ID, err)
 		}
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return "", nil, err
+		return webhook.Message{}, err
 	}
-	return h.WebhookURL, s.wire.Encrypt(body), nil
+	return webhook.Message{URL: h.WebhookURL, Body: keys.Wire.Encrypt(body), Secret: keys.WebhookSecret}, nil
 }
 
 // RecordAttempt stores one delivery attempt (webhook.Payloads). The reply's

@@ -48,7 +48,7 @@
 // # Keys and rotation
 //
 // Each purpose ([PurposeHistory], [PurposeReservation], [PurposeCancel],
-// [PurposeWebhook], [PurposePassword]) has its own keys. [DeriveKey] turns a
+// [PurposeWebhook], [PurposePassword], [PurposeAudit]) has its own keys. [DeriveKey] turns a
 // configured master string of any length into a 32-byte key with HKDF-SHA256,
 // using the purpose as context, and names the key by a short hash of it; a
 // master string is never used as a key directly. A [Keyring] seals with its

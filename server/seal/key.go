@@ -16,6 +16,7 @@ const (
 	PurposeCancel      = "cancel"      // payment_history_cancels.data
 	PurposeWebhook     = "webhook"     // webhook snapshots and payloads
 	PurposePassword    = "password"    // record-password HMAC (Hasher)
+	PurposeAudit       = "audit"       // payment_audit_events.data
 )
 
 // KeySize is the length of a key's secret: AES-256 and HMAC-SHA256 keys.
@@ -69,11 +70,11 @@ func DeriveKey(master []byte, purpose string) (Key, error) {
 
 func checkPurpose(purpose string) error {
 	switch purpose {
-	case PurposeHistory, PurposeReservation, PurposeCancel, PurposeWebhook, PurposePassword:
+	case PurposeHistory, PurposeReservation, PurposeCancel, PurposeWebhook, PurposePassword, PurposeAudit:
 		return nil
 	}
-	return fmt.Errorf("unknown key purpose %q, want one of %s, %s, %s, %s or %s", purpose,
-		PurposeHistory, PurposeReservation, PurposeCancel, PurposeWebhook, PurposePassword)
+	return fmt.Errorf("unknown key purpose %q, want one of %s, %s, %s, %s, %s or %s", purpose,
+		PurposeHistory, PurposeReservation, PurposeCancel, PurposeWebhook, PurposePassword, PurposeAudit)
 }
 
 func checkKey(k Key) error {

@@ -19,11 +19,17 @@ type Vendor struct {
 	UID string
 }
 
-// Source identifies the client service's record a payment belongs to.
+// Source identifies the client service's record a payment belongs to:
+// the service that registered it and the record's schema, table and id.
+// A source is unique per service.
 type Source struct {
-	Schema string
-	Table  string
-	ID     string
+	// Service is the owning service's name (config services.list); ""
+	// is the default service (requests without an API key), which owns
+	// every record made before services existed.
+	Service string
+	Schema  string
+	Table   string
+	ID      string
 }
 
 // History is a payment registered by a client service (payment_histories).
@@ -88,6 +94,7 @@ type HistoryUpdate struct {
 
 type historyRow struct {
 	ID                   string     `gorm:"column:id;primaryKey"`
+	Service              string     `gorm:"column:service"`
 	SourceSchema         string     `gorm:"column:source_schema"`
 	SourceTable          string     `gorm:"column:source_table"`
 	SourceID             string     `gorm:"column:source_id"`
@@ -113,7 +120,7 @@ func (r *historyRow) domain() *History {
 	h := &History{
 		ID:          r.ID,
 		Vendor:      Vendor{Code: r.VendorCode, StoreID: r.VendorStoreID, UID: r.VendorUID},
-		Source:      Source{Schema: r.SourceSchema, Table: r.SourceTable, ID: r.SourceID},
+		Source:      Source{Service: r.Service, Schema: r.SourceSchema, Table: r.SourceTable, ID: r.SourceID},
 		Currency:    r.Currency,
 		Price:       r.Price,
 		WebhookURL:  r.WebhookURL,
@@ -166,12 +173,13 @@ func (q *queries) CreateHistory(ctx context.Context, h *History) error {
 	if err != nil {
 		return fmt.Errorf("create history: %w", err)
 	}
-	if !storable(h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
+	if !storable(h.Source.Service, h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
 		h.Currency, h.WebhookURL, h.Data, h.Password) {
 		return unstorable("create history")
 	}
 	row := historyRow{
 		ID:            id,
+		Service:       h.Source.Service,
 		SourceSchema:  h.Source.Schema,
 		SourceTable:   h.Source.Table,
 		SourceID:      h.Source.ID,
@@ -221,13 +229,13 @@ func (q *queries) HistoryByVendor(ctx context.Context, code, uid string) (*Histo
 }
 
 // HistoryBySource returns the history of the client's record src, with its
-// cancels.
+// cancels; only src.Service's (another service's record is ErrNotFound).
 func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, error) {
-	if !storable(src.Schema, src.Table, src.ID) {
+	if !storable(src.Service, src.Schema, src.Table, src.ID) {
 		return nil, fmt.Errorf("find history by source: %w", ErrNotFound)
 	}
 	return q.findHistory(ctx, "find history of "+src.Schema+"."+src.Table+" "+src.ID,
-		"h.source_schema = ? AND h.source_table = ? AND h.source_id = ?", src.Schema, src.Table, src.ID)
+		"h.service = ? AND h.source_schema = ? AND h.source_table = ? AND h.source_id = ?", src.Service, src.Schema, src.Table, src.ID)
 }
 
 // LockHistory returns the history with the given id and, on PostgreSQL,

@@ -28,9 +28,13 @@ const (
 )
 
 // IdempotencyRequest names a request carrying an Idempotency-Key header.
-// Key, Method and Path together identify the record; RequestHash lets the
-// caller tell a retry from a different request reusing the key.
+// Service, Key, Method and Path together identify the record (keys are
+// per service: one service cannot replay or block another's);
+// RequestHash lets the caller tell a retry from a different request
+// reusing the key.
 type IdempotencyRequest struct {
+	// Service is the calling service's name; "" is the default service.
+	Service     string
 	Key         string
 	Method      string
 	Path        string
@@ -57,6 +61,7 @@ type IdempotencyRecord struct {
 
 type idempotencyRow struct {
 	ID             string     `gorm:"column:id;primaryKey"`
+	Service        string     `gorm:"column:service"`
 	IdempotencyKey string     `gorm:"column:idempotency_key"`
 	Method         string     `gorm:"column:method"`
 	Path           string     `gorm:"column:path"`
@@ -110,7 +115,7 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 	if req.Key == "" {
 		return nil, false, fmt.Errorf("%s: empty key", op)
 	}
-	if !storable(req.Key, req.Method, req.Path, req.RequestHash) {
+	if !storable(req.Service, req.Key, req.Method, req.Path, req.RequestHash) {
 		return nil, false, unstorable(op)
 	}
 	for range beginAttempts {
@@ -119,14 +124,15 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 		// An expired record no longer protects anything, and one running
 		// past its lease was abandoned by a process that died: drop it so
 		// the key starts afresh even before ExpireIdempotencyKeys runs.
-		err := db.Where("idempotency_key = ? AND method = ? AND path = ? AND (expires_at <= ? OR (status = ? AND created_at <= ?))",
-			req.Key, req.Method, req.Path, now, string(IdempotencyRunning), now.Add(-IdempotencyLease)).
+		err := db.Where("service = ? AND idempotency_key = ? AND method = ? AND path = ? AND (expires_at <= ? OR (status = ? AND created_at <= ?))",
+			req.Service, req.Key, req.Method, req.Path, now, string(IdempotencyRunning), now.Add(-IdempotencyLease)).
 			Delete(&idempotencyRow{}).Error
 		if err != nil {
 			return nil, false, translate(err, op)
 		}
 		row := idempotencyRow{
 			ID:             uuid.NewString(),
+			Service:        req.Service,
 			IdempotencyKey: req.Key,
 			Method:         req.Method,
 			Path:           req.Path,
@@ -147,15 +153,15 @@ func (q *queries) BeginIdempotency(ctx context.Context, req IdempotencyRequest) 
 		// A retry of a request whose outcome was unknown takes the record
 		// back, keeping its id: the request's operation is found by it.
 		res = db.Model(&idempotencyRow{}).
-			Where("idempotency_key = ? AND method = ? AND path = ? AND status = ? AND request_hash = ?",
-				req.Key, req.Method, req.Path, string(IdempotencyUnknown), req.RequestHash).
+			Where("service = ? AND idempotency_key = ? AND method = ? AND path = ? AND status = ? AND request_hash = ?",
+				req.Service, req.Key, req.Method, req.Path, string(IdempotencyUnknown), req.RequestHash).
 			Updates(map[string]any{"status": string(IdempotencyRunning), "created_at": now})
 		if res.Error != nil {
 			return nil, false, translate(res.Error, op)
 		}
 		resumed := res.RowsAffected == 1
 		var existing idempotencyRow
-		err = db.Where("idempotency_key = ? AND method = ? AND path = ?", req.Key, req.Method, req.Path).
+		err = db.Where("service = ? AND idempotency_key = ? AND method = ? AND path = ?", req.Service, req.Key, req.Method, req.Path).
 			Take(&existing).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			continue

@@ -25,6 +25,7 @@ type Reservation struct {
 
 type reservationRow struct {
 	ID            string    `gorm:"column:id;primaryKey"`
+	Service       string    `gorm:"column:service"`
 	SourceSchema  string    `gorm:"column:source_schema"`
 	SourceTable   string    `gorm:"column:source_table"`
 	SourceID      string    `gorm:"column:source_id"`
@@ -44,7 +45,7 @@ func (r *reservationRow) domain() *Reservation {
 	return &Reservation{
 		ID:        r.ID,
 		Vendor:    Vendor{Code: r.VendorCode, StoreID: r.VendorStoreID, UID: r.VendorUID},
-		Source:    Source{Schema: r.SourceSchema, Table: r.SourceTable, ID: r.SourceID},
+		Source:    Source{Service: r.Service, Schema: r.SourceSchema, Table: r.SourceTable, ID: r.SourceID},
 		Title:     r.Title,
 		Data:      r.Data,
 		Password:  r.Password,
@@ -60,12 +61,13 @@ func (q *queries) CreateReservation(ctx context.Context, r *Reservation) error {
 	if err != nil {
 		return fmt.Errorf("create reservation: %w", err)
 	}
-	if !storable(r.Source.Schema, r.Source.Table, r.Source.ID, r.Vendor.Code, r.Vendor.UID, r.Vendor.StoreID,
+	if !storable(r.Source.Service, r.Source.Schema, r.Source.Table, r.Source.ID, r.Vendor.Code, r.Vendor.UID, r.Vendor.StoreID,
 		r.Title, r.Data, r.Password) {
 		return unstorable("create reservation")
 	}
 	row := reservationRow{
 		ID:            id,
+		Service:       r.Source.Service,
 		SourceSchema:  r.Source.Schema,
 		SourceTable:   r.Source.Table,
 		SourceID:      r.Source.ID,
@@ -102,13 +104,14 @@ func (q *queries) ReservationByVendor(ctx context.Context, code, uid string) (*R
 		q.conn(ctx).Where("vendor_code = ? AND vendor_uid = ?", code, uid))
 }
 
-// ReservationBySource returns the saved card of the client's record src.
+// ReservationBySource returns the saved card of the client's record src;
+// only src.Service's (another service's record is ErrNotFound).
 func (q *queries) ReservationBySource(ctx context.Context, src Source) (*Reservation, error) {
-	if !storable(src.Schema, src.Table, src.ID) {
+	if !storable(src.Service, src.Schema, src.Table, src.ID) {
 		return nil, fmt.Errorf("find reservation by source: %w", ErrNotFound)
 	}
 	return findReservation("find reservation of "+src.Schema+"."+src.Table+" "+src.ID,
-		q.conn(ctx).Where("source_schema = ? AND source_table = ? AND source_id = ?", src.Schema, src.Table, src.ID))
+		q.conn(ctx).Where("service = ? AND source_schema = ? AND source_table = ? AND source_id = ?", src.Service, src.Schema, src.Table, src.ID))
 }
 
 func findReservation(op string, db *gorm.DB) (*Reservation, error) {

@@ -11,6 +11,10 @@
 // can create. IPv6 addresses are counted by their /64, which one host or
 // one customer of a provider usually has whole.
 //
+// A client is an address, or a service's address (ServiceClient): the
+// services of a hub that share an address (one NAT, one host) are
+// counted apart, so one service's failures never lock another out.
+//
 // A counter allows Policy.Failures failures (Policy.AddressFailures for the
 // per-address one) in a window of Policy.Window that starts at the first;
 // the failure that reaches the limit locks the scope out for a window, and
@@ -38,6 +42,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/paymentctl/paymentctl/server/store"
@@ -315,10 +320,29 @@ func recordScope(record string) string {
 	return scopeRecord + hex.EncodeToString(sum[:16])
 }
 
+// serviceSeparator joins a service's name and an address in a client
+// (ServiceClient); neither holds it.
+const serviceSeparator = "|"
+
+// ServiceClient is the client the Limiter counts a request of the named
+// service from address under: its own counters, apart from those of other
+// services and of requests without a service (service "": the address
+// alone, as before services existed).
+func ServiceClient(service, address string) string {
+	if service == "" {
+		return address
+	}
+	return service + serviceSeparator + address
+}
+
 // clientKey is the address failures are counted under: an IPv4 address (an
 // IPv4-mapped IPv6 one too) as it is, an IPv6 address as its /64 prefix,
-// anything else as "invalid".
+// anything else as "invalid"; for a ServiceClient, the service's name and
+// that.
 func clientKey(address string) string {
+	if service, addr, ok := strings.Cut(address, serviceSeparator); ok {
+		return service + serviceSeparator + clientKey(addr)
+	}
 	ip, err := netip.ParseAddr(address)
 	if err != nil {
 		return "invalid"

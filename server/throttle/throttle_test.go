@@ -194,6 +194,30 @@ func TestDecryptFailures(t *testing.T) {
 	})
 }
 
+// TestServicesCountedApart: two services behind one address have their
+// own counters; one failing locks out neither the other nor requests
+// without a service.
+func TestServicesCountedApart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		l, _ := newLimiter(t, st, Policy{Failures: 2})
+		ctx := context.Background()
+		shop, billing := ServiceClient("shop", "203.0.113.7"), ServiceClient("billing", "203.0.113.7")
+		for range 2 {
+			if err := l.FailDecrypt(ctx, shop); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if v := verdict(t, l, shop, (*Status).Decrypt); !v.Throttled() {
+			t.Errorf("shop after its failures: %+v, want throttled", v)
+		}
+		for _, other := range []string{billing, "203.0.113.7"} {
+			if v := verdict(t, l, other, (*Status).Decrypt); v.Throttled() {
+				t.Errorf("%s after shop's failures: %+v, want allowed", other, v)
+			}
+		}
+	})
+}
+
 func TestClientKey(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"192.0.2.1", "192.0.2.1"},
@@ -203,6 +227,10 @@ func TestClientKey(t *testing.T) {
 		{"::1", "::/64"},
 		{"", "invalid"},
 		{"not an address", "invalid"},
+		{ServiceClient("shop", "2001:db8:1:2:3:4:5:6"), "shop|2001:db8:1:2::/64"},
+		{ServiceClient("shop", "::ffff:192.0.2.1"), "shop|192.0.2.1"},
+		{ServiceClient("", "192.0.2.1"), "192.0.2.1"},
+		{ServiceClient("shop", "nonsense"), "shop|invalid"},
 	}
 	for _, tt := range tests {
 		if got := clientKey(tt.in); got != tt.want {

@@ -34,12 +34,16 @@ const (
 // deliver makes attempt (1 for the first) of the delivery of the webhook
 // event id and records it. It returns nil when the service answered 2xx.
 func (q *Queue) deliver(ctx context.Context, id string, attempt int) error {
-	url, body, err := q.payloads.Delivery(ctx, id)
+	msg, err := q.payloads.Delivery(ctx, id)
 	if err != nil {
 		return fmt.Errorf("load webhook %s: %w", id, err)
 	}
+	url, body, secret := msg.URL, msg.Body, msg.Secret
+	if secret == nil {
+		secret = q.secret
+	}
 	at := q.now()
-	status, reply, sendErr := q.post(ctx, url, id, at, body)
+	status, reply, sendErr := q.post(ctx, url, id, at, body, secret)
 	var errText string
 	if sendErr != nil {
 		errText = safetext.Clean(sendErr.Error(), maxJobError)
@@ -67,9 +71,9 @@ func (q *Queue) deliver(ctx context.Context, id string, attempt int) error {
 	return errors.Join(sendErr, recordErr)
 }
 
-// post sends body to url, signed for the event id at time at, and returns
+// post sends body to url, signed with secret for the event id at time at, and returns
 // the reply's status and the start of its body.
-func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body []byte) (int, string, error) {
+func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body, secret []byte) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", fmt.Errorf("deliver webhook %s: bad url: %w", id, errors.Join(err, ErrPermanent))
@@ -79,7 +83,7 @@ func (q *Queue) post(ctx context.Context, url, id string, at time.Time, body []b
 	// Standard Webhooks: the receiver verifies with sdk.VerifyWebhook.
 	req.Header.Set(sdk.WebhookIDHeader, id)
 	req.Header.Set(sdk.WebhookTimestampHeader, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(sdk.WebhookSignatureHeader, sdk.SignWebhook(q.secret, id, at, body))
+	req.Header.Set(sdk.WebhookSignatureHeader, sdk.SignWebhook(secret, id, at, body))
 	resp, err := q.http.Do(req)
 	if err != nil {
 		return 0, "", fmt.Errorf("deliver webhook %s: %w", id, err)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/paymentctl/paymentctl/internal/safetext"
 )
 
 // inboundArgs is the stored form of an inbound job.
@@ -29,7 +31,8 @@ type inboundWorker struct {
 
 func (w *inboundWorker) Work(ctx context.Context, job *river.Job[inboundArgs]) error {
 	if err := w.q.processor.Process(ctx, Inbound(job.Args)); err != nil {
-		return w.q.fail(ctx, job.JobRow, w.q.inbound, "pg webhook", err, "vendor", job.Args.Vendor)
+		err, _ := w.q.fail(ctx, job.JobRow, w.q.inbound, "pg webhook", err, "vendor", job.Args.Vendor)
+		return err
 	}
 	return nil
 }
@@ -45,10 +48,17 @@ type deliveryWorker struct {
 }
 
 func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
-	if err := w.q.deliver(ctx, job.Args.WebhookID, job.Attempt); err != nil {
-		return w.q.fail(ctx, job.JobRow, w.q.delivery, "webhook delivery", err, "webhook", job.Args.WebhookID)
+	err := w.q.deliver(ctx, job.Args.WebhookID, job.Attempt)
+	if err == nil {
+		return nil
 	}
-	return nil
+	out, final := w.q.fail(ctx, job.JobRow, w.q.delivery, "webhook delivery", err, "webhook", job.Args.WebhookID)
+	if final {
+		if err := w.q.payloads.GaveUp(context.WithoutCancel(ctx), job.Args.WebhookID, job.Attempt); err != nil {
+			w.q.log.ErrorContext(ctx, "record a delivery given up", "webhook", job.Args.WebhookID, "err", safetext.Clean(err.Error(), maxJobError))
+		}
+	}
+	return out
 }
 
 func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {

@@ -102,15 +102,30 @@ type Processor interface {
 // payment service implements it.
 type Payloads interface {
 	// Delivery returns where and what to POST for a stored webhook event:
-	// the service's webhook URL and the body, already encrypted for the
-	// wire. An error retries the delivery later unless it wraps
-	// ErrPermanent.
-	Delivery(ctx context.Context, webhookID string) (url string, body []byte, err error)
+	// the service's webhook URL, the body, already encrypted for the wire
+	// with the owning service's keys, and the key to sign it with (nil:
+	// Options.Secret). An error retries the delivery later unless it
+	// wraps ErrPermanent.
+	Delivery(ctx context.Context, webhookID string) (Message, error)
+	// GaveUp records that the delivery of an event was given up after
+	// attempts attempts (the audit trail); an error is logged.
+	GaveUp(ctx context.Context, webhookID string, attempts int) error
 	// RecordAttempt stores one delivery attempt: the HTTP status and the
 	// start of the reply's body (at most 1 KiB of valid UTF-8, which may
 	// echo what the service was sent: seal it), or status 0 and errText
 	// when no reply arrived. at is the attempt's start, as signed in webhook-timestamp.
 	RecordAttempt(ctx context.Context, webhookID string, status int, body, errText string, at time.Time) error
+}
+
+// Message is what a delivery POSTs and how it signs it.
+type Message struct {
+	// URL is the service's webhook_url.
+	URL string
+	// Body is the event, encrypted with the owning service's keys.
+	Body []byte
+	// Secret is the Standard Webhooks key of the owning service; nil
+	// means Options.Secret.
+	Secret []byte
 }
 
 // Options configures New.
@@ -569,19 +584,22 @@ const maxJobError = 512
 // error River gets has its text cleaned (see jobError): River stores it as
 // JSON in the same batch as other jobs' completions, so text PostgreSQL
 // refuses would fail them all.
-func (q *Queue) fail(ctx context.Context, job *rivertype.JobRow, policy RetryPolicy, what string, err error, attrs ...any) error {
+//
+// final reports whether the job ends here (failed permanently or given
+// up) rather than being retried.
+func (q *Queue) fail(ctx context.Context, job *rivertype.JobRow, policy RetryPolicy, what string, err error, attrs ...any) (_ error, final bool) {
 	safe := newJobError(err)
 	attrs = append(attrs, "job", job.ID, "attempt", job.Attempt, "err", safe.Error())
 	if errors.Is(err, ErrPermanent) {
 		q.log.ErrorContext(ctx, what+" failed permanently", attrs...)
-		return river.JobCancel(safe)
+		return river.JobCancel(safe), true
 	}
 	if job.Attempt >= job.MaxAttempts || policy.giveUp(job.CreatedAt, q.now(), job.Attempt) {
 		q.log.ErrorContext(ctx, what+" given up", attrs...)
-		return river.JobCancel(newJobError(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err)))
+		return river.JobCancel(newJobError(fmt.Errorf("give up after %d attempts: %w", job.Attempt, err))), true
 	}
 	q.log.InfoContext(ctx, what+" failed; will retry", attrs...)
-	return safe
+	return safe, false
 }
 
 // jobError is an error whose text is safe to store and log: bounded, and

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -143,6 +144,7 @@ type fakePayloads struct {
 	urls     map[string]string
 	bodies   map[string][]byte
 	attempts map[string][]attempt
+	gaveUp   []string // events whose delivery was given up, in order
 }
 
 func newFakePayloads() *fakePayloads {
@@ -158,14 +160,21 @@ func (p *fakePayloads) add(url string, body []byte) string {
 	return id
 }
 
-func (p *fakePayloads) Delivery(_ context.Context, id string) (string, []byte, error) {
+func (p *fakePayloads) Delivery(_ context.Context, id string) (Message, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	u, ok := p.urls[id]
 	if !ok {
-		return "", nil, fmt.Errorf("webhook %s: %w", id, ErrPermanent)
+		return Message{}, fmt.Errorf("webhook %s: %w", id, ErrPermanent)
 	}
-	return u, p.bodies[id], nil
+	return Message{URL: u, Body: p.bodies[id]}, nil
+}
+
+func (p *fakePayloads) GaveUp(_ context.Context, id string, attempts int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gaveUp = append(p.gaveUp, id)
+	return nil
 }
 
 func (p *fakePayloads) RecordAttempt(_ context.Context, id string, status int, body, errText string, at time.Time) error {
@@ -782,6 +791,13 @@ func TestDeliveryGivesUpAfterBudget(t *testing.T) {
 		waitFor(t, "the give-up's log line", func() bool { return logs.find(t, "webhook delivery given up") != nil })
 		if rec := logs.find(t, "webhook delivery given up"); rec["level"] != "ERROR" || rec["webhook"] != id || rec["attempt"] != float64(giveUpAt) {
 			t.Errorf("give-up logged as %v, want an error line for webhook %s, attempt %d", rec, id, giveUpAt)
+		}
+		// Told once, before the job ended (the audit trail records it).
+		payloads.mu.Lock()
+		gaveUp := slices.Clone(payloads.gaveUp)
+		payloads.mu.Unlock()
+		if !slicesEqual(gaveUp, []string{id}) {
+			t.Errorf("GaveUp called for %v, want [%s]", gaveUp, id)
 		}
 	})
 }

@@ -34,6 +34,13 @@ export interface Options {
   toss: string;
   key: string;
   iv: string;
+  /**
+   * apiKey, when set, is sent as `Authorization: Bearer <apiKey>` through
+   * the connection's `headers`, as a service of a server with
+   * `services.list` configured calls it; key and iv are then that
+   * service's.
+   */
+  apiKey?: string;
   /** how long to wait for asynchronous effects (webhooks) */
   waitMs: number;
 }
@@ -60,6 +67,7 @@ export class Context {
     this.api = {
       host: options.api,
       encryption: { key: options.key, iv: options.iv },
+      ...(options.apiKey ? { headers: { Authorization: `Bearer ${options.apiKey}` } } : {}),
       logger: async (e) => {
         this.events.push({ ...e, contentType: this.contentType });
         if (this.events.length > 8) this.events.shift();

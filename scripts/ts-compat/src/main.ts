@@ -5,7 +5,9 @@
 // Environment: TSCOMPAT_API, TSCOMPAT_IAMPORT, TSCOMPAT_TOSS (base URLs),
 // PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV (default: the original's),
 // PAYMENT_WEBHOOK_SECRET (the server's webhook signing secret, whsec_…),
-// TSCOMPAT_WAIT_MS (how long to wait for webhooks, default 15000).
+// TSCOMPAT_WAIT_MS (how long to wait for webhooks, default 15000),
+// TSCOMPAT_API_KEY (a service's API key, sent as "Authorization: Bearer"
+// through the connection's headers; the key and IV are then the service's).
 // Arguments: substrings; only flows whose name contains one of them run.
 import { errorFlows, fakeFlows, monitorFlows } from "./checks";
 import { Context, describe, Options } from "./harness";
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
     key: env("PAYMENT_CONNECTION_ENCRYPTION_KEY", "MCKOxv9B23r7EatArCFcBP03nfaS03T8"),
     iv: env("PAYMENT_CONNECTION_ENCRYPTION_IV", "9haeYD1tIf4v8xs7"),
     waitMs: Number(process.env.TSCOMPAT_WAIT_MS ?? 15_000),
+    apiKey: process.env.TSCOMPAT_API_KEY || undefined,
   };
   const findings = new Findings();
   const receiver = new Receiver(options.key, options.iv, env("PAYMENT_WEBHOOK_SECRET"), findings);

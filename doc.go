@@ -18,7 +18,7 @@
 //	gateway/iamport         wire types and Go client of the Iamport (PortOne v1) API
 //	gateway/toss            wire types and Go client of the Toss Payments API
 //	gateway/portone         wire types and Go client of the PortOne V2 API, and its webhook verifier
-//	fakepg/...              fake Iamport and Toss servers as plain http.Handlers
+//	fakepg/...              fake Iamport, Toss and PortOne V2 servers as plain http.Handlers
 //	wirecrypt               the original's AES-CBC body format, shared by server, SDK and ops
 //	ops/...                 socket handoff, updater, monitor, schema bootstrap, reset
 //	migrations              versioned SQL for both databases

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/openapi"
 	"github.com/paymentctl/paymentctl/openapi/openapitest"
@@ -126,6 +127,8 @@ func schemaTypes() []typedSchema {
 		{name: "TossDepositCallback", typ: reflect.TypeFor[toss.DepositCallback](), dir: openapitest.Received},
 		// Only data.paymentKey of the payment is read.
 		{name: "TossPaymentStatusChanged", typ: reflect.TypeFor[toss.PaymentStatusChanged](), dir: openapitest.Received, opaque: []string{"data"}},
+		// Only data.paymentId is used.
+		{name: "PortOneWebhook", typ: reflect.TypeFor[portone.Webhook](), dir: openapitest.Received, opaque: []string{"data"}},
 	}
 }
 
@@ -297,6 +300,7 @@ func Example_operations() {
 	// PATCH /payments/reservations/get
 	// PATCH /payments/reservations/{id}
 	// POST /payments/webhooks/iamport
+	// POST /payments/webhooks/portone
 	// POST /payments/webhooks/toss
 	// GET /readyz
 }

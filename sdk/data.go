@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
@@ -24,6 +25,27 @@ func (h *History) IamportPayment() (*iamport.Payment, error) {
 // wrapping ErrVendorMismatch, when the payment is not a Toss one.
 func (h *History) TossPayment() (*toss.Payment, error) {
 	return decodeData[toss.Payment]("history", h.VendorCode, VendorToss, h.Data)
+}
+
+// PortOnePayment decodes Data as the PortOne V2 payment, one of the
+// portone.Payment variants by its status. It fails, wrapping
+// ErrVendorMismatch, when the payment is not a PortOne V2 one.
+func (h *History) PortOnePayment() (portone.Payment, error) {
+	if h.VendorCode != VendorPortOne {
+		return nil, fmt.Errorf("history of %q holds no %s data: %w", h.VendorCode, VendorPortOne, ErrVendorMismatch)
+	}
+	p, err := portone.DecodePayment(h.Data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s data of history: %w", VendorPortOne, err)
+	}
+	return p, nil
+}
+
+// PortOneBillingKey decodes Data as the PortOne V2 billing key. It fails,
+// wrapping ErrVendorMismatch, when the card is not registered at PortOne
+// V2.
+func (r *Reservation) PortOneBillingKey() (*portone.BillingKeyInfo, error) {
+	return decodeData[portone.BillingKeyInfo]("reservation", r.VendorCode, VendorPortOne, r.Data)
 }
 
 // IamportBillingKey decodes Data as the Iamport saved card

@@ -12,18 +12,25 @@ type VendorCode string
 const (
 	VendorIamport VendorCode = "iamport"
 	VendorToss    VendorCode = "toss.payments"
+	// VendorPortOne is PortOne V2 (api.portone.io), Iamport's successor.
+	VendorPortOne VendorCode = "portone"
 )
 
 // Valid reports whether c is a known vendor code.
-func (c VendorCode) Valid() bool { return c == VendorIamport || c == VendorToss }
+func (c VendorCode) Valid() bool {
+	return c == VendorIamport || c == VendorToss || c == VendorPortOne
+}
 
 // Vendor identifies a record at its PG (IPaymentVendor).
 type Vendor struct {
 	Code VendorCode `json:"code"`
-	// StoreID is the store (merchant) registered at the PG.
+	// StoreID is the store (merchant) registered at the PG; for PortOne V2
+	// the store id (store-…) the payment or billing key belongs to.
 	StoreID string `json:"store_id"`
 	// UID is the PG's id: Iamport imp_uid (payments) or customer_uid (saved
-	// cards); Toss paymentKey (payments) or billingKey (saved cards).
+	// cards); Toss paymentKey (payments) or billingKey (saved cards);
+	// PortOne V2 paymentId (payments, equal to Source.ID) or billingKey
+	// (saved cards).
 	UID string `json:"uid"`
 }
 
@@ -32,7 +39,9 @@ type Source struct {
 	Schema string `json:"schema"`
 	Table  string `json:"table"`
 	// ID is a UUID; for Toss it is also the orderId (payments) or
-	// customerKey (saved cards), for Iamport the merchant_uid or customer_uid.
+	// customerKey (saved cards), for Iamport the merchant_uid or
+	// customer_uid, for PortOne V2 the paymentId (payments) or the billing
+	// key's customer.id when it has one (saved cards).
 	ID string `json:"id"`
 }
 

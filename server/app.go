@@ -16,8 +16,10 @@ import (
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/fakepg"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
@@ -158,7 +160,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, err
 	}
 
-	iamportAPI, tossAPI, err := a.gateways(ctx, cfg, opts)
+	gws, err := a.gateways(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +169,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, err
 	}
 	svc, err := payment.New(payment.Options{
-		Store: a.Store, Iamport: iamportAPI, Toss: tossAPI, Keys: keys,
+		Store: a.Store, Iamport: gws.iamport, Toss: gws.toss, PortOne: gws.portone, Keys: keys,
 		Wire: wire, Services: forwarding(cfg, ts), Logger: log, Now: now,
 	})
 	if err != nil {
@@ -209,6 +211,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	a.Monitor = monitor.New(monitor.Options{Now: now})
 	a.Handler = newRouter(routerOptions{
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
+		PortOneWebhooks: gws.portoneWebhooks, Now: now,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
 		Readiness:   a.readiness,
 		Wire:        wire,
@@ -320,6 +323,9 @@ func (a *App) WireWebhooks(apiURL string) {
 	if a.Fakes.Toss != nil {
 		a.Fakes.Toss.SetWebhookURL(apiURL + "/payments/webhooks/toss")
 	}
+	if a.Fakes.PortOne != nil {
+		a.Fakes.PortOne.SetWebhookURL(apiURL + "/payments/webhooks/portone")
+	}
 }
 
 // Close stops the webhook workers (letting running jobs finish within
@@ -371,12 +377,37 @@ func prepareSchema(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
+// pgClients are the PG clients the payment service calls and the
+// verifier of PortOne V2's webhooks. portone and portoneWebhooks are nil
+// when PortOne V2 is off (outside local mode, portone.secret unset).
+type pgClients struct {
+	iamport         payment.IamportAPI
+	toss            payment.TossAPI
+	portone         payment.PortOneAPI
+	portoneWebhooks *portone.WebhookVerifier
+}
+
+// portoneSettings are PortOne V2's URL and credentials.
+type portoneSettings struct {
+	url, secret, storeID string
+	webhookSecrets       []string
+}
+
+// fakePortOne are the in-process or standalone fake PortOne V2's
+// published credentials, at url.
+func fakePortOne(url string) portoneSettings {
+	return portoneSettings{url: url, secret: fakeportone.DefaultSecret, storeID: fakeportone.DefaultStoreID,
+		webhookSecrets: []string{fakeportone.DefaultWebhookSecret}}
+}
+
 // gateways returns the PG clients: the configured PGs, or in local mode
 // with no PG URL configured, fakes started in process.
-func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (payment.IamportAPI, payment.TossAPI, error) {
+func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (pgClients, error) {
 	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
 	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
 	tossSecret := cfg.TossPayments.Secret.Reveal()
+	po := portoneSettings{url: cfg.PortOne.URL, secret: cfg.PortOne.Secret.Reveal(), storeID: cfg.PortOne.StoreID,
+		webhookSecrets: cfg.PortOneWebhookSecrets()}
 	if cfg.Mode == config.ModeLocal && opts.RunningFakes {
 		if iamportURL == "" {
 			iamportURL, iamportKey, iamportSecret = "http://"+orAddr("", cfg.Fake.IamportPort), fakeiamport.DefaultKey, fakeiamport.DefaultSecret
@@ -384,7 +415,14 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 		if tossURL == "" {
 			tossURL, tossSecret = "http://"+orAddr("", cfg.Fake.TossPort), faketoss.DefaultSecretKey
 		}
+		if po.url == "" {
+			po = fakePortOne("http://" + orAddr("", cfg.Fake.PortOnePort))
+		}
 	}
+	// The fakes start when Iamport's or Toss's URL is left empty (PortOne
+	// V2's alone does not start them: with the other two pointed at a
+	// standalone `paymentctl fake`, its ports are taken); PortOne V2 with
+	// no URL then uses the fake too, else it is off unless configured.
 	if cfg.Mode == config.ModeLocal && (iamportURL == "" || tossURL == "") {
 		fakes, err := fakepg.Start(ctx, fakepg.Options{
 			IamportAddr: orAddr(opts.FakeIamportAddr, cfg.Fake.IamportPort),
@@ -394,7 +432,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 			Listen:      opts.Listen,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
+			return pgClients{}, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
 		}
 		a.Fakes = fakes
 		if iamportURL == "" {
@@ -403,15 +441,32 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 		if tossURL == "" {
 			tossURL, tossSecret = fakes.TossURL, faketoss.DefaultSecretKey
 		}
+		if po.url == "" {
+			po = fakePortOne(fakes.PortOneURL)
+		}
 	}
 	// A transport of the App's own, so Close can drop its idle
 	// connections: a server shutting down waits for them otherwise.
 	a.pgTransport = http.DefaultTransport.(*http.Transport).Clone()
-	ic := iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret, Timeout: opts.PGTimeout,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", a.pgTransport)}})
-	tc := toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret, Timeout: opts.PGTimeout,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", a.pgTransport)}})
-	return ic, tc, nil
+	out := pgClients{
+		iamport: iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret, Timeout: opts.PGTimeout,
+			HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", a.pgTransport)}}),
+		toss: toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret, Timeout: opts.PGTimeout,
+			HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", a.pgTransport)}}),
+	}
+	// PortOne V2 is off until its API secret is set (config.PortOneEnabled);
+	// the configuration refuses a secret without a webhook secret.
+	if po.secret == "" {
+		return out, nil
+	}
+	v, err := portone.NewWebhookVerifier(po.webhookSecrets...)
+	if err != nil {
+		return pgClients{}, fmt.Errorf("portone.webhook_secret: %w", err)
+	}
+	out.portoneWebhooks = v
+	out.portone = portone.New(portone.Options{BaseURL: po.url, Secret: po.secret, StoreID: po.storeID, Timeout: opts.PGTimeout,
+		HTTPClient: &http.Client{Transport: a.Metrics.Transport("portone", a.pgTransport)}})
+	return out, nil
 }
 
 // orAddr returns addr, or 127.0.0.1 on the configured port.

@@ -145,7 +145,7 @@ func checkOptionalText(p *problems, path, v string, limit int) {
 
 func checkVendor(p *problems, v sdk.Vendor) {
 	if !v.Code.Valid() {
-		p.addf("$input.vendor.code: expected \"iamport\" or \"toss.payments\", got %s", got(string(v.Code)))
+		p.addf("$input.vendor.code: expected \"iamport\", \"toss.payments\" or \"portone\", got %s", got(string(v.Code)))
 	}
 	checkText(p, "vendor.store_id", v.StoreID, maxStoreID)
 	if !safetext.Token(v.UID, maxVendorUID, vendorUIDExtra) {

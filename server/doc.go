@@ -34,7 +34,9 @@
 // decrypted. The client address is the connection's unless
 // api.trusted_proxies names its proxy. The PG webhook receivers take
 // bodies of at most 64 KB and store the event as a job before answering,
-// so a webhook is never lost (server/webhook). GET /livez and GET /readyz
+// so a webhook is never lost (server/webhook); PortOne V2's receiver first
+// checks the Standard Webhooks signature on the raw body (401 and nothing
+// stored without a valid one). GET /livez and GET /readyz
 // (health.go) are Kubernetes-style probes: /readyz fails while the
 // database, its schema or the webhook workers are not usable, and from
 // App.SetDraining on.

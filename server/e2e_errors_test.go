@@ -144,7 +144,7 @@ func TestRefusals(t *testing.T) {
 func TestConcurrentPartialCancels(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
 		h := start(t, dsn(t))
-		for _, m := range []method{methods()[0], methods()[2]} {
+		for _, m := range []method{methods()[0], methods()[2], methods()[4]} {
 			t.Run(m.name, func(t *testing.T) {
 				hist := paid(t, h, m, 5000)
 				var ok, refused atomic.Int64
@@ -176,6 +176,9 @@ func TestConcurrentPartialCancels(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkCancelled(t, got, 5000, 5)
+				if refund, n := h.pgRefund(m.vendor, hist.Vendor.UID); refund != 5000 || n != 5 {
+					t.Errorf("the PG refunded %d in %d cancels, want 5000 in 5", refund, n)
+				}
 			})
 		}
 	})

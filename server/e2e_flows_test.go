@@ -10,7 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 )
@@ -27,7 +29,8 @@ type method struct {
 }
 
 // methods are the original suite's four payment kinds (payments-backend.md
-// §11): card and virtual account at each PG.
+// §11), card and virtual account at each PG, and the same two at PortOne
+// V2.
 func methods() []method {
 	return []method{
 		{name: "iamport_card", vendor: sdk.VendorIamport,
@@ -50,6 +53,21 @@ func methods() []method {
 				}
 			},
 			account: &sdk.BankAccount{Bank: "신한은행", Account: "110123456789", Holder: "홍길동", Mobile: "01012345678"}},
+		{name: "portone_card", vendor: sdk.VendorPortOne,
+			pay: func(h *harness, src sdk.Source, amount int64) string {
+				return h.portoneCheckout(src, amount, fakeportone.PayMethodCard)
+			}},
+		{name: "portone_vbank", vendor: sdk.VendorPortOne,
+			pay: func(h *harness, src sdk.Source, amount int64) string {
+				return h.portoneCheckout(src, amount, fakeportone.PayMethodVirtualAccount)
+			},
+			deposit: func(h *harness, uid string) {
+				if _, err := h.browser.Deposit(context.Background(), uid); err != nil {
+					h.t.Fatalf("deposit: %v", err)
+				}
+			},
+			// PortOne V2 takes its own bank codes.
+			account: &sdk.BankAccount{Bank: "SHINHAN", Account: "110123456789", Holder: "홍길동", Mobile: "01012345678"}},
 	}
 }
 
@@ -119,6 +137,11 @@ func TestPaymentFlows(t *testing.T) {
 						p, err := byID.TossPayment()
 						if err != nil || p.Status != toss.StatusDone || p.TotalAmount != 20000 {
 							t.Errorf("toss data: %+v, %v", p, err)
+						}
+					case sdk.VendorPortOne:
+						p, err := byID.PortOnePayment()
+						if err != nil || p.Base().Status != portone.StatusPaid || p.Base().Amount.Total != 20000 || p.Base().ID != hist.Source.ID {
+							t.Errorf("portone data: %+v, %v", p, err)
 						}
 					}
 				})
@@ -196,6 +219,7 @@ func TestPaymentFlows(t *testing.T) {
 				})
 			})
 		})
+		t.Run("subscription/portone", func(t *testing.T) { portoneSubscription(t, h) })
 		t.Run("metrics", func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -206,6 +230,7 @@ func TestPaymentFlows(t *testing.T) {
 				`paymentctl_webhook_delivery_attempts_total{outcome="delivered"}`,
 				`paymentctl_pg_request_duration_seconds_count{operation="get_payment",outcome="2xx",pg="iamport"}`,
 				`paymentctl_pg_request_duration_seconds_count{operation="confirm",outcome="2xx",pg="toss"}`,
+				`paymentctl_pg_request_duration_seconds_count{operation="cancel",outcome="2xx",pg="portone"}`,
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("metrics lack %s", want)

@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/config"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/sdk"
@@ -91,6 +93,9 @@ type harness struct {
 	api     *sdk.Client
 	iamport *iamport.Client
 	toss    *toss.Client
+	portone *portone.Client
+	// browser does at the fake PortOne V2 what a customer's browser does.
+	browser *fakeportone.Browser
 }
 
 // start runs paymentctl in local mode on dsn, with fakes on free ports
@@ -153,6 +158,8 @@ func (h *harness) boot() {
 	}
 	h.iamport = iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: "test_imp_key", Secret: "test_imp_secret"})
 	h.toss = toss.New(toss.Options{BaseURL: srv.Fakes.TossURL, SecretKey: "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy"})
+	h.portone = portone.New(portone.Options{BaseURL: srv.Fakes.PortOneURL, Secret: fakeportone.DefaultSecret})
+	h.browser = fakeportone.NewBrowser(srv.Fakes.PortOneURL, fakeportone.DefaultSecret, 0)
 }
 
 // stop shuts the server down.
@@ -244,13 +251,36 @@ func (h *harness) tossVBank(src sdk.Source, amount int64) *toss.Payment {
 	return p
 }
 
+// portoneCheckout makes a PortOne V2 payment at the fake as the
+// customer's browser would, with the order's id as its paymentId: a card
+// is PAID at once, a virtual account is issued.
+func (h *harness) portoneCheckout(src sdk.Source, amount int64, payMethod string) string {
+	h.t.Helper()
+	out, err := h.browser.Checkout(context.Background(), fakeportone.CheckoutRequest{
+		PaymentID: src.ID, OrderName: "Fake 주문", TotalAmount: amount, PayMethod: payMethod,
+	})
+	if err != nil || out.Code != "" {
+		h.t.Fatalf("portone checkout: %+v, %v", out, err)
+	}
+	return out.PaymentID
+}
+
+// storeOf is the vendor.store_id the tests register a vendor's payments
+// with.
+func storeOf(code sdk.VendorCode) string {
+	switch code {
+	case sdk.VendorToss:
+		return tossStoreID
+	case sdk.VendorPortOne:
+		return fakeportone.DefaultStoreID
+	}
+	return iamportStoreID
+}
+
 // register registers a payment with paymentctl.
 func (h *harness) register(code sdk.VendorCode, uid string, src sdk.Source, price int64) *sdk.History {
 	h.t.Helper()
-	store := iamportStoreID
-	if code == sdk.VendorToss {
-		store = tossStoreID
-	}
+	store := storeOf(code)
 	out, err := h.api.CreateHistory(context.Background(), sdk.HistoryCreate{
 		Vendor: sdk.Vendor{Code: code, StoreID: store, UID: uid}, Source: src,
 		Price: price, Password: testPassword, WebhookURL: h.webhookURL(),

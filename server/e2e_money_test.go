@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/fakepg/fault"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/sdk"
@@ -26,6 +27,7 @@ const pgTimeout = time.Second
 var cancelRoutes = map[sdk.VendorCode]fault.Route{
 	sdk.VendorIamport: {Method: "POST", Path: "/payments/cancel"},
 	sdk.VendorToss:    {Method: "POST", Path: "/v1/payments/*/cancel"},
+	sdk.VendorPortOne: {Method: "POST", Path: "/payments/*/cancel"},
 }
 
 // pgRefund returns what the fake PG has refunded of a payment, and in how
@@ -40,6 +42,19 @@ func (h *harness) pgRefund(vendor sdk.VendorCode, uid string) (int64, int) {
 			h.t.Fatal(err)
 		}
 		return int64(p.CancelAmount), len(p.CancelHistory)
+	case sdk.VendorPortOne:
+		p, err := h.portone.GetPayment(ctx, uid)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var n int
+		switch v := p.(type) {
+		case *portone.PartialCancelledPayment:
+			n = len(v.Cancellations)
+		case *portone.CancelledPayment:
+			n = len(v.Cancellations)
+		}
+		return p.Base().Amount.Cancelled, n
 	default:
 		p, err := h.toss.GetPayment(ctx, uid)
 		if err != nil {

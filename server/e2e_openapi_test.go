@@ -7,11 +7,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
+	"github.com/paymentctl/paymentctl/internal/stdwebhook"
 	"github.com/paymentctl/paymentctl/openapi"
 	"github.com/paymentctl/paymentctl/openapi/openapitest"
 	"github.com/paymentctl/paymentctl/sdk"
@@ -264,6 +268,23 @@ func TestOpenAPIAnswers(t *testing.T) {
 	raw(http.MethodPost, "/payments/webhooks/toss", "application/json",
 		[]byte(`{"eventType":"PAYMENT_STATUS_CHANGED","createdAt":"2026-11-24T10:00:00.000000","data":{"paymentKey":"unknown","status":"DONE"}}`))
 	raw(http.MethodPost, "/payments/webhooks/toss", "application/json", []byte(`{"eventType":"PAYOUT_STATUS_CHANGED","data":{}}`))
+	portoneBody := portoneWebhook(t, portone.EventTransactionPaid, uuid.NewString())
+	raw(http.MethodPost, "/payments/webhooks/portone", "application/json", portoneBody) // unsigned: 401
+	signed, err := http.NewRequestWithContext(ctx, http.MethodPost, h.srv.URL+"/payments/webhooks/portone", bytes.NewReader(portoneBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := stdwebhook.DecodeSecret(fakeportone.DefaultWebhookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed.Header = stdwebhook.Header([][]byte{key}, "msg_openapi", time.Now(), portoneBody)
+	signed.Header.Set("Content-Type", "application/json")
+	if resp, err := hc.Do(signed); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("signed PortOne V2 webhook: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	// What is not a route, and bodies the API does not take.
 	raw(http.MethodGet, "/payments/nothing-here", "", nil)

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
@@ -100,6 +101,7 @@ var (
 //	payment.ErrRefused               422, by its reason: amount_mismatch,
 //	                                 order_mismatch, payment_not_paid,
 //	                                 refund_exceeds_balance; else refused
+//	                                 (a PortOne V2 billing key not issued)
 //	PG 4xx refusals                  the PG's status and message, pg_refused
 //	                                 (422 for an Iamport envelope refusal)
 //	PG 5xx, unreachable, our         502 pg_unavailable
@@ -123,6 +125,7 @@ func toHTTPError(err error) *HTTPError {
 	}
 	var ie *iamport.Error
 	var te *toss.Error
+	var poe *portone.Error
 	var pe *payment.PGError
 	switch {
 	case errors.As(err, &pe):
@@ -147,6 +150,8 @@ func toHTTPError(err error) *HTTPError {
 		return pgError(ie.Status, "Iamport", ie.Message, err)
 	case errors.As(err, &te):
 		return pgError(te.Status, "Toss Payments", te.Code+": "+te.Message, err)
+	case errors.As(err, &poe):
+		return pgError(poe.Status, "PortOne V2", string(poe.Type)+": "+poe.Message, err)
 	}
 	return &HTTPError{Status: http.StatusInternalServerError, Code: sdk.CodeInternal, Message: "Internal server error.", Err: err}
 }

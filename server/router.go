@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/wirecrypt"
@@ -17,10 +19,16 @@ import (
 type routerOptions struct {
 	Payments payments
 	Webhooks webhookReceiver
-	Monitor  monitorSource
-	Ready    func(*gin.Context) error
-	Wire     *wirecrypt.Cipher
-	WireGCM  *wirecrypt.GCM // the opt-in authenticated format; nil refuses it
+	// PortOneWebhooks checks the signatures of PortOne V2's webhooks; nil
+	// (PortOne V2 off) refuses them all with 401.
+	PortOneWebhooks *portone.WebhookVerifier
+	// Now is the clock webhook timestamps are checked against; nil means
+	// time.Now.
+	Now     func() time.Time
+	Monitor monitorSource
+	Ready   func(*gin.Context) error
+	Wire    *wirecrypt.Cipher
+	WireGCM *wirecrypt.GCM // the opt-in authenticated format; nil refuses it
 	// Tenants are the services and their API keys; nil serves every
 	// request as the default service with Wire and WireGCM.
 	Tenants     *tenants
@@ -66,7 +74,10 @@ func newRouter(o routerOptions) *gin.Engine {
 
 	mon := &monitorHandlers{mon: o.Monitor, ready: o.Ready}
 	pay := o.Throttle.guard(newPaymentHandlers(o.Payments, o.Destinations))
-	hooks := &webhookHandlers{svc: o.Webhooks}
+	hooks := &webhookHandlers{svc: o.Webhooks, portoneSigs: o.PortOneWebhooks, now: o.Now}
+	if hooks.now == nil {
+		hooks.now = time.Now
+	}
 
 	r.GET("/monitors/health", mon.health)
 	// Beyond the original's routes: Kubernetes-style probes (health.go).
@@ -76,6 +87,7 @@ func newRouter(o routerOptions) *gin.Engine {
 	r.GET("/openapi.json", openAPIDocument())
 	r.POST("/payments/webhooks/iamport", hooks.iamport)
 	r.POST("/payments/webhooks/toss", hooks.toss)
+	r.POST("/payments/webhooks/portone", hooks.portone)
 
 	ts := o.Tenants
 	if ts == nil {

@@ -14,9 +14,6 @@ import (
 // the order id (--order-id) is both the registration's source.id and
 // vendor.uid, as paymentctl requires for PortOne V2.
 
-// vendorPortOne is the vendor code of PortOne V2 payments.
-const vendorPortOne = sdk.VendorCode("portone")
-
 // fakePortOneRefundBank is the bank of the made-up refund account of a
 // virtual account (a PortOne Bank code).
 const fakePortOneRefundBank = "KOOKMIN"
@@ -38,7 +35,7 @@ func portoneResult(p portone.Payment) fakeResult {
 	b := p.Base()
 	r := fakeResult{
 		Kind:      kindPayment,
-		Vendor:    sdk.Vendor{Code: vendorPortOne, StoreID: b.StoreID, UID: b.ID},
+		Vendor:    sdk.Vendor{Code: sdk.VendorPortOne, StoreID: b.StoreID, UID: b.ID},
 		SourceID:  b.ID,
 		Status:    string(b.Status),
 		Price:     b.Amount.Total,
@@ -132,5 +129,5 @@ func billingKeyPortOne(ctx context.Context, opts *fakeBillingKeyOptions) (sdk.Ve
 	if err != nil {
 		return sdk.Vendor{}, err
 	}
-	return sdk.Vendor{Code: vendorPortOne, StoreID: info.StoreID, UID: info.BillingKey}, nil
+	return sdk.Vendor{Code: sdk.VendorPortOne, StoreID: info.StoreID, UID: info.BillingKey}, nil
 }

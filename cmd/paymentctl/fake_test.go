@@ -532,7 +532,7 @@ func TestFakeFlows(t *testing.T) {
 				code, storeID = sdk.VendorToss, "tosspayments"
 				paid, ready, cancelled, partial = "DONE", "WAITING_FOR_DEPOSIT", "CANCELED", "PARTIAL_CANCELED"
 			case pgPortOne:
-				code, storeID = vendorPortOne, fakeportone.DefaultStoreID
+				code, storeID = sdk.VendorPortOne, fakeportone.DefaultStoreID
 				paid, ready, cancelled, partial = "PAID", "VIRTUAL_ACCOUNT_ISSUED", "CANCELLED", "PARTIAL_CANCELLED"
 			}
 			order := uuid.NewString()

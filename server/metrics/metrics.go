@@ -174,7 +174,7 @@ func (m *Metrics) Transport(pg string, next http.RoundTripper) http.RoundTripper
 		if err == nil {
 			outcome = strconv.Itoa(resp.StatusCode/100) + "xx"
 		}
-		m.pgCalls.WithLabelValues(pg, pgOperation(pg, r.Method, r.URL.Path), outcome).Observe(time.Since(start).Seconds())
+		m.pgCalls.WithLabelValues(pg, pgOperation(pg, r.Method, r.URL.EscapedPath()), outcome).Observe(time.Since(start).Seconds())
 		return resp, err
 	})
 }

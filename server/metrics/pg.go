@@ -29,6 +29,36 @@ func pgOperation(pg, method, path string) string {
 		return iamportOperation(method, path)
 	case "toss":
 		return tossOperation(method, path)
+	case "portone":
+		return portoneOperation(method, path)
+	}
+	return opOther
+}
+
+// portoneOperation maps PortOne V2 routes. A paymentId is one escaped
+// segment (an id holding "/" arrives as %2F), so the route is known by
+// the segment after it.
+func portoneOperation(method, path string) string {
+	seg := segmentsFrom(path, "payments", "billing-keys", "login")
+	if len(seg) == 0 {
+		return opOther
+	}
+	switch seg[0] {
+	case "login":
+		return opToken
+	case "billing-keys":
+		return opBilling
+	case "payments":
+		switch {
+		case len(seg) == 2 && method == http.MethodGet:
+			return opGetPayment
+		case len(seg) == 3 && seg[2] == "cancel":
+			return opCancel
+		case len(seg) == 3 && seg[2] == "billing-key":
+			return opBilling
+		case len(seg) == 4 && seg[2] == "virtual-account":
+			return opVirtualAcct
+		}
 	}
 	return opOther
 }

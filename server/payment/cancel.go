@@ -50,9 +50,10 @@ func requestKey(ctx context.Context) string {
 //     re-fetching the payment (a retry of a request whose refund did
 //     happen answers from here, without a second refund); check the
 //     balance; record the operation as pending. Commit.
-//  2. Ask the PG, with the balance as Iamport's checksum or Toss's
-//     refundableAmount and, for Toss, an Idempotency-Key that a re-run of
-//     the same request reuses. No database lock is held meanwhile.
+//  2. Ask the PG, with the balance as Iamport's checksum, Toss's
+//     refundableAmount or PortOne V2's currentCancellableAmount and, for
+//     Toss, an Idempotency-Key that a re-run of the same request reuses.
+//     No database lock is held meanwhile.
 //  3. Under the lock again: apply the PG's answer, mark the operation
 //     succeeded and record the {previous, current} event, in one
 //     transaction. A PG refusal marks it failed; a call that may have
@@ -269,6 +270,8 @@ func (s *Service) cancelAtPG(ctx context.Context, h *store.History, in sdk.Cance
 			return pgState{}, err
 		}
 		return tossState(p)
+	case sdk.VendorPortOne:
+		return s.cancelPortOne(ctx, h, in, remaining)
 	}
 	return pgState{}, fmt.Errorf("history %s has unknown vendor %q", h.ID, h.Vendor.Code)
 }

@@ -4,7 +4,7 @@
 // The HTTP layer (package server) decodes and validates requests and maps
 // the errors defined here to statuses; the storage layer (server/store)
 // only stores; the PGs are reached through the small interfaces declared
-// in vendor.go, which the gateway clients satisfy.
+// in vendor.go and portone.go, which the gateway clients satisfy.
 //
 // Decisions, and where they differ from the original payment-backend:
 //
@@ -14,6 +14,14 @@
 //     Toss payment still waiting for confirmation is confirmed with the
 //     expected amount (Toss refuses a mismatch); one already confirmed is
 //     compared like Iamport's.
+//   - PortOne V2 (portone.go): the paymentId (vendor.uid) must be the
+//     order's source.id and the payment of vendor.store_id, checked before
+//     the PG is asked; a paid payment of another amount or currency is
+//     cancelled at the PG through an operation in state compensate, as a
+//     Toss capture whose registration failed is, so a cancel that fails is
+//     retried by the reconciler. Cancels send the balance as
+//     currentCancellableAmount. Without a configured client (PortOne V2
+//     off) a request naming it is refused (400).
 //   - Cancels are serialised per payment and happen at most once per
 //     request: each is recorded as an operation under the history's lock
 //     before the PG is asked (with the balance as the PG's own guard), and

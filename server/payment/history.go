@@ -203,6 +203,9 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 		}
 		st, err := tossState(p)
 		return st, confirm, err
+	case sdk.VendorPortOne:
+		st, err := s.verifyPortOne(ctx, in)
+		return st, nil, err
 	}
 	return pgState{}, nil, fmt.Errorf("%w: unknown vendor %q", ErrInvalid, in.Vendor.Code)
 }
@@ -271,13 +274,10 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 		} else if !isNotFound(err) {
 			return err
 		}
-		_, err := s.toss.Cancel(ctx, o.Vendor.UID, toss.CancelRequest{
-			CancelReason: "the payment's registration failed", IdempotencyKey: "compensate:" + o.ID,
-		})
-		if err != nil && !toss.IsCode(err, toss.CodeAlreadyCanceledPayment) {
-			return pgFailure(o.Vendor.Code, true, err)
+		var err error
+		if cancelled, err = s.cancelCaptureAtPG(ctx, o); err != nil {
+			return err
 		}
-		cancelled = err == nil
 		if cancelled {
 			// A money event with no history. The registration's service
 			// when it runs in its request; the reconciler's retry does not
@@ -293,6 +293,22 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 		s.log.InfoContext(ctx, "cancelled an orphaned capture at the PG", "vendor", o.Vendor.Code, "operation", o.ID, "amount", o.Amount)
 	}
 	return cancelled, err
+}
+
+// cancelCaptureAtPG cancels in full at the PG the payment of a capture
+// no registration records, and reports whether it cancelled anything (a
+// payment cancelled already is not an error).
+func (s *Service) cancelCaptureAtPG(ctx context.Context, o *store.Operation) (bool, error) {
+	if o.Vendor.Code == string(sdk.VendorPortOne) {
+		return s.cancelPortOneCapture(ctx, o)
+	}
+	_, err := s.toss.Cancel(ctx, o.Vendor.UID, toss.CancelRequest{
+		CancelReason: "the payment's registration failed", IdempotencyKey: "compensate:" + o.ID,
+	})
+	if err != nil && !toss.IsCode(err, toss.CodeAlreadyCanceledPayment) {
+		return false, pgFailure(o.Vendor.Code, true, err)
+	}
+	return err == nil, nil
 }
 
 // cancelWrongAmount cancels, in full, a payment whose amount is not what

@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 )
 
@@ -21,8 +22,9 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 // Unknown is set when the failed call moved money and may have taken
 // effect; it then wraps ErrOutcomeUnknown as well as the cause.
 type PGError struct {
-	// PG names the gateway ("Iamport", "Toss Payments"), or is empty when
-	// the failure was paymentctl's own database after the PG acted.
+	// PG names the gateway ("Iamport", "Toss Payments", "PortOne V2"), or
+	// is empty when the failure was paymentctl's own database after the PG
+	// acted.
 	PG string
 	// Timeout is set when the PG did not answer in time.
 	Timeout bool
@@ -63,6 +65,8 @@ func pgName(vendor string) string {
 		return "Iamport"
 	case "toss.payments":
 		return "Toss Payments"
+	case "portone":
+		return "PortOne V2"
 	}
 	return vendor
 }
@@ -72,11 +76,14 @@ func pgName(vendor string) string {
 func refusedByPG(err error) bool {
 	var ie *iamport.Error
 	var te *toss.Error
+	var pe *portone.Error
 	switch {
 	case errors.As(err, &ie):
 		return ie.Status != 0 && ie.Status < 500
 	case errors.As(err, &te):
 		return te.Status != 0 && te.Status < 500
+	case errors.As(err, &pe):
+		return pe.Status != 0 && pe.Status < 500
 	}
 	return false
 }

@@ -9,7 +9,7 @@ import (
 // message is ErrRefused's followed by the client's text, as before the
 // reasons existed.
 func TestRefusedf(t *testing.T) {
-	reasons := []error{ErrAmountMismatch, ErrOrderMismatch, ErrNotPaid, ErrRefundExceedsBalance}
+	reasons := []error{ErrAmountMismatch, ErrOrderMismatch, ErrNotPaid, ErrRefundExceedsBalance, ErrNotIssued}
 	for _, reason := range reasons {
 		t.Run(reason.Error(), func(t *testing.T) {
 			err := refusedf(reason, "cannot refund %d: only %d of %d remains", 5, 1, 10)

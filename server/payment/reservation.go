@@ -26,6 +26,12 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 		// Toss answers only for the customer the key was issued to, which
 		// must be the source record.
 		data, err = s.toss.GetBilling(ctx, in.Vendor.UID, in.Source.ID)
+	case sdk.VendorPortOne:
+		// Checked for its store, status and customer; its errors are
+		// the service's already.
+		if data, err = s.portoneReservation(ctx, in); err != nil {
+			return nil, err
+		}
 	}
 	if err != nil {
 		return nil, pgFailure(string(in.Vendor.Code), false, err)

@@ -16,7 +16,7 @@ import (
 
 // Errors the HTTP layer maps to statuses. store.ErrNotFound (404) and
 // store.ErrConflict (409) pass through as they are; PG errors
-// (*iamport.Error, *toss.Error) carry their own status.
+// (*iamport.Error, *toss.Error, *portone.Error) carry their own status.
 var (
 	// ErrInvalid marks a request the service refuses as malformed (400).
 	ErrInvalid = errors.New("invalid request")
@@ -24,7 +24,8 @@ var (
 	ErrWrongPassword = errors.New("wrong password")
 	// ErrRefused means the payment cannot be accepted or changed as asked
 	// (422); the error wraps the reason too: ErrAmountMismatch,
-	// ErrOrderMismatch, ErrNotPaid or ErrRefundExceedsBalance.
+	// ErrOrderMismatch, ErrNotPaid, ErrRefundExceedsBalance or
+	// ErrNotIssued.
 	ErrRefused = errors.New("refused")
 )
 
@@ -84,6 +85,9 @@ type Options struct {
 	Store   *store.Store
 	Iamport IamportAPI
 	Toss    TossAPI
+	// PortOne is PortOne V2, nil when it is not configured: requests
+	// naming vendor portone are then refused (400).
+	PortOne PortOneAPI
 	Keys    Keys
 	// Wire encrypts forwarded webhook bodies of the default service, as
 	// the original does with the connection key.
@@ -101,6 +105,7 @@ type Service struct {
 	store   *store.Store
 	iamport IamportAPI
 	toss    TossAPI
+	portone PortOneAPI // nil when PortOne V2 is off
 	keys    Keys
 	wire    *wirecrypt.Cipher
 	// services are the configured services' forwarding keys.
@@ -126,7 +131,7 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("payment service: every keyring and the password hasher are required")
 	}
 	s := &Service{
-		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, keys: k,
+		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, portone: opts.PortOne, keys: k,
 		wire: opts.Wire, services: opts.Services, queue: opts.Queue, log: opts.Logger, now: opts.Now,
 	}
 	if s.log == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/store"
@@ -81,7 +82,7 @@ func jobKey(vendor, pendingUID string) string { return vendor + ":" + pendingUID
 // event is what a PG webhook names: the payment to re-fetch, or nothing to
 // do.
 type event struct {
-	uid string // imp_uid or paymentKey; "" when only orderID is known
+	uid string // imp_uid, paymentKey or paymentId; "" when only orderID is known
 	// orderID and secret come from a Toss DEPOSIT_CALLBACK.
 	orderID string
 	secret  string
@@ -140,6 +141,8 @@ func webhookUID(vendor sdk.VendorCode, body []byte) (event, error) {
 			return event{}, errors.New("toss deposit callback without orderId or secret")
 		}
 		return event{orderID: d.OrderID, secret: d.Secret, ignore: d.Status == toss.StatusWaitingForDeposit}, nil
+	case sdk.VendorPortOne:
+		return portoneEvent(body)
 	}
 	return event{}, fmt.Errorf("unknown vendor %q", vendor)
 }
@@ -276,6 +279,16 @@ func (s *Service) fetch(ctx context.Context, vendor sdk.VendorCode, uid string) 
 			return pgState{}, pgFetchError(err)
 		}
 		return tossState(p)
+	case sdk.VendorPortOne:
+		api, err := s.portOne()
+		if err != nil {
+			return pgState{}, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
+		}
+		p, err := api.GetPayment(ctx, uid)
+		if err != nil {
+			return pgState{}, pgFetchError(err)
+		}
+		return portoneState(p)
 	}
 	return pgState{}, fmt.Errorf("%w: unknown vendor %q", webhook.ErrPermanent, vendor)
 }
@@ -285,7 +298,8 @@ func (s *Service) fetch(ctx context.Context, vendor sdk.VendorCode, uid string) 
 func pgFetchError(err error) error {
 	var ie *iamport.Error
 	var te *toss.Error
-	if errors.As(err, &ie) && ie.Status == 404 || errors.As(err, &te) && te.Status == 404 {
+	var pe *portone.Error
+	if errors.As(err, &ie) && ie.Status == 404 || errors.As(err, &te) && te.Status == 404 || errors.As(err, &pe) && pe.Status == 404 {
 		return fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
 	}
 	return err

@@ -49,6 +49,23 @@ func TestWebhookUID(t *testing.T) {
 		{"toss NUL event type", sdk.VendorToss, `{"eventType":"X\u0000","data":{}}`, event{}, `eventType`},
 		{"toss deposit without orderId", sdk.VendorToss, `{"secret":"s","status":"DONE"}`, event{}, `orderId`},
 		{"toss deposit bad secret", sdk.VendorToss, `{"secret":"my secret","status":"DONE","orderId":"o-1"}`, event{}, `secret: expected`},
+		{"portone paid", sdk.VendorPortOne,
+			`{"type":"Transaction.Paid","timestamp":"2026-12-04T10:00:00Z","data":{"paymentId":"` + orderID + `","storeId":"store-1","transactionId":"tx-1"}}`,
+			event{uid: orderID}, ""},
+		{"portone partial cancel", sdk.VendorPortOne,
+			`{"type":"Transaction.PartialCancelled","timestamp":"2026-12-04T10:00:00Z","data":{"paymentId":"pay_1","storeId":"s","transactionId":"t","cancellationId":"c"}}`,
+			event{uid: "pay_1"}, ""},
+		{"portone cancelled", sdk.VendorPortOne, `{"type":"Transaction.Cancelled","data":{"paymentId":"a.b:c@d"}}`, event{uid: "a.b:c@d"}, ""},
+		{"portone issued is ignored", sdk.VendorPortOne, `{"type":"Transaction.VirtualAccountIssued","data":{"paymentId":"p"}}`, event{ignore: true}, ""},
+		{"portone ready is ignored", sdk.VendorPortOne, `{"type":"Transaction.Ready","data":{"paymentId":"p"}}`, event{ignore: true}, ""},
+		{"portone billing key is ignored", sdk.VendorPortOne, `{"type":"BillingKey.Issued","data":{"billingKey":"bk","storeId":"s"}}`, event{ignore: true}, ""},
+		{"portone unknown type is ignored", sdk.VendorPortOne, `{"type":"Payout.Settled","data":{}}`, event{ignore: true}, ""},
+		{"portone without paymentId", sdk.VendorPortOne, `{"type":"Transaction.Paid","data":{}}`, event{}, "paymentId"},
+		{"portone paymentId with a slash", sdk.VendorPortOne, `{"type":"Transaction.Paid","data":{"paymentId":"a/b"}}`, event{}, "data.paymentId"},
+		{"portone NUL paymentId", sdk.VendorPortOne, `{"type":"Transaction.Paid","data":{"paymentId":"p\u0000"}}`, event{}, "data.paymentId"},
+		{"portone long paymentId", sdk.VendorPortOne, `{"type":"Transaction.Paid","data":{"paymentId":"` + strings.Repeat("p", 201) + `"}}`, event{}, "data.paymentId"},
+		{"portone NUL type", sdk.VendorPortOne, `{"type":"X\u0000","data":{}}`, event{}, "type"},
+		{"portone not JSON", sdk.VendorPortOne, `[]`, event{}, "decode webhook"},
 		{"unknown vendor", "paypal", `{}`, event{}, "unknown vendor"},
 	}
 	for _, tt := range tests {
@@ -114,6 +131,36 @@ func FuzzWebhookUID(f *testing.F) {
 		}
 		if !ev.ignore && ev.uid == "" && (ev.orderID == "" || ev.secret == "") {
 			t.Fatalf("webhookUID(%s, %q) = %+v: nothing to fetch", vendor, body, ev)
+		}
+	})
+}
+
+// FuzzPortOneEvent fuzzes the parse of PortOne V2 webhook bodies, as
+// FuzzWebhookUID does the other PGs'.
+func FuzzPortOneEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"Transaction.Paid","timestamp":"2026-12-04T10:00:00Z","data":{"paymentId":"p-1","storeId":"s","transactionId":"t"}}`,
+		`{"type":"Transaction.Cancelled","data":{"paymentId":"\u0000"}}`,
+		`{"type":"BillingKey.Deleted","data":{"billingKey":"bk"}}`,
+		`{"type":"\u0085","data":{}}`,
+		"{\"type\":\"Transaction.Paid\",\"data\":{\"paymentId\":\"\xff\"}}",
+		`[]`, `null`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := webhookUID(sdk.VendorPortOne, body)
+		if err != nil {
+			if msg := err.Error(); len(msg) > 512 || strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) {
+				t.Fatalf("webhookUID(portone, %q) error %q: too long or not clean", body, msg)
+			}
+			return
+		}
+		if ev.ignore {
+			return
+		}
+		if !safetext.Token(ev.uid, maxPortOnePaymentID, portonePaymentIDExtra) {
+			t.Fatalf("webhookUID(portone, %q) accepted paymentId %q", body, ev.uid)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 )
@@ -28,6 +29,12 @@ const (
 	maxOrderID = 64
 	// maxSecret bounds a Toss virtual account's deposit secret.
 	maxSecret = 128
+	// maxPortOnePaymentID bounds a PortOne V2 paymentId, which the merchant
+	// chooses: registrations take vendor.uid up to 200 characters.
+	maxPortOnePaymentID = 200
+	// portonePaymentIDExtra are the characters a PortOne V2 paymentId may
+	// hold besides ASCII letters and digits: those of vendor.uid.
+	portonePaymentIDExtra = "-_.=:@+~"
 	// echoChars is how much of a bad value an error message quotes.
 	echoChars = 32
 )
@@ -89,4 +96,29 @@ func checkTossStatus(pg, field string, s toss.Status) error {
 		return badField(pg, field, "a status word", string(s))
 	}
 	return nil
+}
+
+// portoneEvent reads which payment a PortOne V2 webhook (its signature
+// checked by the HTTP layer) is about. Only the events that change what a
+// registered payment holds are kept: Transaction.Paid (a deposit),
+// .PartialCancelled and .Cancelled; the others (a checkout opened, a
+// virtual account issued, a failure, billing-key events, types PortOne
+// adds later) are ignored, as the original ignores Iamport's "ready" and
+// "failed". paymentId must fit what a registration's vendor.uid may be.
+func portoneEvent(body []byte) (event, error) {
+	const pg = "portone"
+	w, err := portone.ParseWebhook(body)
+	if err != nil {
+		return event{}, err
+	}
+	switch w.Type {
+	case portone.EventTransactionPaid, portone.EventTransactionPartialCancelled, portone.EventTransactionCancelled:
+	default:
+		return event{ignore: true}, nil
+	}
+	id := w.Data.PaymentID
+	if !safetext.Token(id, maxPortOnePaymentID, portonePaymentIDExtra) {
+		return event{}, badField(pg, "data.paymentId", fmt.Sprintf("1 to %d ASCII letters, digits or any of %s", maxPortOnePaymentID, portonePaymentIDExtra), id)
+	}
+	return event{uid: id}, nil
 }

@@ -1,0 +1,303 @@
+package payment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/paymentctl/paymentctl/gateway/portone"
+	"github.com/paymentctl/paymentctl/internal/safetext"
+	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/store"
+)
+
+// PortOneAPI is what the service needs from PortOne V2; *portone.Client
+// implements it. StoreID is the store the client's calls name, "" for
+// the API secret's own.
+type PortOneAPI interface {
+	GetPayment(ctx context.Context, paymentID string) (portone.Payment, error)
+	CancelPayment(ctx context.Context, paymentID string, currentCancellable int64, in portone.CancelRequest) (*portone.Cancellation, error)
+	GetBillingKey(ctx context.Context, billingKey string) (*portone.BillingKeyInfo, error)
+	StoreID() string
+}
+
+// ErrNotIssued means a saved card's billing key is not issued (deleted,
+// or never issued) at the PG.
+var ErrNotIssued = errors.New("billing key not issued")
+
+// errPortOneOff refuses a request naming PortOne V2 on a server where it
+// is not configured.
+var errPortOneOff = fmt.Errorf("%w: vendor.code: PortOne V2 (portone) is not enabled on this server (portone.secret is not set)", ErrInvalid)
+
+// portOne returns the PortOne V2 client, or errPortOneOff.
+func (s *Service) portOne() (PortOneAPI, error) {
+	if s.portone == nil {
+		return nil, errPortOneOff
+	}
+	return s.portone, nil
+}
+
+// portoneCurrency is the only currency a PortOne V2 registration accepts,
+// as for the other PGs' payments the service takes.
+const portoneCurrency = "KRW"
+
+// portoneState reduces a PortOne V2 payment. Only SUCCEEDED cancellations
+// count: a REQUESTED one (an asynchronous PG) has not refunded yet.
+func portoneState(p portone.Payment) (pgState, error) {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return pgState{}, fmt.Errorf("encode portone payment: %w", err)
+	}
+	b := p.Base()
+	st := pgState{currency: b.Currency, price: b.Amount.Total, refund: b.Amount.Cancelled, data: data}
+	var paidAt time.Time
+	var cancels []portone.Cancellation
+	switch v := p.(type) {
+	case *portone.PaidPayment:
+		paidAt, cancels = v.PaidAt, v.Cancellations
+	case *portone.PartialCancelledPayment:
+		paidAt, cancels = v.PaidAt, v.Cancellations
+	case *portone.CancelledPayment:
+		paidAt, cancels = v.PaidAt, v.Cancellations
+	}
+	if !paidAt.IsZero() {
+		t := paidAt.UTC()
+		st.paidAt = &t
+	}
+	for _, c := range cancels {
+		if c.Status != portone.CancellationSucceeded {
+			continue
+		}
+		cd, err := json.Marshal(c)
+		if err != nil {
+			return pgState{}, fmt.Errorf("encode portone cancellation: %w", err)
+		}
+		at := c.CancelledAt
+		if at.IsZero() {
+			at = c.RequestedAt
+		}
+		st.cancels = append(st.cancels, pgCancel{amount: c.TotalAmount, reason: c.Reason, at: at.UTC(), data: cd})
+	}
+	if st.refund > 0 || b.Status == portone.StatusCancelled {
+		var fallback time.Time
+		if v, ok := p.(*portone.CancelledPayment); ok {
+			fallback = v.CancelledAt
+		}
+		st.firstCancel = earliest(st.cancels, fallback)
+	}
+	return st, nil
+}
+
+// checkPortOneOrder applies the rules a PortOne V2 registration must meet
+// before the PG is asked: the paymentId (vendor.uid) is the order
+// (source.id), and the store is the one the client calls.
+func checkPortOneOrder(api PortOneAPI, in sdk.HistoryCreate) error {
+	if in.Vendor.UID != in.Source.ID {
+		return refusedf(ErrOrderMismatch, "a PortOne V2 payment's paymentId (vendor.uid) must be the order's source.id")
+	}
+	if id := api.StoreID(); id != "" && in.Vendor.StoreID != id {
+		return refusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
+	}
+	return nil
+}
+
+// verifyPortOne checks a PortOne V2 payment before it is registered: the
+// order and the store, its status, and its amount and currency. A paid
+// payment of another amount or currency is cancelled at the PG, recorded
+// as an operation first (cancelRefused).
+func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgState, error) {
+	api, err := s.portOne()
+	if err != nil {
+		return pgState{}, err
+	}
+	if err := checkPortOneOrder(api, in); err != nil {
+		return pgState{}, err
+	}
+	p, err := api.GetPayment(ctx, in.Vendor.UID)
+	if err != nil {
+		return pgState{}, pgFailure(string(in.Vendor.Code), false, err)
+	}
+	b := p.Base()
+	if b.ID != in.Vendor.UID {
+		return pgState{}, refusedf(ErrOrderMismatch, "PortOne V2 answered with another payment than vendor.uid")
+	}
+	if b.StoreID != in.Vendor.StoreID {
+		return pgState{}, refusedf(ErrOrderMismatch, "the payment belongs to another store than vendor.store_id")
+	}
+	paid := false
+	switch b.Status {
+	case portone.StatusPaid, portone.StatusPartialCancelled, portone.StatusCancelled:
+		paid = true
+	case portone.StatusVirtualAccountIssued:
+	case portone.StatusFailed:
+		return pgState{}, refusedf(ErrNotPaid, "the payment %s failed at the PG", in.Vendor.UID)
+	default:
+		return pgState{}, refusedf(ErrNotPaid, "the payment %s is %s at the PG, not paid", in.Vendor.UID, pgWord(string(b.Status)))
+	}
+	if b.Currency != portoneCurrency || b.Amount.Total != in.Price {
+		if !paid {
+			return pgState{}, refusedf(ErrAmountMismatch, "wrong amount: the payment is of %d %s, not %d %s; nothing was paid, nothing was cancelled",
+				b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency)
+		}
+		what := "the payment was cancelled at the PG"
+		if !s.cancelRefused(ctx, in, b) {
+			what = "the payment is being cancelled at the PG"
+		}
+		return pgState{}, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d %s but %d %s; %s",
+			b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency, what)
+	}
+	return portoneState(p)
+}
+
+// pgWord quotes a word the PG supplied (a status, a currency) in a
+// client message: bounded and clean, whatever the PG sent.
+func pgWord(s string) string { return safetext.Quote(s, maxStatus) }
+
+// cancelRefused cancels, in full, a paid PortOne V2 payment refused for
+// its amount, so that the customer is not charged for an order that will
+// not be registered. The cancel is recorded first as an operation of a
+// capture no registration records (store.OpConfirm in state
+// store.OpCompensate, as a Toss confirm whose registration failed), so
+// that a cancel that fails or whose outcome is unknown is retried by the
+// reconciler (cancelCapture) and a later registration of the payment is
+// refused. It reports whether the cancel is settled; a failure is logged:
+// the refusal stands.
+func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *portone.PaymentBase) bool {
+	ctx = context.WithoutCancel(ctx)
+	o := &store.Operation{
+		Kind: store.OpConfirm, State: store.OpCompensate,
+		Vendor:     store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
+		RequestKey: requestKey(ctx), PGKey: "refused:" + in.Vendor.UID, Amount: b.Cancellable(),
+		Error: fmt.Sprintf("paid %d %s, expected %d %s", b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency),
+	}
+	o.ID = uuid.NewString()
+	sealed, err := s.keys.Cancel.Seal([]byte(`{"reason":"wrong paid amount"}`), []byte(o.ID))
+	if err == nil {
+		o.Data = sealed
+		err = s.store.CreateOperation(ctx, o)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "record the cancel of a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "err", err)
+		return false
+	}
+	if _, err := s.cancelCapture(ctx, o); err != nil {
+		s.log.ErrorContext(ctx, "cancel a payment of the wrong amount; the reconciler retries", "vendor", in.Vendor.Code, "operation", o.ID, "err", err)
+		return false
+	}
+	s.log.WarnContext(ctx, "cancelled a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", b.Amount.Total, "expected", in.Price)
+	return true
+}
+
+// cancelPortOneCapture cancels at the PG all that remains of a PortOne V2
+// payment no registration records (cancelCapture), with the balance just
+// fetched as currentCancellableAmount: a retry after a cancel that did
+// happen finds nothing to cancel. It reports whether it cancelled.
+func (s *Service) cancelPortOneCapture(ctx context.Context, o *store.Operation) (bool, error) {
+	api, err := s.portOne()
+	if err != nil {
+		return false, err
+	}
+	p, err := api.GetPayment(ctx, o.Vendor.UID)
+	if err != nil {
+		return false, pgFailure(o.Vendor.Code, false, err)
+	}
+	b := p.Base()
+	switch b.Status {
+	case portone.StatusPaid, portone.StatusPartialCancelled:
+	default:
+		return false, nil // nothing paid, or nothing left
+	}
+	_, err = api.CancelPayment(ctx, o.Vendor.UID, b.Cancellable(), portone.CancelRequest{Reason: "the payment's registration was refused"})
+	if portone.IsType(err, portone.TypePaymentAlreadyCancelled) {
+		return false, nil
+	}
+	if err != nil {
+		return false, pgFailure(o.Vendor.Code, true, err)
+	}
+	return true, nil
+}
+
+// cancelPortOne asks PortOne V2 for the refund of in.Price on history h,
+// whose balance is remaining: sent as currentCancellableAmount, so that
+// PortOne refuses the cancel if the balance moved meanwhile and a retry of
+// a cancel that went through never refunds twice. The state is re-fetched
+// after the cancel: PortOne answers with the cancellation only.
+func (s *Service) cancelPortOne(ctx context.Context, h *store.History, in sdk.CancelCreate, remaining int64) (pgState, error) {
+	api, err := s.portOne()
+	if err != nil {
+		return pgState{}, err
+	}
+	amount := in.Price
+	req := portone.CancelRequest{Amount: &amount, Reason: in.Reason}
+	if a := in.Account; a != nil {
+		req.RefundAccount = &portone.RefundAccount{Bank: a.Bank, Number: a.Account, HolderName: a.Holder, HolderPhoneNumber: a.Mobile}
+	}
+	if _, err := api.CancelPayment(ctx, h.Vendor.UID, remaining, req); err != nil {
+		return pgState{}, portoneCancelError(err)
+	}
+	p, err := api.GetPayment(ctx, h.Vendor.UID)
+	if err != nil {
+		// The refund happened; the fetch that would show it failed. The
+		// operation becomes unknown and is resolved by a later fetch.
+		return pgState{}, &PGError{PG: pgName(h.Vendor.Code), Timeout: isTimeout(err), Unknown: true, Err: err}
+	}
+	return portoneState(p)
+}
+
+// portoneCancelError maps PortOne's refusals of a cancel that say the
+// balance is not there (CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT,
+// PAYMENT_ALREADY_CANCELLED) to the service's own refusal (422
+// refund_exceeds_balance). Other errors pass through: another refusal,
+// CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN included (the balance moved at the
+// PG without paymentctl, as by a cancel in PortOne's console: the PG's 409,
+// and the webhook of that cancel brings the history up to date), is the
+// PG's answer that nothing moved; a timeout, a lost answer or a 5xx is an
+// outcome to find out.
+func portoneCancelError(err error) error {
+	if portone.IsType(err, portone.TypeCancelAmountExceedsCancellableAmount, portone.TypePaymentAlreadyCancelled) {
+		return &portoneRefusal{err: err, refusal: refusedf(ErrRefundExceedsBalance, "PortOne V2 refused the cancel: it exceeds what remains of the payment")}
+	}
+	return err
+}
+
+// portoneRefusal is a PortOne refusal of a cancel as the service reports
+// it: it is the PG's definite answer (the operation failed, nothing moved)
+// and, for the client, refusal.
+type portoneRefusal struct {
+	err     error // the *portone.Error
+	refusal error
+}
+
+func (e *portoneRefusal) Error() string   { return e.refusal.Error() }
+func (e *portoneRefusal) Unwrap() []error { return []error{e.refusal, e.err} }
+
+// portoneReservation fetches a billing key to register as a saved card:
+// it must be issued, of the store vendor.store_id names, and issued for
+// the source when it names a customer.
+func (s *Service) portoneReservation(ctx context.Context, in sdk.ReservationCreate) (*portone.BillingKeyInfo, error) {
+	api, err := s.portOne()
+	if err != nil {
+		return nil, err
+	}
+	if id := api.StoreID(); id != "" && in.Vendor.StoreID != id {
+		return nil, refusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
+	}
+	info, err := api.GetBillingKey(ctx, in.Vendor.UID)
+	if err != nil {
+		return nil, pgFailure(string(in.Vendor.Code), false, err)
+	}
+	if info.StoreID != in.Vendor.StoreID {
+		return nil, refusedf(ErrOrderMismatch, "the billing key belongs to another store than vendor.store_id")
+	}
+	if info.Status != "ISSUED" {
+		return nil, refusedf(ErrNotIssued, "the billing key is %s at the PG, not issued", pgWord(info.Status))
+	}
+	if info.Customer.ID != "" && info.Customer.ID != in.Source.ID {
+		return nil, refusedf(ErrOrderMismatch, "the billing key was issued for another customer than source.id")
+	}
+	return info, nil
+}

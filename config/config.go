@@ -210,9 +210,15 @@ type Config struct {
 		Format string `mapstructure:"format"`
 		Level  string `mapstructure:"level"`
 	} `mapstructure:"log"`
+	// Stores are the merchant accounts with credentials of their own
+	// (`stores`, or PAYMENT_STORES as JSON); see Store. Load reads them
+	// itself, not through viper's decoder.
+	Stores []Store `mapstructure:"-"`
 	// Services are the client services and their API keys (services.go).
 	Services Services `mapstructure:"services"`
 
+	// storesSource is where Stores came from, for Print and problems.
+	storesSource Source
 	// values and sources record each key's effective raw value and where it
 	// came from, for Print.
 	values  map[string]string

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -58,7 +59,8 @@ func Load(opts LoadOptions) (*Config, error) {
 		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 			return nil, fileProblem(opts.File, err, "correct its syntax ("+configType(opts.File)+")")
 		}
-		known := make(map[string]bool, len(settings))
+		known := make(map[string]bool, len(settings)+1)
+		known[StoresKey] = true // a list, read by loadStores
 		for _, s := range settings {
 			known[s.Key] = true
 			if v.InConfig(s.Key) {
@@ -108,6 +110,11 @@ func Load(opts LoadOptions) (*Config, error) {
 		}
 	}
 
+	stores, storesSource, err := loadStores(v, dotenv, opts.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+
 	values := make(map[string]string, len(settings))
 	for _, s := range settings {
 		values[s.Key] = v.GetString(s.Key)
@@ -126,6 +133,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	if err := v.Unmarshal(cfg); err != nil {
 		return nil, &ValidationError{Problems: []Problem{{Problem: fmt.Sprintf("decode the configuration: %v", err)}}}
 	}
+	cfg.Stores, cfg.storesSource = stores, storesSource
 	cfg.Services.List = services
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -163,4 +171,48 @@ func unknownKeys(keys []string, known map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// loadStores reads the store list: PAYMENT_STORES from the environment,
+// else from the .env file, else the file's `stores` (re-encoded as JSON,
+// so that one decoder reads both forms). A higher layer replaces the list
+// as a whole. Nothing set: no stores, from the defaults.
+func loadStores(v *viper.Viper, dotenv map[string]string, lookupEnv func(string) (string, bool)) ([]Store, Source, error) {
+	var (
+		data []byte
+		src  = SourceDefault
+	)
+	if v.InConfig(StoresKey) {
+		raw, err := json.Marshal(v.Get(StoresKey))
+		if err != nil {
+			return nil, SourceFile, storesProblem(SourceFile, "cannot be read as a list: "+err.Error())
+		}
+		data, src = raw, SourceFile
+	}
+	if val := dotenv[StoresEnv]; val != "" {
+		data, src = []byte(val), SourceDotEnv
+	}
+	if lookupEnv != nil {
+		if val, ok := lookupEnv(StoresEnv); ok && val != "" {
+			data, src = []byte(val), SourceEnv
+		}
+	}
+	if data == nil {
+		return nil, src, nil
+	}
+	stores, err := decodeStores(data)
+	if err != nil {
+		return nil, src, storesProblem(src, err.Error())
+	}
+	return stores, src, nil
+}
+
+// storesProblem is a *ValidationError about the store list as a whole.
+func storesProblem(src Source, problem string) *ValidationError {
+	p := Problem{Key: StoresKey, Problem: problem,
+		Fix: `write a list of {vendor, store_id, key, secret, webhook_secret} entries (README "Several services and stores")`}
+	if src != SourceFile {
+		p.Env = StoresEnv
+	}
+	return &ValidationError{Problems: []Problem{p}}
 }

@@ -30,7 +30,41 @@ func (c *Config) Print(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Key, s.Env, shown, c.sources[s.Key])
 	}
+	c.printStores(tw)
 	return tw.Flush()
+}
+
+// printStores adds the store list to Print's table, one row per field
+// (`stores[0].secret`), credentials masked like the other secrets; or
+// one row saying there are none.
+func (c *Config) printStores(w io.Writer) {
+	src := c.storesSource
+	if src == "" {
+		src = SourceDefault
+	}
+	if len(c.Stores) == 0 {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", StoresKey, StoresEnv, "[]", src)
+		return
+	}
+	masked := func(v Secret) string {
+		if v == "" {
+			return `""`
+		}
+		return fmt.Sprintf("%s (%d chars)", mask, len(v))
+	}
+	for i, s := range c.Stores {
+		rows := [][2]string{{"vendor", s.Vendor}, {"store_id", s.StoreID}}
+		if s.Key != "" {
+			rows = append(rows, [2]string{"key", masked(s.Key)})
+		}
+		rows = append(rows, [2]string{"secret", masked(s.Secret)})
+		if s.WebhookSecret != "" {
+			rows = append(rows, [2]string{"webhook_secret", masked(s.WebhookSecret)})
+		}
+		for _, r := range rows {
+			fmt.Fprintf(w, "%s[%d].%s\t%s\t%s\t%s\n", StoresKey, i, r[0], StoresEnv, r[1], src)
+		}
+	}
 }
 
 // GeneratedSecret is one freshly generated value for a .env file.

@@ -55,6 +55,11 @@ const (
 	fakePortOneStoreID       = "store-fa4e0000-0000-4000-8000-000000000000"
 	fakePortOneWebhookSecret = "whsec_cGF5bWVudGN0bC1mYWtlLXBvcnRvbmUtd2ViaG9vayE="
 
+	// The fake Iamport's published credentials (fakepg/iamport's
+	// defaults); refused in real mode, at the top level and in stores.
+	fakeIamportKey    = "test_imp_key"
+	fakeIamportSecret = "test_imp_secret"
+
 	// Defaults of settings the original did not have; also refused in real mode.
 	defaultWebhookSecret  = "paymentctl-local-webhook-secret"
 	defaultPasswordSecret = "paymentctl-local-password-secret"
@@ -72,6 +77,7 @@ func wellKnownSecrets() map[string]bool {
 		defaultIamportKey: true, defaultIamportSecret: true,
 		defaultTossSecret: true,
 		fakePortOneSecret: true, fakePortOneStoreID: true, fakePortOneWebhookSecret: true,
+		fakeIamportKey: true, fakeIamportSecret: true,
 		defaultWebhookSecret:  true,
 		defaultPasswordSecret: true,
 	}

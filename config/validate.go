@@ -175,6 +175,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	ps = append(ps, c.portOneProblems()...)
+	ps = append(ps, c.storeProblems()...)
 	ps = append(ps, c.servicesProblems()...)
 	for key, addr := range map[string]string{"dev.master": c.Dev.Master, "real.master": c.Real.Master, "updator.master": c.Updator.Master, "metrics.addr": c.Metrics.Addr} {
 		if addr == "" {
@@ -302,6 +303,7 @@ func (c *Config) realModeProblems() []Problem {
 		}
 	}
 	ps = append(ps, c.realPortOneProblems(known, sharing)...)
+	ps = append(ps, c.realStoreProblems(known)...)
 	for _, keys := range sharing {
 		if len(keys) < 2 {
 			continue

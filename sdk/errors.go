@@ -53,6 +53,10 @@ const (
 	// CodeRefundExceedsBalance (422): a cancel asks for more than what
 	// remains of the payment.
 	CodeRefundExceedsBalance ErrorCode = "refund_exceeds_balance"
+	// CodeUnknownStore (422): vendor.store_id names no store configured
+	// for the PG, and the server (in real mode) does not fall back to its
+	// top-level credentials.
+	CodeUnknownStore ErrorCode = "unknown_store"
 	// CodeRefused (422): another refusal of the payment service.
 	CodeRefused ErrorCode = "refused"
 	// CodePGRefused (the PG's 4xx status, 422 for an Iamport refusal in a
@@ -86,7 +90,7 @@ const (
 // which ErrRefused matches.
 func (c ErrorCode) refusal() bool {
 	switch c {
-	case CodeRefused, CodeAmountMismatch, CodeOrderMismatch, CodePaymentNotPaid, CodeRefundExceedsBalance:
+	case CodeRefused, CodeAmountMismatch, CodeOrderMismatch, CodePaymentNotPaid, CodeRefundExceedsBalance, CodeUnknownStore:
 		return true
 	}
 	return false
@@ -117,6 +121,7 @@ var (
 	ErrOrderMismatch        error = &codeError{CodeOrderMismatch, "order mismatch"}
 	ErrPaymentNotPaid       error = &codeError{CodePaymentNotPaid, "payment not paid"}
 	ErrRefundExceedsBalance error = &codeError{CodeRefundExceedsBalance, "refund exceeds balance"}
+	ErrUnknownStore         error = &codeError{CodeUnknownStore, "unknown store"}
 	ErrRefused              error = &codeError{CodeRefused, "refused"}
 	ErrPGRefused            error = &codeError{CodePGRefused, "refused by the PG"}
 	ErrThrottled            error = &codeError{CodeThrottled, "throttled"}

@@ -272,7 +272,7 @@ func TestErrorCodes(t *testing.T) {
 	sentinels := []error{
 		sdk.ErrInvalidRequest, sdk.ErrWrongPassword, sdk.ErrNotFound, sdk.ErrMethodNotAllowed, sdk.ErrDuplicate,
 		sdk.ErrIdempotencyKeyInUse, sdk.ErrPayloadTooLarge, sdk.ErrIdempotencyKeyReused, sdk.ErrAmountMismatch,
-		sdk.ErrOrderMismatch, sdk.ErrPaymentNotPaid, sdk.ErrRefundExceedsBalance, sdk.ErrRefused, sdk.ErrPGRefused,
+		sdk.ErrOrderMismatch, sdk.ErrPaymentNotPaid, sdk.ErrRefundExceedsBalance, sdk.ErrUnknownStore, sdk.ErrRefused, sdk.ErrPGRefused,
 		sdk.ErrThrottled, sdk.ErrInternal, sdk.ErrPGUnavailable, sdk.ErrUnavailable, sdk.ErrPGTimeout, sdk.ErrOutcomeUnknown,
 	}
 	tests := []struct {
@@ -292,6 +292,7 @@ func TestErrorCodes(t *testing.T) {
 		{422, sdk.CodeOrderMismatch, []error{sdk.ErrOrderMismatch, sdk.ErrRefused}},
 		{422, sdk.CodePaymentNotPaid, []error{sdk.ErrPaymentNotPaid, sdk.ErrRefused}},
 		{422, sdk.CodeRefundExceedsBalance, []error{sdk.ErrRefundExceedsBalance, sdk.ErrRefused}},
+		{422, sdk.CodeUnknownStore, []error{sdk.ErrUnknownStore, sdk.ErrRefused}},
 		{422, sdk.CodeRefused, []error{sdk.ErrRefused}},
 		{404, sdk.CodePGRefused, []error{sdk.ErrPGRefused}},
 		{429, sdk.CodeThrottled, []error{sdk.ErrThrottled}},

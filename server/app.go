@@ -18,9 +18,6 @@ import (
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
 	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
-	"github.com/paymentctl/paymentctl/gateway/iamport"
-	"github.com/paymentctl/paymentctl/gateway/portone"
-	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
 	"github.com/paymentctl/paymentctl/server/egress"
@@ -160,7 +157,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, err
 	}
 
-	gws, err := a.gateways(ctx, cfg, opts)
+	gateways, portoneSigs, err := a.gateways(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +166,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		return nil, err
 	}
 	svc, err := payment.New(payment.Options{
-		Store: a.Store, Iamport: gws.iamport, Toss: gws.toss, PortOne: gws.portone, Keys: keys,
+		Store: a.Store, Gateways: gateways, Keys: keys,
 		Wire: wire, Services: forwarding(cfg, ts), Logger: log, Now: now,
 	})
 	if err != nil {
@@ -211,7 +208,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	a.Monitor = monitor.New(monitor.Options{Now: now})
 	a.Handler = newRouter(routerOptions{
 		Payments: svc, Webhooks: svc, Monitor: a.Monitor,
-		PortOneWebhooks: gws.portoneWebhooks, Now: now,
+		PortOneWebhooks: portoneSigs, Now: now,
 		Ready:       func(c *gin.Context) error { return a.Store.Ping(c.Request.Context()) },
 		Readiness:   a.readiness,
 		Wire:        wire,
@@ -377,32 +374,28 @@ func prepareSchema(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-// pgClients are the PG clients the payment service calls and the
-// verifier of PortOne V2's webhooks. portone and portoneWebhooks are nil
-// when PortOne V2 is off (outside local mode, portone.secret unset).
-type pgClients struct {
-	iamport         payment.IamportAPI
-	toss            payment.TossAPI
-	portone         payment.PortOneAPI
-	portoneWebhooks *portone.WebhookVerifier
-}
-
 // portoneSettings are PortOne V2's URL and credentials.
 type portoneSettings struct {
 	url, secret, storeID string
 	webhookSecrets       []string
+	// fake: the fake PortOne V2 of local mode, which accepts only its own
+	// credentials, so every PortOne store uses those.
+	fake bool
 }
 
 // fakePortOne are the in-process or standalone fake PortOne V2's
 // published credentials, at url.
 func fakePortOne(url string) portoneSettings {
 	return portoneSettings{url: url, secret: fakeportone.DefaultSecret, storeID: fakeportone.DefaultStoreID,
-		webhookSecrets: []string{fakeportone.DefaultWebhookSecret}}
+		webhookSecrets: []string{fakeportone.DefaultWebhookSecret}, fake: true}
 }
 
-// gateways returns the PG clients: the configured PGs, or in local mode
-// with no PG URL configured, fakes started in process.
-func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (pgClients, error) {
+// gateways returns the PG clients of every store (storeClients): the
+// configured PGs, or in local mode with no PG URL configured, fakes
+// started in process, which every store then reaches with the fakes' own
+// credentials. It returns the verifier of PortOne V2's webhooks too, nil
+// when PortOne V2 is off.
+func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*storeClients, *portoneSigners, error) {
 	iamportURL, tossURL := cfg.Iamport.URL, cfg.TossPayments.URL
 	iamportKey, iamportSecret := cfg.Iamport.Key.Reveal(), cfg.Iamport.Secret.Reveal()
 	tossSecret := cfg.TossPayments.Secret.Reveal()
@@ -432,7 +425,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 			Listen:      opts.Listen,
 		})
 		if err != nil {
-			return pgClients{}, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
+			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
 		}
 		a.Fakes = fakes
 		if iamportURL == "" {
@@ -448,25 +441,37 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (p
 	// A transport of the App's own, so Close can drop its idle
 	// connections: a server shutting down waits for them otherwise.
 	a.pgTransport = http.DefaultTransport.(*http.Transport).Clone()
-	out := pgClients{
-		iamport: iamport.New(iamport.Options{BaseURL: iamportURL, Key: iamportKey, Secret: iamportSecret, Timeout: opts.PGTimeout,
-			HTTPClient: &http.Client{Transport: a.Metrics.Transport("iamport", a.pgTransport)}}),
-		toss: toss.New(toss.Options{BaseURL: tossURL, SecretKey: tossSecret, Timeout: opts.PGTimeout,
-			HTTPClient: &http.Client{Transport: a.Metrics.Transport("toss", a.pgTransport)}}),
+	ep := pgEndpoints{
+		iamportURL: iamportURL, iamportKey: iamportKey, iamportSecret: iamportSecret,
+		tossURL: tossURL, tossSecret: tossSecret,
+		fakeIamport: cfg.Mode == config.ModeLocal && cfg.Iamport.URL == "",
+		fakeToss:    cfg.Mode == config.ModeLocal && cfg.TossPayments.URL == "",
+		portone:     po,
 	}
-	// PortOne V2 is off until its API secret is set (config.PortOneEnabled);
-	// the configuration refuses a secret without a webhook secret.
-	if po.secret == "" {
-		return out, nil
-	}
-	v, err := portone.NewWebhookVerifier(po.webhookSecrets...)
+	clients, err := newStoreClients(cfg, ep, opts.PGTimeout, func(pg string) *http.Client {
+		return &http.Client{Transport: a.Metrics.Transport(pg, a.pgTransport)}
+	})
 	if err != nil {
-		return pgClients{}, fmt.Errorf("portone.webhook_secret: %w", err)
+		return nil, nil, err
 	}
-	out.portoneWebhooks = v
-	out.portone = portone.New(portone.Options{BaseURL: po.url, Secret: po.secret, StoreID: po.storeID, Timeout: opts.PGTimeout,
-		HTTPClient: &http.Client{Transport: a.Metrics.Transport("portone", a.pgTransport)}})
-	return out, nil
+	// PortOne V2's webhooks are signed per store: each is verified with
+	// the secret of the store its body names (portone_signers.go); the
+	// re-fetch then uses the store of the registered payment.
+	var top []string
+	if po.secret != "" { // else the top-level PortOne V2 is off
+		top = po.webhookSecrets
+	}
+	stores := map[string][]string{}
+	if !po.fake {
+		for _, st := range cfg.StoresOf(config.StoreVendorPortOne) {
+			stores[st.StoreID] = st.WebhookSecrets()
+		}
+	}
+	signers, err := newPortOneSigners(top, po.storeID, stores)
+	if err != nil {
+		return nil, nil, fmt.Errorf("portone webhook secrets: %w", err)
+	}
+	return clients, signers, nil
 }
 
 // orAddr returns addr, or 127.0.0.1 on the configured port.

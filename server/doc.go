@@ -42,8 +42,11 @@
 // App.SetDraining on.
 //
 // NewApp builds an instance: store (SQLite is migrated automatically, a
-// PostgreSQL schema must be current), PG clients (in local mode the fake
-// PGs run in process and their webhooks are wired back to this server),
+// PostgreSQL schema must be current), PG clients (one per configured
+// store and one for the top-level credentials, resolved per record by
+// gateways.go; in local mode the fake PGs run in process, every store
+// reaches them with their own credentials, and their webhooks are wired
+// back to this server),
 // payment service, webhook queue, monitor and router. Start serves one on
 // a loopback port: that is how paymentctl's own end-to-end tests run, and
 // how a client service's Go tests can embed paymentctl:

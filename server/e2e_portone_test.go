@@ -195,8 +195,14 @@ func TestPortOneRefusals(t *testing.T) {
 // portoneWebhook is a PortOne V2 webhook body about paymentID.
 func portoneWebhook(t *testing.T, typ, paymentID string) []byte {
 	t.Helper()
+	return portoneStoreWebhook(t, typ, paymentID, fakeportone.DefaultStoreID)
+}
+
+// portoneStoreWebhook is portoneWebhook about a payment of storeID.
+func portoneStoreWebhook(t *testing.T, typ, paymentID, storeID string) []byte {
+	t.Helper()
 	b, err := json.Marshal(portone.Webhook{Type: typ, Timestamp: time.Now().UTC(),
-		Data: portone.WebhookData{PaymentID: paymentID, StoreID: fakeportone.DefaultStoreID, TransactionID: uuid.NewString()}})
+		Data: portone.WebhookData{PaymentID: paymentID, StoreID: storeID, TransactionID: uuid.NewString()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,8 +100,9 @@ var (
 //	errIdempotencyKeyReused          422 idempotency_key_reused
 //	payment.ErrRefused               422, by its reason: amount_mismatch,
 //	                                 order_mismatch, payment_not_paid,
-//	                                 refund_exceeds_balance; else refused
-//	                                 (a PortOne V2 billing key not issued)
+//	                                 refund_exceeds_balance, unknown_store;
+//	                                 else refused (a PortOne V2 billing
+//	                                 key not issued)
 //	PG 4xx refusals                  the PG's status and message, pg_refused
 //	                                 (422 for an Iamport envelope refusal)
 //	PG 5xx, unreachable, our         502 pg_unavailable
@@ -167,6 +168,8 @@ func refusalCode(err error) sdk.ErrorCode {
 		return sdk.CodePaymentNotPaid
 	case errors.Is(err, payment.ErrRefundExceedsBalance):
 		return sdk.CodeRefundExceedsBalance
+	case errors.Is(err, payment.ErrUnknownStore):
+		return sdk.CodeUnknownStore
 	}
 	return sdk.CodeRefused
 }

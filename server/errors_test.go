@@ -34,6 +34,7 @@ func TestToHTTPErrorCodes(t *testing.T) {
 		{"order mismatch", refused(payment.ErrOrderMismatch), 422, sdk.CodeOrderMismatch},
 		{"not paid", refused(payment.ErrNotPaid), 422, sdk.CodePaymentNotPaid},
 		{"over-refund", refused(payment.ErrRefundExceedsBalance), 422, sdk.CodeRefundExceedsBalance},
+		{"unknown store", refused(payment.ErrUnknownStore), 422, sdk.CodeUnknownStore},
 		{"other refusal", fmt.Errorf("%w: no", payment.ErrRefused), 422, sdk.CodeRefused},
 		{"iamport 404", &iamport.Error{Status: 404, Message: "no such payment"}, 404, sdk.CodePGRefused},
 		{"iamport envelope refusal", &iamport.Error{Status: 200, Code: -1, Message: "declined"}, 422, sdk.CodePGRefused},

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/server/egress"
 	"github.com/paymentctl/paymentctl/server/payment"
 	"github.com/paymentctl/paymentctl/wirecrypt"
@@ -21,7 +20,7 @@ type routerOptions struct {
 	Webhooks webhookReceiver
 	// PortOneWebhooks checks the signatures of PortOne V2's webhooks; nil
 	// (PortOne V2 off) refuses them all with 401.
-	PortOneWebhooks *portone.WebhookVerifier
+	PortOneWebhooks *portoneSigners
 	// Now is the clock webhook timestamps are checked against; nil means
 	// time.Now.
 	Now     func() time.Time

@@ -33,7 +33,7 @@ type webhookHandlers struct {
 	svc webhookReceiver
 	// portoneSigs verifies PortOne V2's signatures; nil when PortOne V2
 	// is off.
-	portoneSigs *portone.WebhookVerifier
+	portoneSigs *portoneSigners
 	now         func() time.Time
 }
 
@@ -70,10 +70,11 @@ func (h *webhookHandlers) toss(c *gin.Context) {
 }
 
 // portone receives PortOne V2 webhooks (format 2024-04-25). Only a body
-// signed under portone.webhook_secret (either secret during a rotation),
-// with a webhook-timestamp within five minutes of now, is read at all;
-// anything else is 401 and stores nothing, so a forged webhook costs one
-// HMAC per configured secret. The signature is checked on the raw bytes
+// signed under the webhook_secret of the store it names (its own, else
+// portone.webhook_secret; either of two during a rotation), with a
+// webhook-timestamp within five minutes of now, is read at all; anything
+// else is 401 and stores nothing, so a forged webhook costs one HMAC per
+// secret of one store. The signature is checked on the raw bytes
 // before the body is parsed. It answers 200, as PortOne expects a 2xx.
 func (h *webhookHandlers) portone(c *gin.Context) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxPGBody))
@@ -85,7 +86,7 @@ func (h *webhookHandlers) portone(c *gin.Context) {
 		fail(c, &HTTPError{Status: http.StatusUnauthorized, Message: "PortOne V2 webhooks are not accepted: PortOne V2 is not enabled on this server."})
 		return
 	}
-	if err := h.portoneSigs.VerifyAt(c.Request.Header, raw, h.now()); err != nil {
+	if err := h.portoneSigs.verifyAt(c.Request.Header, raw, h.now()); err != nil {
 		fail(c, &HTTPError{Status: http.StatusUnauthorized, Message: "Invalid PortOne V2 webhook signature: " + signatureProblem(err) + ".", Err: err})
 		return
 	}

@@ -26,7 +26,12 @@ variables:
 
 ` + configFlagsHelp() + `
 A flag holding a secret is visible to other users of the machine (ps);
-prefer the environment or a file for secrets.`,
+prefer the environment or a file for secrets.
+
+One setting is a list and has no flag: stores, the PG merchant accounts
+with credentials of their own, in the file or as PAYMENT_STORES (a JSON
+array of {vendor, store_id, key, secret, webhook_secret}); see the README's
+"Several services and stores".`,
 		Example: `  # where each value comes from
   paymentctl config print --mode dev --config payments.yaml
 
@@ -48,7 +53,9 @@ func newConfigPrintCmd(f *factory) *cobra.Command {
 		Short: "Print the effective configuration with secrets masked",
 		Long: `Print every setting: its key, environment variable, effective value and where
 the value came from (default, file, .env, env or flag). Secrets show only their
-length. The configuration is validated first, as serve would.`,
+length. The merchant accounts of the stores list (the file's stores, or
+PAYMENT_STORES as JSON) follow, one row per field (stores[0].secret). The
+configuration is validated first, as serve would.`,
 		Example:     "  paymentctl config print\n  PAYMENT_MODE=dev paymentctl config print --config payments.yaml",
 		Args:        noArgs,
 		Annotations: loadsConfig(),

@@ -51,7 +51,10 @@
 //
 // # Knobs
 //
-// Options: Key/Secret (default test_imp_key / test_imp_secret), WebhookURL
+// Options: Key/Secret (default test_imp_key / test_imp_secret), Stores
+// (several merchant accounts instead: only their key pairs are accepted,
+// and each store sees only the payments and billing keys its own token
+// made; another store's get 404, as at the real API), WebhookURL
 // (also SetWebhookURL; "" records deliveries as dropped), TokenTTL (30
 // minutes), TTL and Capacity of every store (3 hours, 10,000 records),
 // Backoff (webhook retries; nil is the real 5 × 1 minute), Faults, Logf,

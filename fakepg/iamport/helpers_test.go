@@ -74,7 +74,7 @@ func (e *env) with(t *testing.T) *env {
 func (e *env) renewToken() {
 	e.t.Helper()
 	var tok gw.Token
-	e.ok(e.call("POST", "/users/getToken", "", gw.TokenRequest{ImpKey: e.fake.key, ImpSecret: e.fake.secret}), &tok)
+	e.ok(e.call("POST", "/users/getToken", "", gw.TokenRequest{ImpKey: e.fake.stores[0].Key, ImpSecret: e.fake.stores[0].Secret}), &tok)
 	e.token, e.exp = tok.AccessToken, tok.ExpiredAt.Time()
 }
 

@@ -24,17 +24,21 @@ const (
 // noPayment is the real API's answer for an unknown payment.
 func noPayment() error { return notFound("존재하지 않는 결제정보입니다.") }
 
-// payment reads a payment or answers 404.
-func (s *Server) payment(impUID string) (gw.Payment, error) {
+// payment reads a payment of the caller's store or answers 404.
+func (s *Server) payment(store, impUID string) (gw.Payment, error) {
 	p, ok := s.payments.Get(impUID)
-	if !ok {
-		return p, noPayment()
+	if !ok || !s.owns(store, impUID) {
+		return gw.Payment{}, noPayment()
 	}
 	return p, nil
 }
 
-// updatePayment applies fn to a stored payment atomically.
-func (s *Server) updatePayment(impUID string, fn func(p gw.Payment) (gw.Payment, error)) (gw.Payment, error) {
+// updatePayment applies fn to a stored payment of the caller's store
+// atomically.
+func (s *Server) updatePayment(store, impUID string, fn func(p gw.Payment) (gw.Payment, error)) (gw.Payment, error) {
+	if !s.owns(store, impUID) {
+		return gw.Payment{}, noPayment()
+	}
 	p, err := s.payments.Update(impUID, fn)
 	if errors.Is(err, memstore.ErrNotFound) {
 		return p, noPayment()
@@ -42,29 +46,43 @@ func (s *Server) updatePayment(impUID string, fn func(p gw.Payment) (gw.Payment,
 	return p, err
 }
 
-// byMerchant lists the live payments of an order, newest first, keeping
-// those with the given status ("" keeps all).
-func (s *Server) byMerchant(merchantUID string, status gw.Status) []gw.Payment {
+// owns reports whether a payment belongs to the store: always, without
+// Options.Stores.
+func (s *Server) owns(store, impUID string) bool {
+	if !s.perStore {
+		return true
+	}
+	owner, ok := s.owners.Get(impUID)
+	return ok && owner == store
+}
+
+// byMerchant lists the live payments of an order made by the store,
+// newest first, keeping those with the given status ("" keeps all).
+func (s *Server) byMerchant(store, merchantUID string, status gw.Status) []gw.Payment {
 	ids, _ := s.merchants.Get(merchantUID)
 	var out []gw.Payment
 	for _, id := range slices.Backward(ids) {
-		if p, ok := s.payments.Get(id); ok && (status == "" || p.Status == status) {
+		if p, ok := s.payments.Get(id); ok && s.owns(store, id) && (status == "" || p.Status == status) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// create stores a new payment. An order id that already has a payment
-// which did not fail is refused, as the real API refuses paying an order
-// twice; a declined attempt may be retried under the same id.
-func (s *Server) create(p gw.Payment) error {
+// create stores a new payment of the store. An order id that already has
+// a payment of the store which did not fail is refused, as the real API
+// refuses paying an order twice; a declined attempt may be retried under
+// the same id.
+func (s *Server) create(store string, p gw.Payment) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, q := range s.byMerchant(p.MerchantUID, "") {
+	for _, q := range s.byMerchant(store, p.MerchantUID, "") {
 		if q.Status != gw.StatusFailed {
 			return refused("이미 결제가 진행된 주문번호(merchant_uid)입니다: %s", p.MerchantUID)
 		}
+	}
+	if s.perStore {
+		s.owners.Set(p.ImpUID, store)
 	}
 	s.payments.Set(p.ImpUID, p)
 	ids, _ := s.merchants.Get(p.MerchantUID)
@@ -120,14 +138,14 @@ func (s *Server) charge(c *call, p gw.Payment) (gw.Payment, error) {
 	if s.faults.Decline() {
 		reason := declineReason()
 		p.Status, p.FailedAt, p.FailReason = gw.StatusFailed, now, &reason
-		if err := s.create(p); err != nil {
+		if err := s.create(c.store, p); err != nil {
 			return p, err
 		}
 		return p, &apiError{status: 200, code: -1, msg: reason, response: p}
 	}
 	p.Status, p.PaidAt = gw.StatusPaid, now
 	p.ApplyNum = randomDigits(8)
-	if err := s.create(p); err != nil {
+	if err := s.create(c.store, p); err != nil {
 		return p, err
 	}
 	c.notify(p, gw.StatusPaid)
@@ -145,7 +163,7 @@ func (s *Server) getPayment(c *call) (any, error) {
 	if v := c.r.URL.Query().Get("extension"); v != "" && v != "true" && v != "false" {
 		return nil, invalid("extension %q is not a boolean", v)
 	}
-	return s.payment(c.r.PathValue("imp_uid"))
+	return s.payment(c.store, c.r.PathValue("imp_uid"))
 }
 
 // findPayment answers GET /payments/find/{merchant_uid}[/{payment_status}]
@@ -155,7 +173,7 @@ func (s *Server) findPayment(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	list := s.byMerchant(c.r.PathValue("merchant_uid"), status)
+	list := s.byMerchant(c.store, c.r.PathValue("merchant_uid"), status)
 	if len(list) == 0 {
 		return nil, noPayment()
 	}
@@ -169,7 +187,7 @@ func (s *Server) findAllPayments(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	list := s.byMerchant(c.r.PathValue("merchant_uid"), status)
+	list := s.byMerchant(c.store, c.r.PathValue("merchant_uid"), status)
 	if len(list) == 0 {
 		return nil, noPayment()
 	}
@@ -198,7 +216,7 @@ func (s *Server) payOnetime(c *call) (any, error) {
 		return nil, err
 	}
 	if in.CustomerUID != "" {
-		s.saveBillingKey(in.CustomerUID, gw.BillingKeyRequest{
+		s.saveBillingKey(c.store, in.CustomerUID, gw.BillingKeyRequest{
 			CardFields:       in.CardFields,
 			CustomerName:     in.BuyerName,
 			CustomerTel:      in.BuyerTel,
@@ -223,7 +241,7 @@ func (s *Server) payAgain(c *call) (any, error) {
 	if ck.err != nil {
 		return nil, ck.err
 	}
-	key, ok := s.billingKeys.Get(in.CustomerUID)
+	key, ok := s.billingKeys.Get(s.billingKeyID(c.store, in.CustomerUID))
 	if !ok {
 		return nil, notFound("등록되지 않은 customer_uid 입니다: %s", in.CustomerUID)
 	}
@@ -271,14 +289,14 @@ func (s *Server) cancelPayment(c *call) (any, error) {
 	}
 	impUID := in.ImpUID
 	if impUID == "" {
-		paid := s.byMerchant(in.MerchantUID, gw.StatusPaid)
+		paid := s.byMerchant(c.store, in.MerchantUID, gw.StatusPaid)
 		if len(paid) == 0 {
 			return nil, notFound("취소할 결제건이 존재하지 않습니다.")
 		}
 		impUID = paid[0].ImpUID
 	}
 	now, pgTID := s.now(), "fake_"+randomHex(10)
-	p, err := s.updatePayment(impUID, func(p gw.Payment) (gw.Payment, error) {
+	p, err := s.updatePayment(c.store, impUID, func(p gw.Payment) (gw.Payment, error) {
 		return applyCancel(p, in, now, pgTID)
 	})
 	if err != nil {
@@ -369,7 +387,7 @@ func (s *Server) createVBank(c *call) (any, error) {
 		VBankDate:     in.VBankDue,
 		VBankIssuedAt: gw.TimestampOf(now),
 	}
-	if err := s.create(p); err != nil {
+	if err := s.create(c.store, p); err != nil {
 		return nil, err
 	}
 	c.notify(p, gw.StatusReady)
@@ -400,7 +418,7 @@ func (s *Server) updateVBank(c *call) (any, error) {
 	if ck.err != nil {
 		return nil, ck.err
 	}
-	return s.updatePayment(impUID, func(p gw.Payment) (gw.Payment, error) {
+	return s.updatePayment(c.store, impUID, func(p gw.Payment) (gw.Payment, error) {
 		if err := waitingVBank(p, now, false); err != nil {
 			return p, err
 		}
@@ -419,7 +437,7 @@ func (s *Server) updateVBank(c *call) (any, error) {
 // announced with a "paid" webhook.
 func (s *Server) deposit(c *call) (any, error) {
 	now := s.now()
-	p, err := s.updatePayment(c.r.PathValue("imp_uid"), func(p gw.Payment) (gw.Payment, error) {
+	p, err := s.updatePayment(c.store, c.r.PathValue("imp_uid"), func(p gw.Payment) (gw.Payment, error) {
 		if err := waitingVBank(p, now, true); err != nil {
 			return p, err
 		}

@@ -15,7 +15,7 @@ import (
 
 // saveBillingKey stores the card of in under customerUID, echoing the
 // customer details given; re-registering keeps the first inserted time.
-func (s *Server) saveBillingKey(customerUID string, in gw.BillingKeyRequest) gw.BillingKey {
+func (s *Server) saveBillingKey(store, customerUID string, in gw.BillingKeyRequest) gw.BillingKey {
 	now := gw.TimestampOf(s.now())
 	code, name := cardIssuer(in.CardNumber)
 	addr := in.CustomerAddr
@@ -38,10 +38,11 @@ func (s *Server) saveBillingKey(customerUID string, in gw.BillingKeyRequest) gw.
 		Inserted:         now,
 		Updated:          now,
 	}
-	if old, ok := s.billingKeys.Get(customerUID); ok {
+	id := s.billingKeyID(store, customerUID)
+	if old, ok := s.billingKeys.Get(id); ok {
 		k.Inserted = old.Inserted
 	}
-	s.billingKeys.Set(customerUID, k)
+	s.billingKeys.Set(id, k)
 	return k
 }
 
@@ -62,17 +63,27 @@ func (s *Server) createBillingKey(c *call) (any, error) {
 	if ck.err != nil {
 		return nil, ck.err
 	}
-	return s.saveBillingKey(uid, in), nil
+	return s.saveBillingKey(c.store, uid, in), nil
 }
 
 func noBillingKey(uid string) error {
 	return notFound("등록되지 않은 customer_uid 입니다: %s", uid)
 }
 
+// billingKeyID is what a customer_uid's billing key is kept under:
+// customer_uids are per merchant account, so with Options.Stores each
+// store has its own.
+func (s *Server) billingKeyID(store, customerUID string) string {
+	if !s.perStore {
+		return customerUID
+	}
+	return store + "\x00" + customerUID
+}
+
 // getBillingKey answers GET /subscribe/customers/{customer_uid}.
 func (s *Server) getBillingKey(c *call) (any, error) {
 	uid := c.r.PathValue("customer_uid")
-	k, ok := s.billingKeys.Get(uid)
+	k, ok := s.billingKeys.Get(s.billingKeyID(c.store, uid))
 	if !ok {
 		return nil, noBillingKey(uid)
 	}
@@ -84,11 +95,12 @@ func (s *Server) deleteBillingKey(c *call) (any, error) {
 	uid := c.r.PathValue("customer_uid")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.billingKeys.Get(uid)
+	id := s.billingKeyID(c.store, uid)
+	k, ok := s.billingKeys.Get(id)
 	if !ok {
 		return nil, noBillingKey(uid)
 	}
-	s.billingKeys.Delete(uid)
+	s.billingKeys.Delete(id)
 	return k, nil
 }
 
@@ -130,7 +142,7 @@ func (s *Server) issueReceipt(c *call) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.payment(impUID)
+	p, err := s.payment(c.store, impUID)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +171,7 @@ func (s *Server) issueReceipt(c *call) (any, error) {
 		ReceiptURL: receiptBase + impUID + "/cash",
 		AppliedAt:  gw.TimestampOf(s.now()),
 	}
-	if _, err := s.updatePayment(impUID, setCashReceipt(true)); err != nil {
+	if _, err := s.updatePayment(c.store, impUID, setCashReceipt(true)); err != nil {
 		return nil, err
 	}
 	s.receipts.Set(impUID, rec)
@@ -200,7 +212,7 @@ func (s *Server) cancelReceipt(c *call) (any, error) {
 	}
 	r.CancelledAt = gw.TimestampOf(s.now())
 	s.receipts.Set(impUID, r)
-	if _, err := s.updatePayment(impUID, setCashReceipt(false)); err != nil {
+	if _, err := s.updatePayment(c.store, impUID, setCashReceipt(false)); err != nil {
 		var e *apiError
 		if !errors.As(err, &e) || e.status != http.StatusNotFound {
 			return nil, err

@@ -2,6 +2,7 @@ package iamport
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -42,9 +43,17 @@ const (
 // original's credentials and no webhook target.
 type Options struct {
 	// Key and Secret are the accepted imp_key / imp_secret; "" means
-	// DefaultKey / DefaultSecret.
+	// DefaultKey / DefaultSecret. Ignored when Stores is set.
 	Key    string
 	Secret string
+	// Stores, when set, are the only accepted credentials, one merchant
+	// account each: a payment belongs to the store whose token made it,
+	// and another store's token gets 404 for it (by imp_uid or by
+	// merchant_uid), as the real API hides other accounts' payments.
+	// Billing keys are per store too (a customer_uid of one store is
+	// unknown to another). Unknown credentials get 401 as always;
+	// certifications stay shared.
+	Stores []Store
 	// WebhookURL receives webhooks of payments created without a
 	// notice_url; "" records them as dropped.
 	WebhookURL string
@@ -69,6 +78,21 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
+// Store is one merchant account of Options.Stores: an id of the caller's
+// choosing and its imp_key / imp_secret.
+type Store struct {
+	ID     string
+	Key    string
+	Secret string
+}
+
+// grant is an issued access token: its expiry and the store it acts for
+// ("" without Options.Stores).
+type grant struct {
+	exp   time.Time
+	store string
+}
+
 // Server is the fake Iamport API as an http.Handler. Create it with New and
 // stop it with Close. The embedded skeleton gives it SetWebhookURL (where
 // webhooks of payments without a notice_url go), WebhookURL, Faults,
@@ -76,19 +100,21 @@ type Options struct {
 type Server struct {
 	*skeleton.Server
 
-	key, secret string
-	tokenTTL    time.Duration
-	now         func() time.Time
-	logf        func(format string, args ...any)
-	faults      *fault.Injector
+	stores   []Store // Options.Stores, or one store "" of Key and Secret
+	perStore bool    // Options.Stores was set: payments belong to stores
+	tokenTTL time.Duration
+	now      func() time.Time
+	logf     func(format string, args ...any)
+	faults   *fault.Injector
 
 	// mu guards current, and serialises the operations that touch more
 	// than one store (payment creation, receipts).
 	mu      sync.Mutex
-	current string // the token getToken hands out while it is valid
+	current map[string]string // store → the token getToken hands out while it is valid
 
-	tokens      *memstore.Map[string, time.Time] // access token → expiry
+	tokens      *memstore.Map[string, grant] // access token → expiry and store
 	payments    *memstore.Map[string, gw.Payment]
+	owners      *memstore.Map[string, string]   // imp_uid → store, with Options.Stores
 	merchants   *memstore.Map[string, []string] // merchant_uid → imp_uids, oldest first
 	billingKeys *memstore.Map[string, gw.BillingKey]
 	receipts    *memstore.Map[string, gw.Receipt]
@@ -115,26 +141,32 @@ func New(opts Options) *Server {
 	})
 	s := &Server{
 		Server:   base,
-		key:      opts.Key,
-		secret:   opts.Secret,
+		stores:   opts.Stores,
+		perStore: len(opts.Stores) > 0,
 		tokenTTL: opts.TokenTTL,
 		now:      base.Now,
 		logf:     base.Logf,
 		faults:   base.Faults(),
+		current:  map[string]string{},
 	}
-	if s.key == "" {
-		s.key = DefaultKey
-	}
-	if s.secret == "" {
-		s.secret = DefaultSecret
+	if !s.perStore {
+		key, secret := opts.Key, opts.Secret
+		if key == "" {
+			key = DefaultKey
+		}
+		if secret == "" {
+			secret = DefaultSecret
+		}
+		s.stores = []Store{{Key: key, Secret: secret}}
 	}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = DefaultTokenTTL
 	}
 	store := base.StoreOptions()
 	// Tokens expire by their own expired_at, checked on every call.
-	s.tokens = memstore.New[string, time.Time](memstore.Options{TTL: -1, Capacity: store.Capacity, Now: s.now})
+	s.tokens = memstore.New[string, grant](memstore.Options{TTL: -1, Capacity: store.Capacity, Now: s.now})
 	s.payments = memstore.New[string, gw.Payment](store)
+	s.owners = memstore.New[string, string](store)
 	s.merchants = memstore.New[string, []string](store)
 	s.billingKeys = memstore.New[string, gw.BillingKey](store)
 	s.receipts = memstore.New[string, gw.Receipt](store)
@@ -209,6 +241,9 @@ func refused(format string, args ...any) *apiError {
 type call struct {
 	s *Server
 	r *http.Request
+	// store is the merchant account the call's token acts for: "" without
+	// Options.Stores, and for the calls that need no token.
+	store string
 }
 
 // notify announces a webhook about p, sent with status once the answer is
@@ -230,7 +265,7 @@ func (s *Server) endpoint(auth bool, ep endpoint) http.Handler {
 			err error
 		)
 		if auth {
-			err = s.authorize(r)
+			c.store, err = s.authorize(r)
 		}
 		if err == nil {
 			out, err = ep(c)
@@ -261,24 +296,35 @@ func writeEnvelope(w http.ResponseWriter, status int, env gw.Envelope[any]) {
 	skeleton.WriteJSON(w, status, env, []byte(`{"code":-1,"message":"encode response","response":null}`))
 }
 
-// authorize checks the access token of a call. It takes the raw token, as
-// the SDK sends it, or "Bearer <token>", as the real API documents.
-func (s *Server) authorize(r *http.Request) error {
+// authorize checks the access token of a call and returns the store it
+// acts for. It takes the raw token, as the SDK sends it, or "Bearer
+// <token>", as the real API documents.
+func (s *Server) authorize(r *http.Request) (string, error) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	if h == "" {
-		return unauthorized("토큰이 없습니다. (missing Authorization header)")
+		return "", unauthorized("토큰이 없습니다. (missing Authorization header)")
 	}
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		h = strings.TrimSpace(h[7:])
 	}
-	exp, ok := s.tokens.Get(h)
+	g, ok := s.tokens.Get(h)
 	if !ok {
-		return unauthorized("Unauthorized")
+		return "", unauthorized("Unauthorized")
 	}
-	if !s.now().Before(exp) {
-		return unauthorized("Unauthorized (token expired)")
+	if !s.now().Before(g.exp) {
+		return "", unauthorized("Unauthorized (token expired)")
 	}
-	return nil
+	return g.store, nil
+}
+
+// storeOf returns the store whose credentials these are.
+func (s *Server) storeOf(key, secret string) (string, bool) {
+	for _, st := range s.stores {
+		if subtle.ConstantTimeCompare([]byte(key), []byte(st.Key)) == 1 && subtle.ConstantTimeCompare([]byte(secret), []byte(st.Secret)) == 1 {
+			return st.ID, true
+		}
+	}
+	return "", false
 }
 
 func unauthorized(msg string) *apiError {
@@ -293,23 +339,25 @@ func (s *Server) getToken(c *call) (any, error) {
 	if err := decode(c.r, &in, "imp_key", "imp_secret"); err != nil {
 		return nil, err
 	}
-	if in.ImpKey != s.key || in.ImpSecret != s.secret {
+	store, ok := s.storeOf(in.ImpKey, in.ImpSecret)
+	if !ok {
 		return nil, unauthorized("인증에 실패하였습니다. API키와 secret을 확인하세요.")
 	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if exp, ok := s.tokens.Get(s.current); ok && now.Before(exp) {
-		if exp.Sub(now) <= tokenGrace {
-			exp = exp.Add(tokenExtension)
-			s.tokens.Set(s.current, exp)
+	cur := s.current[store]
+	if g, ok := s.tokens.Get(cur); ok && now.Before(g.exp) {
+		if g.exp.Sub(now) <= tokenGrace {
+			g.exp = g.exp.Add(tokenExtension)
+			s.tokens.Set(cur, g)
 		}
-		return gw.Token{AccessToken: s.current, Now: gw.TimestampOf(now), ExpiredAt: gw.TimestampOf(exp)}, nil
+		return gw.Token{AccessToken: cur, Now: gw.TimestampOf(now), ExpiredAt: gw.TimestampOf(g.exp)}, nil
 	}
 	tok := randomHex(20)
 	exp := now.Add(s.tokenTTL)
-	s.tokens.Set(tok, exp)
-	s.current = tok
+	s.tokens.Set(tok, grant{exp: exp, store: store})
+	s.current[store] = tok
 	return gw.Token{AccessToken: tok, Now: gw.TimestampOf(now), ExpiredAt: gw.TimestampOf(exp)}, nil
 }
 

@@ -61,7 +61,7 @@ func (s *Server) billingKeyCheckout(r *http.Request) (any, error) {
 	default:
 		return nil, invalid("billingKeyMethod: %q is not CARD or EASY_PAY", in.BillingKeyMethod)
 	}
-	info := s.newBillingKey(method, in.Customer, in.CustomData)
+	info := s.newBillingKey(storeOf(r), method, in.Customer, in.CustomData)
 	info.IssueID, info.IssueName = in.IssueID, in.IssueName
 	s.billing.Set(info.BillingKey, info)
 	data := api.WebhookData{BillingKey: info.BillingKey, StoreID: info.StoreID}
@@ -98,7 +98,7 @@ func (s *Server) issueBillingKey(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if err := s.checkStore(in.StoreID); err != nil {
+	if err := s.checkStore(r, in.StoreID); err != nil {
 		return nil, err
 	}
 	card := in.Method.Card
@@ -113,7 +113,7 @@ func (s *Server) issueBillingKey(r *http.Request) (any, error) {
 	n := card.Credential.Number
 	c := cardMethod().Card
 	c.Bin, c.Number = n[:6], n[:6]+"******"+n[len(n)-4:]
-	info := s.newBillingKey(api.BillingKeyMethod{Type: api.BillingKeyMethodCard, Card: c}, in.Customer, in.CustomData)
+	info := s.newBillingKey(storeOf(r), api.BillingKeyMethod{Type: api.BillingKeyMethodCard, Card: c}, in.Customer, in.CustomData)
 	s.billing.Set(info.BillingKey, info)
 	s.notify(r, in.NoticeURLs, api.EventBillingKeyIssued, api.WebhookData{BillingKey: info.BillingKey, StoreID: info.StoreID})
 	return map[string]any{"billingKeyInfo": map[string]any{
@@ -122,11 +122,11 @@ func (s *Server) issueBillingKey(r *http.Request) (any, error) {
 }
 
 // newBillingKey is a key ISSUED now.
-func (s *Server) newBillingKey(method api.BillingKeyMethod, customer *api.Customer, customData string) api.BillingKeyInfo {
+func (s *Server) newBillingKey(store string, method api.BillingKeyMethod, customer *api.Customer, customData string) api.BillingKeyInfo {
 	now := stamp(s.now())
 	info := api.BillingKeyInfo{
 		Status: api.BillingKeyIssued, BillingKey: "billing-key-" + uuid.NewString(),
-		MerchantID: DefaultMerchantID, StoreID: s.storeID,
+		MerchantID: DefaultMerchantID, StoreID: store,
 		Methods: []api.BillingKeyMethod{method}, Channels: []api.SelectedChannel{*testChannel()},
 		CustomData: customData, RequestedAt: now, IssuedAt: now,
 	}
@@ -145,7 +145,7 @@ func noBillingKey(key string) *apiError {
 func (s *Server) getBillingKey(r *http.Request) (any, error) {
 	key := r.PathValue("billingKey")
 	info, ok := s.billing.Get(key)
-	if !ok {
+	if !ok || info.StoreID != storeOf(r) {
 		return nil, noBillingKey(key)
 	}
 	return info, nil
@@ -157,6 +157,9 @@ func (s *Server) deleteBillingKey(r *http.Request) (any, error) {
 	key := r.PathValue("billingKey")
 	now := stamp(s.now())
 	info, err := s.billing.Update(key, func(info api.BillingKeyInfo) (api.BillingKeyInfo, error) {
+		if info.StoreID != storeOf(r) {
+			return info, noBillingKey(key)
+		}
 		if info.Status == api.BillingKeyDeleted {
 			return info, fail(api.TypeBillingKeyAlreadyDeleted, "이미 삭제된 빌링키입니다.")
 		}
@@ -183,7 +186,7 @@ func (s *Server) payWithBillingKey(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if err := s.checkStore(in.StoreID); err != nil {
+	if err := s.checkStore(r, in.StoreID); err != nil {
 		return nil, err
 	}
 	id := r.PathValue("paymentId")
@@ -209,7 +212,7 @@ func (s *Server) payWithBillingKey(r *http.Request) (any, error) {
 		return nil, fail(api.TypeSumOfPartsExceedsTotalAmount, "면세 금액과 부가세의 합이 결제 금액을 초과합니다.")
 	}
 	key, ok := s.billing.Get(in.BillingKey)
-	if !ok {
+	if !ok || key.StoreID != storeOf(r) {
 		return nil, noBillingKey(in.BillingKey)
 	}
 	if key.Status == api.BillingKeyDeleted {
@@ -220,7 +223,7 @@ func (s *Server) payWithBillingKey(r *http.Request) (any, error) {
 	p := payment{
 		base: api.PaymentBase{
 			Status: api.StatusReady, ID: id, TransactionID: uuid.NewString(),
-			MerchantID: DefaultMerchantID, StoreID: s.storeID, Version: "V2", BillingKey: in.BillingKey,
+			MerchantID: DefaultMerchantID, StoreID: storeOf(r), Version: "V2", BillingKey: in.BillingKey,
 			RequestedAt: now, UpdatedAt: now, StatusChangedAt: now,
 			OrderName: in.OrderName, Currency: in.Currency, CustomData: in.CustomData, Country: in.Country,
 			Amount: api.PaymentAmount{Total: in.Amount.Total, TaxFree: taxFree, Vat: &vat, Supply: &supply},

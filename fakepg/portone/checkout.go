@@ -92,7 +92,7 @@ func (s *Server) checkout(r *http.Request) (any, error) {
 		return nil, err
 	}
 	now := stamp(s.now())
-	p := s.newPayment(in, now)
+	p := s.newPayment(storeOf(r), in, now)
 	s.mu.Lock()
 	if old, ok := s.payments.Get(in.PaymentID); ok && (old.paidLike() || old.base.Status == api.StatusVirtualAccountIssued) {
 		s.mu.Unlock()
@@ -105,7 +105,7 @@ func (s *Server) checkout(r *http.Request) (any, error) {
 	out := CheckoutResponse{TransactionType: "PAYMENT", TxID: p.base.TransactionID, PaymentID: p.base.ID}
 	decline := in.Outcome == OutcomeDecline || in.PayMethod != PayMethodVirtualAccount && in.Outcome == OutcomeApprove && s.faults.Decline()
 	var typ string
-	p, err := s.update(in.PaymentID, func(p *payment) error {
+	p, err := s.update(r, in.PaymentID, func(p *payment) error {
 		switch {
 		case in.Outcome == OutcomeReady:
 		case decline:
@@ -199,13 +199,13 @@ func (s *Server) matchPreRegistration(in CheckoutRequest) error {
 
 // newPayment is a READY payment of a checkout: a new attempt with its
 // own transactionId.
-func (s *Server) newPayment(in CheckoutRequest, now time.Time) payment {
+func (s *Server) newPayment(store string, in CheckoutRequest, now time.Time) payment {
 	vat := vatOf(in.TotalAmount - in.TaxFreeAmount)
 	supply := in.TotalAmount - in.TaxFreeAmount - vat
 	p := payment{
 		base: api.PaymentBase{
 			Status: api.StatusReady, ID: in.PaymentID, TransactionID: uuid.NewString(),
-			MerchantID: DefaultMerchantID, StoreID: s.storeID, Version: "V2",
+			MerchantID: DefaultMerchantID, StoreID: store, Version: "V2",
 			RequestedAt: now, UpdatedAt: now, StatusChangedAt: now,
 			OrderName: in.OrderName, Currency: in.Currency, CustomData: in.CustomData,
 			Amount: api.PaymentAmount{Total: in.TotalAmount, TaxFree: in.TaxFreeAmount, Vat: &vat, Supply: &supply},
@@ -241,7 +241,7 @@ func (s *Server) approve(p *payment, now time.Time) {
 func (s *Server) deposit(r *http.Request) (any, error) {
 	id := r.PathValue("paymentId")
 	now := stamp(s.now())
-	p, err := s.update(id, func(p *payment) error {
+	p, err := s.update(r, id, func(p *payment) error {
 		if p.base.Status != api.StatusVirtualAccountIssued {
 			return fail(api.TypePaymentNotWaitingForDeposit, "입금 대기 상태가 아닙니다. (%s)", p.base.Status)
 		}

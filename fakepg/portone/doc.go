@@ -15,6 +15,12 @@
 // A storeId, in the body or the query, must be the secret's store
 // (DefaultStoreID) or absent; another is 403 FORBIDDEN.
 //
+// Options.Stores makes the fake several stores instead of one, each with
+// its own API secret and webhook secrets: only those secrets are
+// accepted, a call acts for its secret's store, a payment or billing key
+// belongs to the store that made it (another store's secret gets 404 for
+// it), and a webhook is signed with its own store's secrets only.
+//
 //	POST   /login/api-secret                        {apiSecret} → {accessToken, refreshToken}
 //	GET    /payments/{paymentId}                    the Payment, one of seven statuses
 //	POST   /payments/{paymentId}/cancel             full or partial cancel → {cancellation}
@@ -69,7 +75,8 @@
 // after the answer is written. Each carries a webhook-id kept across
 // retries and, at every attempt, a fresh webhook-timestamp (the real
 // clock) and a webhook-signature with one v1 signature per
-// Options.WebhookSecrets entry. Failed deliveries are retried after 1, 4,
+// Options.WebhookSecrets entry (with Options.Stores, per secret of the
+// store the webhook is about). Failed deliveries are retried after 1, 4,
 // 16, 64 and 256 minutes (hook.PortOneBackoff, without PortOne's jitter).
 //
 // # Decisions where PortOne is silent (portone-v2.md §9)

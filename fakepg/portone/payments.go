@@ -105,9 +105,14 @@ func notFound(id string) *apiError {
 	return fail(api.TypePaymentNotFound, "결제 건이 존재하지 않습니다. (%s)", id)
 }
 
-// update applies fn to a stored payment atomically; a missing one is 404.
-func (s *Server) update(id string, fn func(p *payment) error) (payment, error) {
+// update applies fn to a stored payment of the caller's store
+// atomically; a missing one, or another store's, is 404.
+func (s *Server) update(r *http.Request, id string, fn func(p *payment) error) (payment, error) {
+	store := storeOf(r)
 	p, err := s.payments.Update(id, func(p payment) (payment, error) {
+		if p.base.StoreID != store {
+			return p, notFound(id)
+		}
 		p = p.clone()
 		err := fn(&p)
 		return p, err
@@ -122,7 +127,7 @@ func (s *Server) update(id string, fn func(p *payment) error) (payment, error) {
 func (s *Server) getPayment(r *http.Request) (any, error) {
 	id := r.PathValue("paymentId")
 	p, ok := s.payments.Get(id)
-	if !ok {
+	if !ok || p.base.StoreID != storeOf(r) {
 		return nil, notFound(id)
 	}
 	return p.view(), nil
@@ -138,7 +143,7 @@ func (s *Server) cancel(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if err := s.checkStore(in.StoreID); err != nil {
+	if err := s.checkStore(r, in.StoreID); err != nil {
 		return nil, err
 	}
 	if in.Reason == "" {
@@ -149,7 +154,7 @@ func (s *Server) cancel(r *http.Request) (any, error) {
 	}
 	id := r.PathValue("paymentId")
 	var c api.Cancellation
-	p, err := s.update(id, func(p *payment) error {
+	p, err := s.update(r, id, func(p *payment) error {
 		var err error
 		c, err = s.applyCancel(p, in)
 		return err
@@ -254,7 +259,7 @@ func (s *Server) preRegister(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if err := s.checkStore(in.StoreID); err != nil {
+	if err := s.checkStore(r, in.StoreID); err != nil {
 		return nil, err
 	}
 	id := r.PathValue("paymentId")
@@ -272,7 +277,7 @@ func (s *Server) preRegister(r *http.Request) (any, error) {
 func (s *Server) closeVirtualAccount(r *http.Request) (any, error) {
 	id := r.PathValue("paymentId")
 	now := stamp(s.now())
-	p, err := s.update(id, func(p *payment) error {
+	p, err := s.update(r, id, func(p *payment) error {
 		if p.base.Status != api.StatusVirtualAccountIssued {
 			return fail(api.TypePaymentNotWaitingForDeposit, "입금 대기 상태가 아닙니다. (%s)", p.base.Status)
 		}
@@ -300,12 +305,12 @@ func (s *Server) resendWebhook(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if err := s.checkStore(in.StoreID); err != nil {
+	if err := s.checkStore(r, in.StoreID); err != nil {
 		return nil, err
 	}
 	id := r.PathValue("paymentId")
 	p, ok := s.payments.Get(id)
-	if !ok {
+	if !ok || p.base.StoreID != storeOf(r) {
 		return nil, notFound(id)
 	}
 	last := p.lastWebhook

@@ -2,6 +2,7 @@ package portone
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -67,6 +68,14 @@ type Options struct {
 	// secret is rotated); nil means DefaultWebhookSecret. Each is
 	// "whsec_" and base64; New panics on one that is not.
 	WebhookSecrets []string
+	// Stores, when set, replace Secret, StoreID and WebhookSecrets:
+	// several stores, each with its API secret and webhook secrets. Only
+	// their secrets are accepted (others 401 UNAUTHORIZED); a call acts
+	// for its secret's store (a storeId naming another is 403 FORBIDDEN),
+	// a payment or billing key belongs to the store that made it (another
+	// store's secret gets 404 for it), and a webhook is signed with its
+	// store's secrets only.
+	Stores []Store
 	// WebhookURL receives the webhooks of payments and billing keys made
 	// without noticeUrls; "" records them without sending.
 	// SetWebhookURL changes it later.
@@ -91,44 +100,70 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
+// Store is one store of Options.Stores: its id, API secret and webhook
+// secrets (nil means DefaultWebhookSecret).
+type Store struct {
+	ID             string
+	Secret         string
+	WebhookSecrets []string
+}
+
+// account is a store as the fake keeps it.
+type account struct {
+	id     string
+	secret string
+	keys   [][]byte // decoded webhook secrets
+}
+
+// grant is an access token's expiry and store.
+type grant struct {
+	exp   time.Time
+	store string
+}
+
 // Server is the fake PortOne V2 API as an http.Handler. Create it with New
 // and stop its webhook deliveries with Close. The embedded skeleton gives
 // it SetWebhookURL, WebhookURL, Faults, Webhooks and Close.
 type Server struct {
 	*skeleton.Server
 
-	secret   string
-	storeID  string
-	keys     [][]byte
+	accounts []account // Options.Stores, or the one of Secret and StoreID
 	now      func() time.Time
 	faults   *fault.Injector
 	payments *memstore.Map[string, payment]
 	prereg   *memstore.Map[string, preRegistration]
 	billing  *memstore.Map[string, api.BillingKeyInfo]
-	tokens   *memstore.Map[string, time.Time] // access token → expiry
-	mu       sync.Mutex                       // serialises checkouts of one paymentId with its creation
+	tokens   *memstore.Map[string, grant] // access token → expiry and store
+	mu       sync.Mutex                   // serialises checkouts of one paymentId with its creation
 }
 
 // New returns a Server configured by opts.
 func New(opts Options) *Server {
-	secrets := opts.WebhookSecrets
-	if secrets == nil {
-		secrets = []string{DefaultWebhookSecret}
-	}
-	keys := make([][]byte, 0, len(secrets))
-	for _, s := range secrets {
-		k, err := stdwebhook.DecodeSecret(s)
-		if err != nil {
-			panic(fmt.Sprintf("fakepg/portone: webhook secret: %v", err))
+	stores := opts.Stores
+	if len(stores) == 0 {
+		stores = []Store{{ID: opts.StoreID, Secret: opts.Secret, WebhookSecrets: opts.WebhookSecrets}}
+		if stores[0].ID == "" {
+			stores[0].ID = DefaultStoreID
 		}
-		keys = append(keys, k)
+		if stores[0].Secret == "" {
+			stores[0].Secret = DefaultSecret
+		}
 	}
-	s := &Server{secret: opts.Secret, storeID: opts.StoreID, keys: keys}
-	if s.secret == "" {
-		s.secret = DefaultSecret
-	}
-	if s.storeID == "" {
-		s.storeID = DefaultStoreID
+	s := &Server{}
+	for _, st := range stores {
+		secrets := st.WebhookSecrets
+		if secrets == nil {
+			secrets = []string{DefaultWebhookSecret}
+		}
+		a := account{id: st.ID, secret: st.Secret}
+		for _, w := range secrets {
+			k, err := stdwebhook.DecodeSecret(w)
+			if err != nil {
+				panic(fmt.Sprintf("fakepg/portone: webhook secret: %v", err))
+			}
+			a.keys = append(a.keys, k)
+		}
+		s.accounts = append(s.accounts, a)
 	}
 	s.Server = skeleton.New(skeleton.Config{
 		Name:           "fake portone",
@@ -154,7 +189,7 @@ func New(opts Options) *Server {
 	s.payments = memstore.New[string, payment](store)
 	s.prereg = memstore.New[string, preRegistration](store)
 	s.billing = memstore.New[string, api.BillingKeyInfo](store)
-	s.tokens = memstore.New[string, time.Time](memstore.Options{TTL: -1, Capacity: store.Capacity, Now: s.now})
+	s.tokens = memstore.New[string, grant](memstore.Options{TTL: -1, Capacity: store.Capacity, Now: s.now})
 	s.routes()
 	return s
 }
@@ -181,8 +216,48 @@ func (s *Server) routes() {
 	s.Handle("POST /internal/webhook", http.HandlerFunc(s.webhookSink))
 }
 
-// StoreID is the store of the fake's secret.
-func (s *Server) StoreID() string { return s.storeID }
+// StoreID is the store of the fake's secret (with Options.Stores, the
+// first store's).
+func (s *Server) StoreID() string { return s.accounts[0].id }
+
+// storeKey keys the caller's store in a request's context.
+type storeKey struct{}
+
+// storeOf returns the store of the secret or token that authenticated r.
+func storeOf(r *http.Request) string {
+	id, _ := r.Context().Value(storeKey{}).(string)
+	return id
+}
+
+// accountBySecret returns the store whose API secret this is.
+func (s *Server) accountBySecret(secret string) (string, bool) {
+	for _, a := range s.accounts {
+		if subtle.ConstantTimeCompare([]byte(secret), []byte(a.secret)) == 1 {
+			return a.id, true
+		}
+	}
+	return "", false
+}
+
+// keysOf returns the webhook keys of a store, the first store's when it
+// is not one (no webhook is made for an unknown store).
+func (s *Server) keysOf(store string) [][]byte {
+	for _, a := range s.accounts {
+		if a.id == store {
+			return a.keys
+		}
+	}
+	return s.accounts[0].keys
+}
+
+// allKeys returns the webhook keys of every store.
+func (s *Server) allKeys() [][]byte {
+	var out [][]byte
+	for _, a := range s.accounts {
+		out = append(out, a.keys...)
+	}
+	return out
+}
 
 // Payment returns a payment as GET /payments/{paymentId} would, without
 // going through HTTP.
@@ -254,11 +329,13 @@ type handler func(r *http.Request) (any, error)
 // parameter and the JSON answer.
 func (s *Server) api(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.authenticate(r); err != nil {
+		store, err := s.authenticate(r)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
-		if err := s.checkStore(r.URL.Query().Get("storeId")); err != nil {
+		r = r.WithContext(context.WithValue(r.Context(), storeKey{}, store))
+		if err := s.checkStore(r, r.URL.Query().Get("storeId")); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -276,27 +353,27 @@ func (s *Server) api(h handler) http.Handler {
 }
 
 // authenticate accepts "PortOne <secret>", as the SDK sends it, and
-// "Bearer <access token>" from POST /login/api-secret. Every failure is 401
-// UNAUTHORIZED.
-func (s *Server) authenticate(r *http.Request) error {
+// "Bearer <access token>" from POST /login/api-secret, and returns the
+// store they act for. Every failure is 401 UNAUTHORIZED.
+func (s *Server) authenticate(r *http.Request) (string, error) {
 	scheme, cred, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	cred = strings.TrimSpace(cred)
 	switch {
 	case strings.EqualFold(scheme, api.AuthScheme):
-		if subtle.ConstantTimeCompare([]byte(cred), []byte(s.secret)) == 1 {
-			return nil
+		if store, ok := s.accountBySecret(cred); ok {
+			return store, nil
 		}
 	case strings.EqualFold(scheme, "Bearer"):
-		if exp, ok := s.tokens.Get(cred); ok && s.now().Before(exp) {
-			return nil
+		if g, ok := s.tokens.Get(cred); ok && s.now().Before(g.exp) {
+			return g.store, nil
 		}
 	}
-	return fail(api.TypeUnauthorized, "인증 정보가 올바르지 않습니다. (wrong or missing Authorization)")
+	return "", fail(api.TypeUnauthorized, "인증 정보가 올바르지 않습니다. (wrong or missing Authorization)")
 }
 
-// checkStore refuses a store other than the secret's; "" is the secret's.
-func (s *Server) checkStore(storeID string) error {
-	if storeID != "" && storeID != s.storeID {
+// checkStore refuses a store other than the caller's; "" is the caller's.
+func (s *Server) checkStore(r *http.Request, storeID string) error {
+	if storeID != "" && storeID != storeOf(r) {
 		return fail(api.TypeForbidden, "상점에 접근할 권한이 없습니다. (store %s)", storeID)
 	}
 	return nil
@@ -312,12 +389,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(in.APISecret), []byte(s.secret)) != 1 {
+	store, ok := s.accountBySecret(in.APISecret)
+	if !ok {
 		writeError(w, fail(api.TypeUnauthorized, "API secret이 올바르지 않습니다."))
 		return
 	}
 	tok := randomHex(32)
-	s.tokens.Set(tok, s.now().Add(DefaultTokenTTL))
+	s.tokens.Set(tok, grant{exp: s.now().Add(DefaultTokenTTL), store: store})
 	writeJSON(w, http.StatusOK, map[string]string{"accessToken": tok, "refreshToken": randomHex(32)})
 }
 
@@ -344,7 +422,11 @@ func decode(r *http.Request, v any) error {
 // webhook-id was set when the webhook was made; the timestamp is now (the
 // real clock, which the receiver checks) and the signature covers it.
 func (s *Server) sign(h http.Header, body []byte) {
-	signed := stdwebhook.Header(s.keys, h.Get(stdwebhook.IDHeader), time.Now(), body)
+	// The fake's own body names the store the webhook is about: its
+	// secrets sign it.
+	var w api.Webhook
+	_ = json.Unmarshal(body, &w)
+	signed := stdwebhook.Header(s.keysOf(w.Data.StoreID), h.Get(stdwebhook.IDHeader), time.Now(), body)
 	h.Set(stdwebhook.TimestampHeader, signed.Get(stdwebhook.TimestampHeader))
 	h.Set(stdwebhook.SignatureHeader, signed.Get(stdwebhook.SignatureHeader))
 }
@@ -377,7 +459,7 @@ func (s *Server) webhookSink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalid("cannot read the body: %v", err))
 		return
 	}
-	if err := stdwebhook.Verify(s.keys, r.Header, b, api.WebhookTolerance, time.Time{}); err != nil {
+	if err := stdwebhook.Verify(s.allKeys(), r.Header, b, api.WebhookTolerance, time.Time{}); err != nil {
 		writeError(w, invalid("%v", err))
 		return
 	}

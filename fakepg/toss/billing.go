@@ -13,6 +13,7 @@ const billingCompany = "신한"
 type billingRecord struct {
 	billing    tossapi.Billing
 	cardNumber string // as typed in
+	store      string // the store that issued it, with Options.Stores
 }
 
 func notFoundBilling() *apiError {
@@ -54,7 +55,7 @@ func (s *Server) issueBilling(r *http.Request) (any, error) {
 		CardNumber:      in.CardNumber, // the SDK's Pattern<"[0-9]{16}">
 		AuthenticatedAt: tossapi.FormatTime(s.now()),
 	}
-	s.billings.Set(b.BillingKey, billingRecord{billing: b, cardNumber: in.CardNumber})
+	s.billings.Set(b.BillingKey, billingRecord{billing: b, cardNumber: in.CardNumber, store: storeOf(r)})
 	return b, nil
 }
 
@@ -71,7 +72,7 @@ func (s *Server) issueBillingByAuthKey(r *http.Request) (any, error) {
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	return s.billingFor(in.AuthKey, in.CustomerKey)
+	return s.billingFor(r, in.AuthKey, in.CustomerKey)
 }
 
 // getBilling answers POST /v1/billing/authorizations/{billingKey}, the
@@ -84,12 +85,14 @@ func (s *Server) getBilling(r *http.Request) (any, error) {
 	if in.CustomerKey == "" {
 		return nil, invalid("customerKey: required")
 	}
-	return s.billingFor(r.PathValue("billingKey"), in.CustomerKey)
+	return s.billingFor(r, r.PathValue("billingKey"), in.CustomerKey)
 }
 
-func (s *Server) billingFor(billingKey, customerKey string) (tossapi.Billing, error) {
+// billingFor returns a billing key of the caller's store for its own
+// customer.
+func (s *Server) billingFor(r *http.Request, billingKey, customerKey string) (tossapi.Billing, error) {
 	rec, ok := s.billings.Get(billingKey)
-	if !ok {
+	if !ok || rec.store != storeOf(r) {
 		return tossapi.Billing{}, notFoundBilling()
 	}
 	if rec.billing.CustomerKey != customerKey {
@@ -125,7 +128,7 @@ func (s *Server) payBilling(r *http.Request) (any, error) {
 		return nil, err
 	}
 	rec, ok := s.billings.Get(billingKey)
-	if !ok {
+	if !ok || rec.store != storeOf(r) {
 		return nil, notFoundBilling()
 	}
 	if rec.billing.CustomerKey != in.CustomerKey {
@@ -139,7 +142,7 @@ func (s *Server) payBilling(r *http.Request) (any, error) {
 	p.Card = newCard(rec.cardNumber, in.CardInstallmentPlan, p.PaymentKey)
 	p.Status = tossapi.StatusDone
 	p.ApprovedAt = stamp(now)
-	if err := s.insert(p); err != nil {
+	if err := s.insert(r, p); err != nil {
 		return nil, err
 	}
 	s.emit(r, "", p, false)

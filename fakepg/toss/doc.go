@@ -52,7 +52,11 @@
 //
 // # Knobs
 //
-//   - Options: SecretKey, Authorize, WebhookURL, TTL (default 3 h) and
+//   - Options: SecretKey, Authorize, Stores (several merchant accounts
+//     instead: only their secret keys are accepted, and each store sees
+//     only the payments (by paymentKey or orderId) and billing keys its own
+//     key made; another store's key gets 404, as at the real API),
+//     WebhookURL, TTL (default 3 h) and
 //     Capacity (default 10,000 per record kind), Backoff, Faults, Logf, Now,
 //     HTTPClient. SetWebhookURL changes the target while serving.
 //   - Faults() (package fault), changeable while serving: Latency before

@@ -77,24 +77,51 @@ func stamp(t time.Time) *string {
 
 // insert stores a new payment unless its orderId was used by a payment that
 // still exists.
-func (s *Server) insert(p tossapi.Payment) error {
+func (s *Server) insert(r *http.Request, p tossapi.Payment) error {
 	s.createMu.Lock()
 	defer s.createMu.Unlock()
-	if key, ok := s.orders.Get(p.OrderID); ok {
+	store := storeOf(r)
+	order := s.orderKey(store, p.OrderID)
+	if key, ok := s.orders.Get(order); ok {
 		if _, ok := s.payments.Get(key); ok {
 			return &apiError{http.StatusBadRequest, tossapi.CodeDuplicatedOrderID,
 				"이미 승인 및 취소가 진행된 중복된 주문번호 입니다. 다른 주문번호로 진행해주세요."}
 		}
 	}
+	if s.perStore {
+		s.owners.Set(p.PaymentKey, store)
+	}
 	s.payments.Set(p.PaymentKey, p)
-	s.orders.Set(p.OrderID, p.PaymentKey)
+	s.orders.Set(order, p.PaymentKey)
 	return nil
+}
+
+// orderKey is what an orderId is kept under: order ids are per merchant
+// account, so with Options.Stores each store has its own.
+func (s *Server) orderKey(store, orderID string) string {
+	if !s.perStore {
+		return orderID
+	}
+	return store + "\x00" + orderID
+}
+
+// owns reports whether a payment belongs to the store: always, without
+// Options.Stores.
+func (s *Server) owns(store, paymentKey string) bool {
+	if !s.perStore {
+		return true
+	}
+	owner, ok := s.owners.Get(paymentKey)
+	return ok && owner == store
 }
 
 // update applies fn to a deep copy of the stored payment and stores the
 // result, so answers already handed out are never changed underneath. It
 // returns the status before the change and the new payment.
-func (s *Server) update(paymentKey string, fn func(p *tossapi.Payment) error) (tossapi.Status, tossapi.Payment, error) {
+func (s *Server) update(r *http.Request, paymentKey string, fn func(p *tossapi.Payment) error) (tossapi.Status, tossapi.Payment, error) {
+	if !s.owns(storeOf(r), paymentKey) {
+		return "", tossapi.Payment{}, notFoundPayment()
+	}
 	var before tossapi.Status
 	p, err := s.payments.Update(paymentKey, func(cur tossapi.Payment) (tossapi.Payment, error) {
 		before = cur.Status
@@ -112,8 +139,9 @@ func (s *Server) update(paymentKey string, fn func(p *tossapi.Payment) error) (t
 
 // getPayment answers GET /v1/payments/{paymentKey}.
 func (s *Server) getPayment(r *http.Request) (any, error) {
-	p, ok := s.payments.Get(r.PathValue("paymentKey"))
-	if !ok {
+	key := r.PathValue("paymentKey")
+	p, ok := s.payments.Get(key)
+	if !ok || !s.owns(storeOf(r), key) {
 		return nil, notFoundPayment()
 	}
 	return p, nil
@@ -121,7 +149,7 @@ func (s *Server) getPayment(r *http.Request) (any, error) {
 
 // getPaymentByOrder answers GET /v1/payments/orders/{orderId}.
 func (s *Server) getPaymentByOrder(r *http.Request) (any, error) {
-	key, ok := s.orders.Get(r.PathValue("orderId"))
+	key, ok := s.orders.Get(s.orderKey(storeOf(r), r.PathValue("orderId")))
 	if !ok {
 		return nil, notFoundPayment()
 	}
@@ -170,7 +198,7 @@ func (s *Server) keyIn(r *http.Request) (any, error) {
 		p.Status = tossapi.StatusDone
 		p.ApprovedAt = stamp(now)
 	}
-	if err := s.insert(p); err != nil {
+	if err := s.insert(r, p); err != nil {
 		return nil, err
 	}
 	s.emit(r, "", p, false)
@@ -209,7 +237,7 @@ func (s *Server) approvePayment(r *http.Request, paymentKey, orderID string, amo
 		return nil, err
 	}
 	declined := false
-	before, p, err := s.update(paymentKey, func(p *tossapi.Payment) error {
+	before, p, err := s.update(r, paymentKey, func(p *tossapi.Payment) error {
 		if p.OrderID != orderID {
 			return invalid("orderId %q does not match the payment's", orderID)
 		}
@@ -285,7 +313,7 @@ func (s *Server) createVirtualAccount(r *http.Request) (any, error) {
 	if in.Approved != nil && !*in.Approved {
 		p.Status = tossapi.StatusInProgress
 	}
-	if err := s.insert(p); err != nil {
+	if err := s.insert(r, p); err != nil {
 		return nil, err
 	}
 	s.emit(r, "", p, false)
@@ -317,7 +345,7 @@ func (s *Server) cancel(r *http.Request) (any, error) {
 		return nil, err
 	}
 
-	before, p, err := s.update(key, func(p *tossapi.Payment) error {
+	before, p, err := s.update(r, key, func(p *tossapi.Payment) error {
 		return s.applyCancel(p, in)
 	})
 	if err != nil {
@@ -405,7 +433,7 @@ func (s *Server) applyCancel(p *tossapi.Payment, in tossapi.CancelRequest) error
 // deposit answers PUT /internal/{paymentKey}/deposit: the customer pays the
 // issued virtual account in full.
 func (s *Server) deposit(r *http.Request) (any, error) {
-	before, p, err := s.update(r.PathValue("paymentKey"), func(p *tossapi.Payment) error {
+	before, p, err := s.update(r, r.PathValue("paymentKey"), func(p *tossapi.Payment) error {
 		if p.Method != tossapi.MethodVirtualAccount {
 			return invalid("not a virtual account payment (method %s)", p.Method)
 		}
@@ -437,7 +465,7 @@ func (s *Server) deposit(r *http.Request) (any, error) {
 // reverses a deposit and the account waits for money again (fake-pg.md §5.2,
 // "DONE back to WAITING_FOR_DEPOSIT").
 func (s *Server) cancelDeposit(r *http.Request) (any, error) {
-	before, p, err := s.update(r.PathValue("paymentKey"), func(p *tossapi.Payment) error {
+	before, p, err := s.update(r, r.PathValue("paymentKey"), func(p *tossapi.Payment) error {
 		if p.Method != tossapi.MethodVirtualAccount {
 			return invalid("not a virtual account payment (method %s)", p.Method)
 		}

@@ -52,7 +52,7 @@ func (s *Server) issueCashReceipt(r *http.Request) (any, error) {
 		Amount:         in.Amount,
 		TaxFreeAmount:  in.TaxFreeAmount,
 	}
-	_, _, err := s.update(in.PaymentKey, func(p *tossapi.Payment) error {
+	_, _, err := s.update(r, in.PaymentKey, func(p *tossapi.Payment) error {
 		switch {
 		case p.OrderID != in.OrderID:
 			return invalid("orderId %q does not match the payment's", in.OrderID)
@@ -105,7 +105,7 @@ func (s *Server) cancelCashReceipt(r *http.Request) (any, error) {
 		return nil, err
 	}
 	// The payment may have expired meanwhile; the receipt is canceled anyway.
-	_, _, _ = s.update(rec.paymentKey, func(p *tossapi.Payment) error {
+	_, _, _ = s.update(r, rec.paymentKey, func(p *tossapi.Payment) error {
 		if p.CashReceipt != nil && p.CashReceipt.ReceiptKey == key {
 			p.CashReceipt = nil
 		}

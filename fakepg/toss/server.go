@@ -2,6 +2,7 @@ package toss
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,13 @@ type Options struct {
 	// Authorize, if set, replaces the SecretKey comparison: it receives
 	// the decoded secret key of each call and says whether to accept it.
 	Authorize func(secretKey string) bool
+	// Stores, when set, replace SecretKey and Authorize: only their
+	// secret keys are accepted (others get 401 UNAUTHORIZED_KEY), one
+	// merchant account each. A payment belongs to the store whose key
+	// made it; another store's key gets 404 NOT_FOUND_PAYMENT for it, by
+	// paymentKey or orderId, as the real API hides other accounts'
+	// payments, and order ids are per store; so are billing keys.
+	Stores []Store
 	// WebhookURL receives every webhook; "" records them in Webhooks
 	// without sending. SetWebhookURL changes it later.
 	WebhookURL string
@@ -68,6 +76,13 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
+// Store is one merchant account of Options.Stores: an id of the caller's
+// choosing and its secret key.
+type Store struct {
+	ID        string
+	SecretKey string
+}
+
 // Server is the fake Toss Payments API. It is an http.Handler; create it with
 // New and stop its webhook deliveries with Close. The embedded skeleton
 // gives it SetWebhookURL, WebhookURL, Faults, Webhooks and Close.
@@ -75,13 +90,17 @@ type Server struct {
 	*skeleton.Server
 
 	authorize func(string) bool
-	now       func() time.Time
-	logf      func(format string, args ...any)
-	faults    *fault.Injector
+	// stores maps a secret key to its store, with Options.Stores.
+	stores   map[string]string
+	perStore bool
+	now      func() time.Time
+	logf     func(format string, args ...any)
+	faults   *fault.Injector
 
 	createMu    sync.Mutex // makes the orderId uniqueness check and the insert one step
 	payments    *memstore.Map[string, tossapi.Payment]
-	orders      *memstore.Map[string, string] // orderId → paymentKey
+	owners      *memstore.Map[string, string] // paymentKey → store, with Options.Stores
+	orders      *memstore.Map[string, string] // orderKey → paymentKey
 	billings    *memstore.Map[string, billingRecord]
 	receipts    *memstore.Map[string, receiptRecord]
 	idempotency *idempotency // first answers of POSTs with an Idempotency-Key
@@ -113,6 +132,20 @@ func New(opts Options) *Server {
 		logf:      base.Logf,
 		faults:    base.Faults(),
 	}
+	if len(opts.Stores) > 0 {
+		s.perStore, s.stores = true, make(map[string]string, len(opts.Stores))
+		for _, st := range opts.Stores {
+			s.stores[st.SecretKey] = st.ID
+		}
+		s.authorize = func(got string) bool {
+			for _, st := range opts.Stores {
+				if subtle.ConstantTimeCompare([]byte(got), []byte(st.SecretKey)) == 1 {
+					return true
+				}
+			}
+			return false
+		}
+	}
 	if s.authorize == nil {
 		key := opts.SecretKey
 		if key == "" {
@@ -124,6 +157,7 @@ func New(opts Options) *Server {
 	}
 	store := base.StoreOptions()
 	s.payments = memstore.New[string, tossapi.Payment](store)
+	s.owners = memstore.New[string, string](store)
 	s.orders = memstore.New[string, string](store)
 	s.billings = memstore.New[string, billingRecord](store)
 	s.receipts = memstore.New[string, receiptRecord](store)
@@ -191,6 +225,9 @@ func (s *Server) api(h apiHandler) http.Handler {
 			writeError(w, err)
 			return
 		}
+		if s.perStore {
+			r = r.WithContext(context.WithValue(r.Context(), storeKey{}, s.stores[secretKey]))
+		}
 		s.idempotency.do(r, secretKey, func() answer {
 			v, err := h(r)
 			if err != nil {
@@ -203,6 +240,16 @@ func (s *Server) api(h apiHandler) http.Handler {
 			return jsonAnswer(http.StatusOK, v)
 		}).write(w)
 	})
+}
+
+// storeKey keys the caller's store in a request's context.
+type storeKey struct{}
+
+// storeOf returns the store whose secret key authenticated r: "" without
+// Options.Stores.
+func storeOf(r *http.Request) string {
+	s, _ := r.Context().Value(storeKey{}).(string)
+	return s
 }
 
 // authenticate checks the Basic credentials and returns the secret key: it

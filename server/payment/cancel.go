@@ -83,6 +83,11 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.Histo
 	if err := s.checkPassword(found.Password, in.Password); err != nil {
 		return nil, err
 	}
+	// Before the operation is recorded: a store no longer configured
+	// refuses the cancel without a row or a PG call.
+	if err := s.checkStore(found.Vendor); err != nil {
+		return nil, err
+	}
 	o, before, done, err := s.beginCancel(ctx, found.ID, in)
 	if err != nil || done != nil {
 		return done, err
@@ -96,7 +101,7 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.Histo
 		if changedSince(before, h) {
 			// Something else wrote the history meanwhile (a PG webhook):
 			// the answer may be older than what is stored.
-			if st, err = s.fetch(ctx, vendorOfHistory(h), h.Vendor.UID); err != nil {
+			if st, err = s.fetch(ctx, h.Vendor); err != nil {
 				return err
 			}
 		}
@@ -252,7 +257,11 @@ func (s *Service) cancelAtPG(ctx context.Context, h *store.History, in sdk.Cance
 		if a := in.Account; a != nil {
 			req.RefundBank, req.RefundAccount, req.RefundHolder, req.RefundTel = a.Bank, a.Account, a.Holder, a.Mobile
 		}
-		p, err := s.iamport.Cancel(ctx, req)
+		pg, err := s.iamportOf(h.Vendor)
+		if err != nil {
+			return pgState{}, err
+		}
+		p, err := pg.Cancel(ctx, req)
 		if err != nil {
 			return pgState{}, err
 		}
@@ -265,7 +274,11 @@ func (s *Service) cancelAtPG(ctx context.Context, h *store.History, in sdk.Cance
 		if a := in.Account; a != nil {
 			req.RefundReceiveAccount = &toss.RefundAccount{Bank: a.Bank, AccountNumber: a.Account, HolderName: a.Holder}
 		}
-		p, err := s.toss.Cancel(ctx, h.Vendor.UID, req)
+		pg, err := s.tossOf(h.Vendor)
+		if err != nil {
+			return pgState{}, err
+		}
+		p, err := pg.Cancel(ctx, h.Vendor.UID, req)
 		if err != nil {
 			return pgState{}, err
 		}
@@ -322,7 +335,7 @@ func (s *Service) resolveHistoryOps(ctx context.Context, tx *store.Tx, h *store.
 	if len(due) == 0 {
 		return h, nil
 	}
-	st, err := s.fetch(ctx, vendorOfHistory(h), h.Vendor.UID)
+	st, err := s.fetch(ctx, h.Vendor)
 	if err != nil {
 		return nil, pgFailure(h.Vendor.Code, false, err)
 	}

@@ -4,7 +4,8 @@
 // The HTTP layer (package server) decodes and validates requests and maps
 // the errors defined here to statuses; the storage layer (server/store)
 // only stores; the PGs are reached through the small interfaces declared
-// in vendor.go and portone.go, which the gateway clients satisfy.
+// in vendor.go and portone.go, which the gateway clients satisfy, and
+// picked per record by Gateways (stores.go).
 //
 // Decisions, and where they differ from the original payment-backend:
 //
@@ -43,6 +44,14 @@
 //     saved-card and cancel objects, webhook snapshots and raw PG bodies,
 //     each under its own keyring with the record id bound as additional
 //     data. Record passwords are keyed hashes.
+//   - Every PG call for a record uses the credentials of the record's
+//     store, vendor.store_id: registration (verify, confirm, the cancel of
+//     a wrong amount), cancel, re-fetch, reconciliation and webhook
+//     processing, through Gateways. A webhook names only a payment; which
+//     store it belongs to is the registered record's, never the body's.
+//     A store the configuration refuses (real mode) is a 422
+//     (ErrUnknownStore) before any row or PG call; a webhook or
+//     reconciler job for such a record fails permanently.
 //   - Tenancy (tenant.go): a request's service (WithService, set by the
 //     server from its API key) owns what it registers; histories,
 //     reservations and their sources are found for their own service only,

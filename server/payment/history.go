@@ -149,7 +149,11 @@ func (s *Service) precheck(ctx context.Context, in sdk.HistoryCreate) error {
 func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *store.Operation, error) {
 	switch in.Vendor.Code {
 	case sdk.VendorIamport:
-		p, err := s.iamport.Payment(ctx, in.Vendor.UID)
+		pg, err := s.iamportOf(storeVendor(in.Vendor))
+		if err != nil {
+			return pgState{}, nil, err
+		}
+		p, err := pg.Payment(ctx, in.Vendor.UID)
 		if err != nil {
 			return pgState{}, nil, pgFailure(string(in.Vendor.Code), false, err)
 		}
@@ -169,7 +173,11 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 		st, err := iamportState(p)
 		return st, nil, err
 	case sdk.VendorToss:
-		p, err := s.toss.GetPayment(ctx, in.Vendor.UID)
+		pg, err := s.tossOf(storeVendor(in.Vendor))
+		if err != nil {
+			return pgState{}, nil, err
+		}
+		p, err := pg.GetPayment(ctx, in.Vendor.UID)
 		if err != nil {
 			return pgState{}, nil, pgFailure(string(in.Vendor.Code), false, err)
 		}
@@ -187,7 +195,7 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 			if err := s.precheck(ctx, in); err != nil {
 				return pgState{}, nil, err
 			}
-			if p, confirm, err = s.confirm(ctx, in); err != nil {
+			if p, confirm, err = s.confirm(ctx, pg, in); err != nil {
 				return pgState{}, nil, err
 			}
 		case toss.StatusAborted, toss.StatusExpired:
@@ -213,14 +221,14 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 // confirm captures a Toss payment, recorded as an operation before the
 // call. Toss's Idempotency-Key is derived from the payment, so a retried
 // registration never confirms twice.
-func (s *Service) confirm(ctx context.Context, in sdk.HistoryCreate) (*toss.Payment, *store.Operation, error) {
+func (s *Service) confirm(ctx context.Context, pg TossAPI, in sdk.HistoryCreate) (*toss.Payment, *store.Operation, error) {
 	data, err := json.Marshal(in.Source)
 	if err != nil {
 		return nil, nil, err
 	}
 	o := &store.Operation{
 		ID: uuid.NewString(), Kind: store.OpConfirm,
-		Vendor:     store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
+		Vendor:     storeVendor(in.Vendor),
 		RequestKey: requestKey(ctx), PGKey: "confirm:" + in.Vendor.UID, Amount: in.Price,
 	}
 	if o.Data, err = s.keys.Cancel.Seal(data, []byte(o.ID)); err != nil {
@@ -229,7 +237,7 @@ func (s *Service) confirm(ctx context.Context, in sdk.HistoryCreate) (*toss.Paym
 	if err := s.store.CreateOperation(ctx, o); err != nil {
 		return nil, nil, err
 	}
-	p, err := s.toss.Confirm(ctx, toss.ConfirmRequest{PaymentKey: in.Vendor.UID, OrderID: in.Source.ID, Amount: in.Price, IdempotencyKey: o.PGKey})
+	p, err := pg.Confirm(ctx, toss.ConfirmRequest{PaymentKey: in.Vendor.UID, OrderID: in.Source.ID, Amount: in.Price, IdempotencyKey: o.PGKey})
 	if err != nil {
 		return nil, nil, s.failOperation(ctx, o, err)
 	}
@@ -302,7 +310,11 @@ func (s *Service) cancelCaptureAtPG(ctx context.Context, o *store.Operation) (bo
 	if o.Vendor.Code == string(sdk.VendorPortOne) {
 		return s.cancelPortOneCapture(ctx, o)
 	}
-	_, err := s.toss.Cancel(ctx, o.Vendor.UID, toss.CancelRequest{
+	pg, err := s.tossOf(o.Vendor)
+	if err != nil {
+		return false, err
+	}
+	_, err = pg.Cancel(ctx, o.Vendor.UID, toss.CancelRequest{
 		CancelReason: "the payment's registration failed", IdempotencyKey: "compensate:" + o.ID,
 	})
 	if err != nil && !toss.IsCode(err, toss.CodeAlreadyCanceledPayment) {
@@ -319,9 +331,15 @@ func (s *Service) cancelWrongAmount(ctx context.Context, in sdk.HistoryCreate, p
 	var err error
 	switch in.Vendor.Code {
 	case sdk.VendorIamport:
-		_, err = s.iamport.Cancel(ctx, iamport.CancelRequest{ImpUID: in.Vendor.UID, MerchantUID: in.Source.ID, Reason: reason})
+		var pg IamportAPI
+		if pg, err = s.iamportOf(storeVendor(in.Vendor)); err == nil {
+			_, err = pg.Cancel(ctx, iamport.CancelRequest{ImpUID: in.Vendor.UID, MerchantUID: in.Source.ID, Reason: reason})
+		}
 	case sdk.VendorToss:
-		_, err = s.toss.Cancel(ctx, in.Vendor.UID, toss.CancelRequest{CancelReason: reason})
+		var pg TossAPI
+		if pg, err = s.tossOf(storeVendor(in.Vendor)); err == nil {
+			_, err = pg.Cancel(ctx, in.Vendor.UID, toss.CancelRequest{CancelReason: reason})
+		}
 	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "cancel a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price, "err", err)

@@ -33,14 +33,6 @@ var ErrNotIssued = errors.New("billing key not issued")
 // is not configured.
 var errPortOneOff = fmt.Errorf("%w: vendor.code: PortOne V2 (portone) is not enabled on this server (portone.secret is not set)", ErrInvalid)
 
-// portOne returns the PortOne V2 client, or errPortOneOff.
-func (s *Service) portOne() (PortOneAPI, error) {
-	if s.portone == nil {
-		return nil, errPortOneOff
-	}
-	return s.portone, nil
-}
-
 // portoneCurrency is the only currency a PortOne V2 registration accepts,
 // as for the other PGs' payments the service takes.
 const portoneCurrency = "KRW"
@@ -110,7 +102,7 @@ func checkPortOneOrder(api PortOneAPI, in sdk.HistoryCreate) error {
 // payment of another amount or currency is cancelled at the PG, recorded
 // as an operation first (cancelRefused).
 func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgState, error) {
-	api, err := s.portOne()
+	api, err := s.portOneOf(storeVendor(in.Vendor))
 	if err != nil {
 		return pgState{}, err
 	}
@@ -197,7 +189,7 @@ func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *po
 // fetched as currentCancellableAmount: a retry after a cancel that did
 // happen finds nothing to cancel. It reports whether it cancelled.
 func (s *Service) cancelPortOneCapture(ctx context.Context, o *store.Operation) (bool, error) {
-	api, err := s.portOne()
+	api, err := s.portOneOf(o.Vendor)
 	if err != nil {
 		return false, err
 	}
@@ -227,7 +219,7 @@ func (s *Service) cancelPortOneCapture(ctx context.Context, o *store.Operation) 
 // a cancel that went through never refunds twice. The state is re-fetched
 // after the cancel: PortOne answers with the cancellation only.
 func (s *Service) cancelPortOne(ctx context.Context, h *store.History, in sdk.CancelCreate, remaining int64) (pgState, error) {
-	api, err := s.portOne()
+	api, err := s.portOneOf(h.Vendor)
 	if err != nil {
 		return pgState{}, err
 	}
@@ -279,7 +271,7 @@ func (e *portoneRefusal) Unwrap() []error { return []error{e.refusal, e.err} }
 // it must be issued, of the store vendor.store_id names, and issued for
 // the source when it names a customer.
 func (s *Service) portoneReservation(ctx context.Context, in sdk.ReservationCreate) (*portone.BillingKeyInfo, error) {
-	api, err := s.portOne()
+	api, err := s.portOneOf(storeVendor(in.Vendor))
 	if err != nil {
 		return nil, err
 	}

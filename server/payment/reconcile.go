@@ -282,7 +282,11 @@ func (s *Service) reconcileOperation(ctx context.Context, o store.Operation, opt
 		if s.now().Sub(o.UpdatedAt) < opts.CompensateAfter {
 			return nil, nil // the registration's retry may still come
 		}
-		p, err := s.toss.GetPayment(ctx, o.Vendor.UID)
+		pg, err := s.tossOf(o.Vendor)
+		if err != nil {
+			return nil, err
+		}
+		p, err := pg.GetPayment(ctx, o.Vendor.UID)
 		if err != nil {
 			return nil, err
 		}

@@ -17,15 +17,25 @@ func (s *Service) CreateReservation(ctx context.Context, in sdk.ReservationCreat
 	if err := vendorOf(in.Vendor.Code); err != nil {
 		return nil, err
 	}
+	// A store that cannot be resolved is refused before the PG is asked.
+	if err := s.checkStore(storeVendor(in.Vendor)); err != nil {
+		return nil, err
+	}
 	var data any
 	var err error
 	switch in.Vendor.Code {
 	case sdk.VendorIamport:
-		data, err = s.iamport.BillingKey(ctx, in.Vendor.UID)
+		var pg IamportAPI
+		if pg, err = s.iamportOf(storeVendor(in.Vendor)); err == nil {
+			data, err = pg.BillingKey(ctx, in.Vendor.UID)
+		}
 	case sdk.VendorToss:
 		// Toss answers only for the customer the key was issued to, which
 		// must be the source record.
-		data, err = s.toss.GetBilling(ctx, in.Vendor.UID, in.Source.ID)
+		var pg TossAPI
+		if pg, err = s.tossOf(storeVendor(in.Vendor)); err == nil {
+			data, err = pg.GetBilling(ctx, in.Vendor.UID, in.Source.ID)
+		}
 	case sdk.VendorPortOne:
 		// Checked for its store, status and customer; its errors are
 		// the service's already.

@@ -82,11 +82,16 @@ type Keys struct {
 
 // Options are the dependencies of a Service.
 type Options struct {
-	Store   *store.Store
+	Store *store.Store
+	// Gateways resolves each record's store to its PG client. Nil means
+	// Iamport and Toss serve every store.
+	Gateways Gateways
+	// Iamport, Toss and PortOne are the clients of every store when
+	// Gateways is nil (tests, and the service as it was before stores).
+	// PortOne is nil when PortOne V2 is not configured: requests naming
+	// vendor portone are then refused (400).
 	Iamport IamportAPI
 	Toss    TossAPI
-	// PortOne is PortOne V2, nil when it is not configured: requests
-	// naming vendor portone are then refused (400).
 	PortOne PortOneAPI
 	Keys    Keys
 	// Wire encrypts forwarded webhook bodies of the default service, as
@@ -102,12 +107,10 @@ type Options struct {
 
 // Service implements the payment flows. It is safe for concurrent use.
 type Service struct {
-	store   *store.Store
-	iamport IamportAPI
-	toss    TossAPI
-	portone PortOneAPI // nil when PortOne V2 is off
-	keys    Keys
-	wire    *wirecrypt.Cipher
+	store    *store.Store
+	gateways Gateways
+	keys     Keys
+	wire     *wirecrypt.Cipher
 	// services are the configured services' forwarding keys.
 	services map[string]ServiceKeys
 	queue    Queue
@@ -123,7 +126,11 @@ type Service struct {
 // New returns a Service. Queue may be set later with SetQueue, because the
 // queue needs the service as its processor.
 func New(opts Options) (*Service, error) {
-	if opts.Store == nil || opts.Iamport == nil || opts.Toss == nil || opts.Wire == nil {
+	gateways := opts.Gateways
+	if gateways == nil && opts.Iamport != nil && opts.Toss != nil {
+		gateways = fixedGateways{iamport: opts.Iamport, toss: opts.Toss, portone: opts.PortOne}
+	}
+	if opts.Store == nil || gateways == nil || opts.Wire == nil {
 		return nil, errors.New("payment service: store, PG clients and wire cipher are required")
 	}
 	k := opts.Keys
@@ -131,7 +138,7 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("payment service: every keyring and the password hasher are required")
 	}
 	s := &Service{
-		store: opts.Store, iamport: opts.Iamport, toss: opts.Toss, portone: opts.PortOne, keys: k,
+		store: opts.Store, gateways: gateways, keys: k,
 		wire: opts.Wire, services: opts.Services, queue: opts.Queue, log: opts.Logger, now: opts.Now,
 	}
 	if s.log == nil {

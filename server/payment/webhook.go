@@ -174,14 +174,9 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 		if kept, err := s.keepDepositCallback(ctx, vendor, e, ev); err != nil || kept {
 			return err
 		}
-		p, err := s.toss.GetPaymentByOrderID(ctx, e.orderID)
-		if err != nil {
-			return pgFetchError(err)
+		if uid, err = s.depositPayment(ctx, vendor, e); err != nil {
+			return err
 		}
-		if subtle.ConstantTimeCompare([]byte(e.secret), []byte(p.Secret)) != 1 {
-			return fmt.Errorf("%w: deposit callback secret does not match payment %s", webhook.ErrPermanent, p.PaymentKey)
-		}
-		uid = p.PaymentKey
 	}
 	h, err := s.store.HistoryByVendor(ctx, string(vendor), uid)
 	if isNotFound(err) {
@@ -225,8 +220,7 @@ func (s *Service) Process(ctx context.Context, ev webhook.Inbound) error {
 // applied, and is made again under the lock: a slow fetch can never
 // overwrite a newer state.
 func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dryRun bool) (*Change, error) {
-	vendor := vendorOfHistory(h)
-	fetched, err := s.fetch(ctx, vendor, h.Vendor.UID)
+	fetched, err := s.fetch(ctx, h.Vendor)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +229,7 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		st := fetched
 		if changedSince(h, locked) {
 			var err error
-			if st, err = s.fetch(ctx, vendor, h.Vendor.UID); err != nil {
+			if st, err = s.fetch(ctx, h.Vendor); err != nil {
 				return err
 			}
 		}
@@ -264,33 +258,83 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 	return change, err
 }
 
-// fetch re-reads a payment from its PG: a webhook body is never trusted.
-func (s *Service) fetch(ctx context.Context, vendor sdk.VendorCode, uid string) (pgState, error) {
-	switch vendor {
+// fetch re-reads a payment from its PG, with the credentials of the
+// record's store: a webhook body is never trusted, and which store a
+// webhook came from is the registered record's, whatever the body says.
+func (s *Service) fetch(ctx context.Context, v store.Vendor) (pgState, error) {
+	switch sdk.VendorCode(v.Code) {
 	case sdk.VendorIamport:
-		p, err := s.iamport.Payment(ctx, uid)
+		pg, err := s.iamportOf(v)
+		if err != nil {
+			return pgState{}, unservedStore(err)
+		}
+		p, err := pg.Payment(ctx, v.UID)
 		if err != nil {
 			return pgState{}, pgFetchError(err)
 		}
 		return iamportState(p)
 	case sdk.VendorToss:
-		p, err := s.toss.GetPayment(ctx, uid)
+		pg, err := s.tossOf(v)
+		if err != nil {
+			return pgState{}, unservedStore(err)
+		}
+		p, err := pg.GetPayment(ctx, v.UID)
 		if err != nil {
 			return pgState{}, pgFetchError(err)
 		}
 		return tossState(p)
 	case sdk.VendorPortOne:
-		api, err := s.portOne()
+		api, err := s.portOneOf(v)
 		if err != nil {
-			return pgState{}, fmt.Errorf("%w: %v", webhook.ErrPermanent, err)
+			return pgState{}, unservedStore(err)
 		}
-		p, err := api.GetPayment(ctx, uid)
+		p, err := api.GetPayment(ctx, v.UID)
 		if err != nil {
 			return pgState{}, pgFetchError(err)
 		}
 		return portoneState(p)
 	}
-	return pgState{}, fmt.Errorf("%w: unknown vendor %q", webhook.ErrPermanent, vendor)
+	return pgState{}, fmt.Errorf("%w: unknown vendor %q", webhook.ErrPermanent, v.Code)
+}
+
+// unservedStore marks a record whose store cannot be resolved as
+// permanent for the job queue: the configuration does not change while
+// the process runs, so a webhook job must not retry it for days. The API
+// flows refuse such a record (checkStore) before they fetch.
+func unservedStore(err error) error { return fmt.Errorf("%w: %w", webhook.ErrPermanent, err) }
+
+// depositPayment finds the payment a Toss deposit callback is about: the
+// callback names only its order, so the order's payment is fetched with
+// the credentials of the store it was registered under (one store, but an
+// order id is not unique across source tables), and the callback's secret
+// must match that payment's.
+func (s *Service) depositPayment(ctx context.Context, vendor sdk.VendorCode, e event) (string, error) {
+	stores, err := s.store.StoresOfOrder(ctx, string(vendor), e.orderID)
+	if err != nil {
+		return "", err
+	}
+	var last error
+	for _, id := range stores {
+		pg, err := s.tossOf(store.Vendor{Code: string(vendor), StoreID: id})
+		if err != nil {
+			// The store's records cannot be served (a store dropped from
+			// the configuration).
+			return "", unservedStore(err)
+		}
+		p, err := pg.GetPaymentByOrderID(ctx, e.orderID)
+		if err != nil {
+			last = pgFetchError(err)
+			continue
+		}
+		if subtle.ConstantTimeCompare([]byte(e.secret), []byte(p.Secret)) == 1 {
+			return p.PaymentKey, nil
+		}
+		last = fmt.Errorf("%w: deposit callback secret does not match payment %s", webhook.ErrPermanent, p.PaymentKey)
+	}
+	if last == nil {
+		last = fmt.Errorf("%w: no payment registered for the deposit callback's order", webhook.ErrPermanent)
+	}
+	return "", last
 }
 
 // pgFetchError marks a PG's "no such payment" as permanent: a forged

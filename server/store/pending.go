@@ -189,3 +189,21 @@ func (q *queries) HasHistoryForOrder(ctx context.Context, code, orderID string) 
 	}
 	return len(rows) > 0, nil
 }
+
+// maxOrderStores bounds StoresOfOrder: an order id is a source id, unique
+// per source table, so a handful of histories share one at most.
+const maxOrderStores = 8
+
+// StoresOfOrder returns the distinct store ids of the payments registered
+// with the vendor code for the order orderID (see HasHistoryForOrder), at
+// most maxOrderStores: a Toss deposit callback names only its order, and
+// the order's payment is fetched with its store's credentials.
+func (q *queries) StoresOfOrder(ctx context.Context, code, orderID string) ([]string, error) {
+	var ids []string
+	err := q.conn(ctx).Model(&historyRow{}).Distinct("vendor_store_id").
+		Where("vendor_code = ? AND source_id = ?", code, orderID).Limit(maxOrderStores).Pluck("vendor_store_id", &ids).Error
+	if err != nil {
+		return nil, translate(err, "find the stores of "+code+" order "+orderID)
+	}
+	return ids, nil
+}

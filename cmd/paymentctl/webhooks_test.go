@@ -87,14 +87,16 @@ func TestNewWebhooksCmd(t *testing.T) {
 func TestWebhooksListAndRetry(t *testing.T) {
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "payments.db")
-	env := map[string]string{"PAYMENT_DATABASE_URL": db, "PAYMENT_METRICS_ADDR": "", "PAYMENT_RECONCILE_INTERVAL": "0"}
+	// An empty value counts as unset (the default 127.0.0.1:9464): a free
+	// port instead, as for the fakes below.
+	env := map[string]string{"PAYMENT_DATABASE_URL": db, "PAYMENT_METRICS_ADDR": "127.0.0.1:0", "PAYMENT_RECONCILE_INTERVAL": "0"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: lookup})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.Start(ctx, server.Options{
-		Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0",
+		Config: cfg, FakeIamportAddr: "127.0.0.1:0", FakeTossAddr: "127.0.0.1:0", FakePortOneAddr: "127.0.0.1:0",
 		// The retry after a failure is due in 30 to 60 minutes: only the
 		// command can make it happen within the test.
 		DeliveryRetry: webhook.RetryPolicy{Base: time.Hour, Cap: time.Hour, Budget: 2 * time.Hour},

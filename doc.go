@@ -13,7 +13,7 @@
 //	buildinfo               version, commit and date stamped by the linker
 //	server                  the gin HTTP API, its AES body middleware and handlers
 //	server/throttle         lockouts after wrong record passwords and undecryptable bodies
-//	server/store            gorm storage on PostgreSQL and SQLite
+//	server/store            storage on PostgreSQL and SQLite: gorm, the hot paths hand-written
 //	server/seal             at-rest encryption (AES-256-GCM with key ids) and record-password hashing
 //	gateway/iamport         wire types and Go client of the Iamport (PortOne v1) API
 //	gateway/toss            wire types and Go client of the Toss Payments API

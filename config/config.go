@@ -380,3 +380,7 @@ func (c *Config) WebhookAllowedNetworks() []*net.IPNet {
 // APITrustedProxies returns api.trusted_proxies as a list of IPs and
 // CIDRs. Validate has already refused entries that do not parse.
 func (c *Config) APITrustedProxies() []string { return splitList(c.API.TrustedProxies) }
+
+// MetricsOff is the metrics.addr value that turns the Prometheus listener
+// off from the environment, where an empty value counts as unset.
+const MetricsOff = "off"

@@ -489,3 +489,34 @@ func TestFlagName(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAddrOff: the metrics listener is turned off by "off" from
+// any source and by an empty value in the file; an empty environment
+// variable counts as unset and keeps the default.
+func TestMetricsAddrOff(t *testing.T) {
+	fsys := files{"empty.yaml": "metrics:\n  addr: \"\"\n", "off.yaml": "metrics:\n  addr: \"OFF\"\n"}
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want string
+	}{
+		{name: "default", want: "127.0.0.1:9464"},
+		{name: "empty in the file", file: "empty.yaml", want: ""},
+		{name: "off in the file", file: "off.yaml", want: ""},
+		{name: "off in the environment", env: map[string]string{"PAYMENT_METRICS_ADDR": "off"}, want: ""},
+		{name: "empty in the environment is unset", env: map[string]string{"PAYMENT_METRICS_ADDR": ""}, want: "127.0.0.1:9464"},
+		{name: "an address", env: map[string]string{"PAYMENT_METRICS_ADDR": "127.0.0.1:1"}, want: "127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(LoadOptions{File: tt.file, LookupEnv: env(tt.env), ReadFile: fsys.read})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if cfg.Metrics.Addr != tt.want {
+				t.Errorf("Metrics.Addr = %q, want %q", cfg.Metrics.Addr, tt.want)
+			}
+		})
+	}
+}

@@ -135,6 +135,11 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 	cfg.Stores, cfg.storesSource = stores, storesSource
 	cfg.Services.List = services
+	// An empty environment variable counts as unset, as for every key, so
+	// the environment turns the metrics listener off with "off".
+	if strings.EqualFold(cfg.Metrics.Addr, MetricsOff) {
+		cfg.Metrics.Addr = ""
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -201,7 +201,7 @@ func Settings() []Setting {
 		{Key: "real.allow_insecure_pg_urls", Env: "PAYMENT_REAL_ALLOW_INSECURE_PG_URLS", Default: "false", Kind: KindBool,
 			Help: "Real mode accepts an `http://` `iamport.url`, `toss_payments.url` or `portone.url` only when this is `true` (e.g. a TLS-terminating proxy on the host); otherwise PG URLs must be `https://`, as the PG credentials travel with every call."},
 		{Key: "metrics.addr", Env: "PAYMENT_METRICS_ADDR", Default: "127.0.0.1:9464", Kind: KindString,
-			Help: "Listen address of the Prometheus `/metrics` endpoint, kept off the API's port and on loopback by default; empty disables it."},
+			Help: "Listen address of the Prometheus `/metrics` endpoint, kept off the API's port and on loopback by default; `off` (or an empty value in the file or on the command line) disables it. An empty environment variable counts as unset, as for every key."},
 		{Key: "log.format", Env: "PAYMENT_LOG_FORMAT", Default: "text", Kind: KindString,
 			Help: "Log format: `text` or `json`."},
 		{Key: "log.level", Env: "PAYMENT_LOG_LEVEL", Default: "info", Kind: KindString,

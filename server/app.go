@@ -482,6 +482,11 @@ func orAddr(addr string, port int) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
+// Keys returns the at-rest keyrings and the password hasher the server
+// derives from cfg (see keysFrom), for tools that write rows the server
+// reads, such as the load run's webhook backlog (scripts/load).
+func Keys(cfg *config.Config) (payment.Keys, error) { return keysFrom(cfg) }
+
 // keysFrom derives the at-rest keyrings and the password hasher from the
 // configured key material. New values use the current keys; values sealed
 // under a key listed in a *_PREVIOUS setting still open (rotation), and

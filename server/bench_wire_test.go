@@ -50,7 +50,7 @@ func oracleQueries(tb testing.TB) (goodPad, badPad []byte) {
 func BenchmarkOracleQueries(b *testing.B) {
 	dsn := "sqlite:" + filepath.Join(b.TempDir(), "payments.db")
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		v, ok := map[string]string{"PAYMENT_DATABASE_URL": dsn, "PAYMENT_METRICS_ADDR": "", "PAYMENT_THROTTLE_FAILURES": "0"}[k]
+		v, ok := map[string]string{"PAYMENT_DATABASE_URL": dsn, "PAYMENT_METRICS_ADDR": "127.0.0.1:0", "PAYMENT_THROTTLE_FAILURES": "0"}[k]
 		return v, ok
 	}})
 	if err != nil {

@@ -125,3 +125,46 @@ func TestDashboardMetricsExist(t *testing.T) {
 		t.Errorf("found only %d metric names in the dashboard: %v", len(seen), seen)
 	}
 }
+
+// TestOperatorMetrics runs a registration, a cancel and its replay through
+// a server, then checks that /metrics serves every family an operator
+// needs (issue 10, item 4), with the labels it is broken down by.
+func TestOperatorMetrics(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		h := start(t, dsn(t))
+		ctx := context.Background()
+		hist := paid(t, h, methods()[0], 10000)
+		cancel := sdk.CancelCreate{Source: hist.Source, Password: testPassword, Price: 1000, Reason: "test"}
+		for range 2 { // the second is an idempotent replay
+			if _, err := h.api.CancelHistory(ctx, cancel, sdk.WithIdempotencyKey("operator-metrics")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.waitEvents(1)
+
+		rec := httptest.NewRecorder()
+		h.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		body := rec.Body.String()
+		for _, tt := range []struct{ what, series string }{
+			{"webhook jobs available", `paymentctl_webhook_jobs{kind="webhook_delivery",state="available"} `},
+			{"webhook jobs running", `paymentctl_webhook_jobs{kind="webhook_delivery",state="running"} `},
+			{"webhook jobs retryable", `paymentctl_webhook_jobs{kind="webhook_delivery",state="retryable"} `},
+			{"webhook jobs discarded", `paymentctl_webhook_jobs{kind="webhook_delivery",state="discarded"} `},
+			{"oldest waiting job", `paymentctl_webhook_jobs_oldest_available_seconds{kind="webhook_delivery"} `},
+			{"pending PG webhooks", `paymentctl_pending_webhooks `},
+			{"deliveries by outcome", `paymentctl_webhook_delivery_attempts_total{outcome="delivered"} `},
+			{"PG calls by PG, operation and outcome", `paymentctl_pg_request_duration_seconds_count{operation="get_payment",outcome="2xx",pg="iamport"} `},
+			{"registrations by vendor and outcome", `paymentctl_payments_total{flow="register",outcome="succeeded",vendor="iamport"} 1`},
+			{"cancels by vendor and outcome", `paymentctl_payments_total{flow="cancel",outcome="succeeded",vendor="iamport"} 1`},
+			{"idempotent replays", `paymentctl_idempotent_replays_total{route="/payments/histories/cancel"} 1`},
+			{"database pool: open", `go_sql_open_connections{db_name="paymentctl"} `},
+			{"database pool: in use", `go_sql_in_use_connections{db_name="paymentctl"} `},
+			{"database pool: wait time", `go_sql_wait_duration_seconds_total{db_name="paymentctl"} `},
+			{"handoffs", `paymentctl_handoffs_total{outcome="succeeded"} 0`},
+		} {
+			if !strings.Contains(body, "\n"+tt.series) {
+				t.Errorf("%s: /metrics has no %s", tt.what, tt.series)
+			}
+		}
+	})
+}

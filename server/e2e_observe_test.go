@@ -124,6 +124,44 @@ func TestRequestIDsInLogs(t *testing.T) {
 			t.Errorf("registration logged as %v, want history %s", reg, hist.ID)
 		}
 
+		// A refused registration says why, at info.
+		wrongSrc := newSource()
+		wrongUID := h.tossCard(wrongSrc, 15000).PaymentKey
+		tr.set("reg-refused-1")
+		_, err = api.CreateHistory(ctx, sdk.HistoryCreate{
+			Vendor: sdk.Vendor{Code: sdk.VendorToss, StoreID: tossStoreID, UID: wrongUID}, Source: wrongSrc,
+			Price: 14000, Password: testPassword, WebhookURL: h.webhookURL(),
+		})
+		if statusOf(err) != http.StatusUnprocessableEntity {
+			t.Fatalf("registration of another amount: %v, want 422", err)
+		}
+		regRefused := logs.waitLog(t, "payment registration refused", "reg-refused-1")
+		if reason, _ := regRefused["reason"].(string); regRefused["level"] != "INFO" || !strings.Contains(reason, "amount") {
+			t.Errorf("registration refusal logged as %v", regRefused)
+		}
+
+		// A PG webhook that changes nothing a service sees (an Iamport
+		// virtual account issued): not stored, logged as ignored.
+		tr.set("ignored-1")
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.srv.URL+"/payments/webhooks/iamport",
+			strings.NewReader(`{"imp_uid":"imp_ignored1","merchant_uid":"order-ignored-1","status":"ready"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Errorf("an Iamport ready webhook answered %d, want 2xx", resp.StatusCode)
+		}
+		ignored := logs.waitLog(t, "pg webhook ignored", "ignored-1")
+		if ignored["uid"] != "imp_ignored1" || ignored["level"] != "INFO" || ignored["reason"] == nil {
+			t.Errorf("ignored webhook logged as %v", ignored)
+		}
+
 		// A refusal says why.
 		tr.set("refused-1")
 		_, err = api.CancelHistory(ctx, sdk.CancelCreate{Source: src, Password: "wrong", Price: 1000, Reason: "test"})
@@ -283,13 +321,15 @@ func TestRequestIDHeader(t *testing.T) {
 }
 
 // TestProbes: /livez, /readyz (503 once draining) and the original's
-// /monitors/health, unchanged.
+// /monitors/health, unchanged, each answer checked against the OpenAPI
+// document.
 func TestProbes(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
 		h := start(t, dsn(t))
+		hc := checkedClient(t)
 		get := func(path string) (int, string) {
 			t.Helper()
-			resp, err := http.Get(h.srv.URL + path)
+			resp, err := hc.Get(h.srv.URL + path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -73,8 +73,8 @@ func registerCompletions(root *cobra.Command) {
 		config.FlagName("mode"):       modes,
 		config.FlagName("log.format"): {"text", "json"},
 		config.FlagName("log.level"):  {"debug", "info", "warn", "error"},
-		"pg":                          {pgIamport, pgToss},
-		"only":                        {pgIamport, pgToss},
+		"pg":                          {pgIamport, pgToss, pgPortOne},
+		"only":                        {pgIamport, pgToss, pgPortOne},
 	}
 	// Errors only say that a flag does not exist or already has a
 	// function; neither happens for the flags named here.

@@ -3,10 +3,14 @@ package main
 import (
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/paymentctl/paymentctl/config"
 )
 
 func TestMain(m *testing.M) {
@@ -30,11 +34,10 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// setFreePorts sets the settings of every port paymentctl listens on by
-// default (37821, 37820, 10851, 30771 and 9464) to free loopback ports in
-// env.
+// setFreePorts sets every setting of a port paymentctl listens on
+// (listenSettings) to a free loopback port in env.
 func setFreePorts(env *testscript.Env) error {
-	names := []string{"PAYMENT_API_PORT", "PAYMENT_UPDATOR_PORT", "PAYMENT_FAKE_IAMPORT_PORT", "PAYMENT_FAKE_TOSS_PORT", "PAYMENT_METRICS_ADDR"}
+	names := listenSettings()
 	// Hold every listener until all ports are picked, so they differ.
 	var lns []net.Listener
 	defer func() {
@@ -55,4 +58,33 @@ func setFreePorts(env *testscript.Env) error {
 		env.Setenv(name, port)
 	}
 	return nil
+}
+
+// listenSettings returns the environment variables of every port
+// paymentctl listens on: each *port setting but PostgreSQL's (a port it
+// dials), and the metrics address. Read from the settings table, so that a
+// new listener cannot be forgotten here.
+func listenSettings() []string {
+	var names []string
+	for _, s := range config.Settings() {
+		if s.Key == "metrics.addr" || strings.HasSuffix(s.Key, "port") && !strings.HasPrefix(s.Key, "postgres.") {
+			names = append(names, s.Env)
+		}
+	}
+	return names
+}
+
+// TestListenSettings: the scripts' free ports cover every default port a
+// server or a fake of paymentctl listens on.
+func TestListenSettings(t *testing.T) {
+	got := listenSettings()
+	for _, want := range []string{"PAYMENT_API_PORT", "PAYMENT_UPDATOR_PORT", "PAYMENT_FAKE_IAMPORT_PORT",
+		"PAYMENT_FAKE_TOSS_PORT", "PAYMENT_FAKE_PORTONE_PORT", "PAYMENT_METRICS_ADDR"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("listenSettings() = %v, missing %s", got, want)
+		}
+	}
+	if slices.Contains(got, "PAYMENT_POSTGRES_PORT") {
+		t.Errorf("listenSettings() = %v, want no PAYMENT_POSTGRES_PORT (a port paymentctl dials)", got)
+	}
 }

@@ -117,7 +117,7 @@ func TestOperatorCommands(t *testing.T) {
 
 func testOperatorCommands(t *testing.T, dsn string, channel bool) {
 	ctx := context.Background()
-	env := map[string]string{"PAYMENT_DATABASE_URL": dsn, "PAYMENT_METRICS_ADDR": "", "PAYMENT_RECONCILE_INTERVAL": "0",
+	env := map[string]string{"PAYMENT_DATABASE_URL": dsn, "PAYMENT_METRICS_ADDR": "off", "PAYMENT_RECONCILE_INTERVAL": "0",
 		"PAYMENT_UPDATOR_PORT": freePort(t)}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: lookup})
@@ -291,7 +291,7 @@ func testOperatorCommands(t *testing.T, dsn string, channel bool) {
 func TestOperatorChannelRefusesUnsigned(t *testing.T) {
 	ctx := context.Background()
 	env := map[string]string{"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "payments.db"),
-		"PAYMENT_METRICS_ADDR": "", "PAYMENT_RECONCILE_INTERVAL": "0"}
+		"PAYMENT_METRICS_ADDR": "off", "PAYMENT_RECONCILE_INTERVAL": "0"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: lookup})
 	if err != nil {

@@ -81,10 +81,12 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if len(blocks) != 4 || strings.Join(blocks[0].args, " ") != "fake" || blocks[1].args[0] != "fake" || blocks[2].args[0] != "fake" || blocks[3].args != nil {
 		t.Fatalf("the walkthrough's console blocks are no longer fake, fake pay, fake deposit and the log: %+v", blocks)
 	}
-	iamportPort, tossPort := freePort(t), freePort(t)
-	env := map[string]string{"PAYMENT_FAKE_IAMPORT_PORT": iamportPort, "PAYMENT_FAKE_TOSS_PORT": tossPort}
+	// Free ports, shown as the defaults the README prints: a real
+	// `paymentctl serve` may hold the defaults.
+	iamportPort, tossPort, portonePort := freePort(t), freePort(t), freePort(t)
+	env := map[string]string{"PAYMENT_FAKE_IAMPORT_PORT": iamportPort, "PAYMENT_FAKE_TOSS_PORT": tossPort, "PAYMENT_FAKE_PORTONE_PORT": portonePort}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	norm := normalizer(map[string]string{iamportPort: "10851", tossPort: "30771"})
+	norm := normalizer(map[string]string{iamportPort: "10851", tossPort: "30771", portonePort: "10861"})
 
 	// First terminal: the fakes, until the end of the test.
 	ctx, cancel := context.WithCancel(context.Background())

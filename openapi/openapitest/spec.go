@@ -359,7 +359,9 @@ func (s *Spec) checkContent(obj map[string]any, ptr, contentType string, body []
 		if err != nil {
 			return fmt.Errorf("%s body: %w", enc, err)
 		}
-		body = plain
+		// The plaintext of an encrypted body is JSON, whatever the wire
+		// type.
+		body, mt = plain, "application/json"
 	}
 	return s.checkBody(ptr+"/content/"+escape(key)+"/schema", mt, body)
 }
@@ -376,23 +378,29 @@ func matchMedia(content map[string]any, mt string) (string, map[string]any) {
 	return "", nil
 }
 
-// checkBody validates a JSON (or form-encoded) body against the schema at
-// the JSON pointer ptr.
+// checkBody validates a body against the schema at the JSON pointer ptr:
+// JSON as it is, a form-encoded one as an object of its fields, a plain
+// text one (the probes') as one string.
 func (s *Spec) checkBody(ptr, mt string, body []byte) error {
-	if mt == "application/x-www-form-urlencoded" {
+	var inst any
+	switch mt {
+	case "text/plain":
+		inst = string(body)
+	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
 			return err
 		}
-		obj := map[string]string{}
+		obj := map[string]any{}
 		for k := range vals {
 			obj[k] = vals.Get(k)
 		}
-		body, _ = json.Marshal(obj)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("body is not JSON: %w", err)
+		inst = obj
+	default:
+		var err error
+		if inst, err = jsonschema.UnmarshalJSON(bytes.NewReader(body)); err != nil {
+			return fmt.Errorf("body is not JSON: %w", err)
+		}
 	}
 	sch, err := s.schema(ptr)
 	if err != nil {

@@ -73,7 +73,12 @@ func TestCheckResponse(t *testing.T) {
 		{name: "unknown path answered 200", method: "GET", path: "/nowhere", status: 200, wantErr: "no path"},
 		{name: "other method", method: "DELETE", path: "/payments/histories", status: 405, header: jsonType,
 			body: `{"statusCode":405,"message":"Cannot DELETE /payments/histories","error":"Method Not Allowed","code":"method_not_allowed"}`},
-		{name: "informational probe body", method: "GET", path: "/readyz", status: 503, header: http.Header{"Content-Type": {"text/plain"}}, body: "draining"},
+		{name: "probe text", method: "GET", path: "/readyz", status: 503, header: plain,
+			body: "[-]serving failed: draining\n[+]database ok\nreadyz check failed\n"},
+		{name: "probe text of another shape", method: "GET", path: "/readyz", status: 503, header: plain, body: "draining", wantErr: "does not match"},
+		{name: "ready probe saying failed", method: "GET", path: "/readyz", status: 200, header: plain,
+			body: "[-]database failed: unreachable\nreadyz check failed\n", wantErr: "does not match"},
+		{name: "probe as JSON", method: "GET", path: "/livez", status: 200, header: jsonType, body: `{"status":"ok"}`, wantErr: "not documented"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

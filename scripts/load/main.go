@@ -1,8 +1,11 @@
-// Command load is the helper of the load run (scripts/load/run.sh): it
-// creates a database schema for the run, makes payments at the fake PGs
-// and writes the pre-encrypted request bodies wrk replays, waits for the
-// server's webhook queue to drain, and measures the webhook latency from a
-// deposit at the fake PG to the event's arrival at a service's receiver.
+// Command load is the helper of the load runs (scripts/load/run.sh,
+// growth.sh, startup.sh): it creates a database schema for a run, makes
+// payments at the fake PGs and writes the pre-encrypted request bodies
+// wrk replays, waits for the server's webhook queue to drain, measures
+// the webhook latency from a deposit at the fake PG to the event's
+// arrival at a service's receiver and the drain rate of a backlog of
+// deliveries, fills the database to a size with COPY, and serves the
+// machine's baselines (a bare gin server; the pgbench insert script).
 // Profiles come from the server itself (`paymentctl serve --pprof-addr`).
 //
 // Usage (run.sh calls these; every address is loopback):
@@ -12,6 +15,10 @@
 //	go run ./scripts/load prepare -api URL -iamport URL -toss URL -dir DIR -n N -dsn DSN
 //	go run ./scripts/load drain -dsn DSN
 //	go run ./scripts/load webhook -api URL -iamport URL -n N -dsn DSN
+//	go run ./scripts/load backlog -api URL -iamport URL -dsn DSN -n N
+//	go run ./scripts/load fill -api URL -iamport URL -dsn DSN -to N -dir DIR
+//	go run ./scripts/load gin -addr ADDR
+//	go run ./scripts/load insert-script -schema S -out DIR
 //
 // The connection key and IV come from the environment as for the server
 // (PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV, defaults otherwise).
@@ -41,7 +48,7 @@ func main() {
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: load ports|schema|prepare|drain|webhook ...")
+		return errors.New("usage: load ports|schema|prepare|drain|webhook|backlog|fill|gin|insert-script ...")
 	}
 	switch args[0] {
 	case "ports":
@@ -54,6 +61,14 @@ func run(ctx context.Context, args []string) error {
 		return drainCmd(ctx, args[1:])
 	case "webhook":
 		return webhookLatency(ctx, args[1:])
+	case "backlog":
+		return backlog(ctx, args[1:])
+	case "fill":
+		return fill(ctx, args[1:])
+	case "gin":
+		return ginPlain(ctx, args[1:])
+	case "insert-script":
+		return insertScript(args[1:])
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
 }

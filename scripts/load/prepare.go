@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,7 +149,8 @@ func newSource() sdk.Source {
 //   - read.path, read.body: one registered Iamport card payment and the
 //     encrypted {"password"} of PATCH /payments/histories/:id;
 //   - iamport.bodies, toss.bodies: n encrypted registrations each, one a
-//     line, of card payments made at the fakes (Toss ones unconfirmed).
+//     line, of card payments made at the fakes (Toss ones unconfirmed);
+//     only those of the PGs -pgs names.
 //
 // Then it waits until the server has worked every webhook the fakes sent
 // meanwhile, so the measured phases start on an idle queue.
@@ -161,11 +163,16 @@ func prepare(ctx context.Context, args []string) error {
 	n := fs.Int("n", 10000, "registration bodies per PG")
 	dsn := fs.String("dsn", "", "the server's PostgreSQL DSN, to wait for its webhook queue")
 	workers := fs.Int("c", 16, "concurrent calls to the fakes")
+	only := fs.String("pgs", "iamport,toss", "the PGs to prepare registrations of")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *api == "" || *iamportURL == "" || *tossURL == "" || *dir == "" {
 		return errors.New("prepare: -api, -iamport, -toss and -dir are required")
+	}
+	wanted := map[string]bool{}
+	for _, pg := range strings.Split(*only, ",") {
+		wanted[pg] = true
 	}
 	k, err := newKit(*iamportURL, *tossURL)
 	if err != nil {
@@ -204,15 +211,19 @@ func prepare(ctx context.Context, args []string) error {
 	}
 
 	pgs := []struct {
+		name  string
 		file  string
 		code  sdk.VendorCode
 		store string
 		pay   func(context.Context, sdk.Source) (string, error)
 	}{
-		{"iamport.bodies", sdk.VendorIamport, iamportStoreID, k.iamportCard},
-		{"toss.bodies", sdk.VendorToss, tossStoreID, k.tossCard},
+		{"iamport", "iamport.bodies", sdk.VendorIamport, iamportStoreID, k.iamportCard},
+		{"toss", "toss.bodies", sdk.VendorToss, tossStoreID, k.tossCard},
 	}
 	for _, pg := range pgs {
+		if !wanted[pg.name] {
+			continue
+		}
 		lines := make([][]byte, *n)
 		err := parallel(*n, *workers, func(i int) error {
 			src := newSource()
@@ -237,8 +248,8 @@ func prepare(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("prepared 1 read and %d+%d registrations in %.1fs, queue drained after %.1fs\n",
-		*n, *n, made.Seconds(), time.Since(start).Seconds())
+	fmt.Printf("prepared 1 read and %d registrations for each of %s in %.1fs, queue drained after %.1fs\n",
+		*n, *only, made.Seconds(), time.Since(start).Seconds())
 	return nil
 }
 

@@ -90,28 +90,7 @@ func webhookLatency(ctx context.Context, args []string) error {
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/webhook"
 
-	type account struct{ uid, historyID string }
-	accounts := make([]account, *n)
-	err = parallel(*n, 8, func(i int) error {
-		src := newSource()
-		p, err := k.iamport.CreateVBank(ctx, iamport.VBankRequest{
-			MerchantUID: src.ID, Amount: amount, VBankCode: "SHINHAN",
-			VBankDue: iamport.TimestampOf(time.Now().Add(24 * time.Hour)), VBankHolder: "load",
-		})
-		if err != nil {
-			return fmt.Errorf("issue a virtual account: %w", err)
-		}
-		body, err := k.encrypt(registration(sdk.VendorIamport, iamportStoreID, p.ImpUID, url, src))
-		if err != nil {
-			return err
-		}
-		var h sdk.History
-		if err := k.post(ctx, http.MethodPost, *api+"/payments/histories", body, &h); err != nil {
-			return fmt.Errorf("register: %w", err)
-		}
-		accounts[i] = account{uid: p.ImpUID, historyID: h.ID}
-		return nil
-	})
+	accounts, err := registerVBanks(ctx, k, *api, url, *n)
 	if err != nil {
 		return err
 	}
@@ -145,4 +124,38 @@ func webhookLatency(ctx context.Context, args []string) error {
 	fmt.Printf("webhook n=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
 		len(samples), pct(0.5), pct(0.9), pct(0.99), pct(1))
 	return nil
+}
+
+// account is a virtual account at the fake Iamport and the history that
+// registered it.
+type account struct {
+	uid, historyID string
+	history        sdk.History
+}
+
+// registerVBanks issues n virtual accounts at the fake Iamport and
+// registers each with paymentctl, events to receiverURL.
+func registerVBanks(ctx context.Context, k *kit, api, receiverURL string, n int) ([]account, error) {
+	accounts := make([]account, n)
+	err := parallel(n, 8, func(i int) error {
+		src := newSource()
+		p, err := k.iamport.CreateVBank(ctx, iamport.VBankRequest{
+			MerchantUID: src.ID, Amount: amount, VBankCode: "SHINHAN",
+			VBankDue: iamport.TimestampOf(time.Now().Add(24 * time.Hour)), VBankHolder: "load",
+		})
+		if err != nil {
+			return fmt.Errorf("issue a virtual account: %w", err)
+		}
+		body, err := k.encrypt(registration(sdk.VendorIamport, iamportStoreID, p.ImpUID, receiverURL, src))
+		if err != nil {
+			return err
+		}
+		var h sdk.History
+		if err := k.post(ctx, http.MethodPost, api+"/payments/histories", body, &h); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		accounts[i] = account{uid: p.ImpUID, historyID: h.ID, history: h}
+		return nil
+	})
+	return accounts, err
 }

@@ -39,7 +39,11 @@ func (s *Service) ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, bod
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if e.ignore {
-		return nil // Process would do nothing with it
+		// Process would do nothing with it: it is not stored, and this is
+		// its outcome's line (a forged one costs no more than the access
+		// line every request gets).
+		s.log.InfoContext(ctx, "pg webhook ignored", append(e.attrs(vendor), "reason", "no change a service sees")...)
+		return nil
 	}
 	sealed, err := s.keys.Webhook.Seal(body, []byte(vendor))
 	if err != nil {
@@ -52,8 +56,8 @@ func (s *Service) ReceiveWebhook(ctx context.Context, vendor sdk.VendorCode, bod
 	if err == nil {
 		// Debug, not info: anyone can post webhooks, and a flood of forged
 		// ones must not flood the log. Each one's outcome is logged at info
-		// when it is applied or ignored, and kept ones in a rate-limited
-		// summary.
+		// when it is applied or ignored (above, or by Process for a job an
+		// earlier version stored), and kept ones in a rate-limited summary.
 		s.log.DebugContext(ctx, "pg webhook received", e.attrs(vendor)...)
 	}
 	return err
@@ -513,22 +517,18 @@ func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid s
 		uids = append(uids, order)
 	}
 	for _, u := range uids {
-		pending, err := tx.PendingWebhooks(ctx, vendor, u)
+		// Every kept webhook is applied by this registration: covered by
+		// its fetch, or replayed.
+		pending, err := tx.ApplyPendingWebhooks(ctx, vendor, u)
 		if err != nil {
 			return err
 		}
 		for _, p := range pending {
-			if p.AppliedAt != nil {
-				continue
-			}
 			if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
 				ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt, Key: jobKey(vendor, u)}
 				if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
 					return err
 				}
-			}
-			if err := tx.MarkPendingWebhookApplied(ctx, p.ID); err != nil {
-				return err
 			}
 		}
 	}

@@ -177,35 +177,21 @@ func (q *queries) CreateHistory(ctx context.Context, h *History) error {
 		h.Currency, h.WebhookURL, h.Data, h.Password) {
 		return unstorable("create history")
 	}
-	row := historyRow{
-		ID:            id,
-		Service:       h.Source.Service,
-		SourceSchema:  h.Source.Schema,
-		SourceTable:   h.Source.Table,
-		SourceID:      h.Source.ID,
-		VendorCode:    h.Vendor.Code,
-		VendorUID:     h.Vendor.UID,
-		VendorStoreID: h.Vendor.StoreID,
-		Currency:      h.Currency,
-		Price:         h.Price,
-		Refund:        &h.Refund,
-		WebhookURL:    h.WebhookURL,
-		Data:          h.Data,
-		Password:      h.Password,
-		CreatedAt:     q.stampOrNow(h.CreatedAt),
-		PaidAt:        stampPtr(h.PaidAt),
-		CancelledAt:   stampPtr(h.CancelledAt),
-	}
+	var reservation *string
 	if h.ReservationID != "" {
 		if !validID(h.ReservationID) {
 			return fmt.Errorf("create history: reservation %q: %w", h.ReservationID, ErrNotFound)
 		}
-		row.PaymentReservationID = &h.ReservationID
+		reservation = &h.ReservationID
 	}
-	if err := q.conn(ctx).Create(&row).Error; err != nil {
-		return translate(err, "create history")
+	created, paid, cancelled := q.stampOrNow(h.CreatedAt), stampPtr(h.PaidAt), stampPtr(h.CancelledAt)
+	_, err = q.execRaw(ctx, "create history", q.stmts.insertHistory,
+		id, h.Source.Service, h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
+		reservation, h.Currency, h.Price, h.Refund, h.WebhookURL, h.Data, h.Password, created, paid, cancelled)
+	if err != nil {
+		return err
 	}
-	h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = row.ID, row.CreatedAt, row.PaidAt, row.CancelledAt
+	h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = id, created, paid, cancelled
 	return nil
 }
 
@@ -215,7 +201,7 @@ func (q *queries) History(ctx context.Context, id string) (*History, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
-	return q.findHistory(ctx, op, "h.id = ?", id)
+	return q.queryHistory(ctx, op, q.stmts.historyByID, id)
 }
 
 // HistoryByVendor returns the history the PG knows as (code, uid), with its
@@ -224,8 +210,7 @@ func (q *queries) HistoryByVendor(ctx context.Context, code, uid string) (*Histo
 	if !storable(code, uid) {
 		return nil, fmt.Errorf("find history by vendor: %w", ErrNotFound)
 	}
-	return q.findHistory(ctx, "find history "+code+" "+uid,
-		"h.vendor_code = ? AND h.vendor_uid = ?", code, uid)
+	return q.queryHistory(ctx, "find history "+code+" "+uid, q.stmts.historyByVendor, code, uid)
 }
 
 // HistoryBySource returns the history of the client's record src, with its
@@ -234,8 +219,8 @@ func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, er
 	if !storable(src.Service, src.Schema, src.Table, src.ID) {
 		return nil, fmt.Errorf("find history by source: %w", ErrNotFound)
 	}
-	return q.findHistory(ctx, "find history of "+src.Schema+"."+src.Table+" "+src.ID,
-		"h.service = ? AND h.source_schema = ? AND h.source_table = ? AND h.source_id = ?", src.Service, src.Schema, src.Table, src.ID)
+	return q.queryHistory(ctx, "find history of "+src.Schema+"."+src.Table+" "+src.ID,
+		q.stmts.historyBySource, src.Service, src.Schema, src.Table, src.ID)
 }
 
 // LockHistory returns the history with the given id and, on PostgreSQL,
@@ -271,64 +256,6 @@ func (s *Store) WithHistoryLocked(ctx context.Context, id string, fn func(tx *Tx
 		}
 		return fn(tx, h)
 	})
-}
-
-// historyCancelRow is a row of a history LEFT JOIN its cancels: the
-// history's columns, then one cancel's (all NULL when it has none).
-type historyCancelRow struct {
-	History         historyRow `gorm:"embedded"`
-	CancelID        *string    `gorm:"column:c_id"`
-	CancelAmount    *int64     `gorm:"column:c_amount"`
-	CancelReason    *string    `gorm:"column:c_reason"`
-	CancelData      *string    `gorm:"column:c_data"`
-	CancelCreatedAt *time.Time `gorm:"column:c_created_at"`
-	CancelSequence  *int       `gorm:"column:c_sequence"`
-}
-
-// historyWithCancels selects a history (h) and its cancels (c) in one
-// statement: a read is one round trip, the hottest path of the API
-// (docs/performance.md).
-const historyWithCancels = "h.*, c.id AS c_id, c.amount AS c_amount, c.reason AS c_reason, " +
-	"c.data AS c_data, c.created_at AS c_created_at, c.sequence AS c_sequence"
-
-// findHistory returns the history matching where (on h.*), with its
-// cancels oldest first.
-func (q *queries) findHistory(ctx context.Context, op, where string, args ...any) (*History, error) {
-	var rows []historyCancelRow
-	err := q.conn(ctx).Table("payment_histories AS h").Select(historyWithCancels).
-		Joins("LEFT JOIN payment_history_cancels AS c ON c.payment_history_id = h.id").
-		Where(where, args...).Order("c.created_at, c.sequence, c.id").Find(&rows).Error
-	if err != nil {
-		return nil, translate(err, op)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
-	}
-	h := rows[0].History.domain()
-	h.Cancels = make([]Cancel, 0, len(rows))
-	for _, r := range rows {
-		if r.CancelID == nil {
-			continue
-		}
-		c := cancelRow{
-			ID: *r.CancelID, PaymentHistoryID: h.ID, Amount: deref(r.CancelAmount),
-			Reason: deref(r.CancelReason), Data: deref(r.CancelData), Sequence: r.CancelSequence,
-		}
-		if r.CancelCreatedAt != nil {
-			c.CreatedAt = *r.CancelCreatedAt
-		}
-		h.Cancels = append(h.Cancels, c.domain())
-	}
-	return h, nil
-}
-
-// deref returns *p, or the zero value when p is nil.
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // UpdateHistory writes the PG-derived state of the history with the given
@@ -438,4 +365,13 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// deref returns *p, or the zero value when p is nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

@@ -199,7 +199,17 @@ func (q *queries) OpenOperations(ctx context.Context, historyID string) ([]Opera
 // OperationsOfVendorPayment returns the operations on a PG payment,
 // oldest first.
 func (q *queries) OperationsOfVendorPayment(ctx context.Context, code, uid string) ([]Operation, error) {
-	return q.operations(ctx, "operations of "+code+" payment", "vendor_code = ? AND vendor_uid = ?", code, uid)
+	op := "operations of " + code + " payment"
+	query := q.stmts.operationsOfVendor
+	rows, err := q.raw.QueryContext(ctx, query, code, uid)
+	if err != nil {
+		return nil, q.rawFail(err, op, query)
+	}
+	ops, err := scanOperations(rows)
+	if err != nil {
+		return nil, q.rawFail(err, op, query)
+	}
+	return ops, nil
 }
 
 // OperationOfRequest returns the latest operation made by the request with

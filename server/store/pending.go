@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/paymentctl/paymentctl/migrations"
@@ -112,6 +115,33 @@ func (q *queries) PendingWebhooks(ctx context.Context, code, uid string) ([]Pend
 	return out, nil
 }
 
+// ApplyPendingWebhooks marks every pending webhook of the payment (code,
+// uid) applied and returns them, oldest first, as they were before (with
+// AppliedAt nil): the ones this call applied. Of two concurrent callers,
+// each row goes to exactly one; the other gets none of it.
+func (q *queries) ApplyPendingWebhooks(ctx context.Context, code, uid string) ([]PendingWebhook, error) {
+	if !storable(code, uid) {
+		return nil, nil // none can have been kept
+	}
+	op := "apply pending webhooks of " + code + " " + uid
+	query := q.stmts.applyPending
+	rows, err := q.raw.QueryContext(ctx, query, stamp(q.now()), code, uid)
+	if err != nil {
+		return nil, q.rawFail(err, op, query)
+	}
+	out, err := scanPending(rows)
+	if err != nil {
+		return nil, q.rawFail(err, op, query)
+	}
+	for i := range out {
+		out[i].AppliedAt = nil
+	}
+	slices.SortFunc(out, func(a, b PendingWebhook) int {
+		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
 // MarkPendingWebhookApplied records that the pending webhook with the given
 // id has been applied. Marking it twice is ErrConflict, so of two concurrent
 // appliers exactly one succeeds; an unknown id is ErrNotFound.
@@ -151,11 +181,8 @@ func (tx *Tx) LockVendorPayment(ctx context.Context, code, uid string) error {
 	if tx.dialect != migrations.Postgres {
 		return nil
 	}
-	err := tx.conn(ctx).Exec("SELECT pg_advisory_xact_lock(hashtextextended(CAST(? AS text), 0))", code+" "+uid).Error
-	if err != nil {
-		return translate(err, "lock payment "+code+" "+uid)
-	}
-	return nil
+	_, err := tx.execRaw(ctx, "lock payment "+code+" "+uid, tx.stmts.lockVendor, code+" "+uid)
+	return err
 }
 
 // ExpirePendingWebhooks deletes the pending webhooks received more than ttl

@@ -1,5 +1,8 @@
 // Package store is paymentctl's storage layer: the only package that talks
-// to the database, through gorm, on PostgreSQL or SQLite.
+// to the database, on PostgreSQL or SQLite, through gorm, except the hot
+// paths (a history's look-ups, the registration's statements), which run
+// hand-written statements on database/sql, all in statements.go
+// (docs/performance.md).
 //
 // Methods take a context, return domain structs (History, Reservation, ...)
 // and report failures as ErrNotFound, ErrConflict or ErrInvalid (test with
@@ -80,12 +83,16 @@ type Tx struct {
 }
 
 // queries holds the query methods shared by Store and Tx; db is either the
-// pool or a transaction.
+// pool or a transaction, and raw the same under gorm, for the hand-written
+// statements (statements.go).
 type queries struct {
 	db      *gorm.DB
+	raw     rawQuerier
+	stmts   *statements
 	dialect string
 	now     func() time.Time
 	ttl     time.Duration
+	logf    func(format string, args ...any)
 }
 
 // Option configures Open.
@@ -181,7 +188,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", target.dialect, err)
 	}
 	return &Store{
-		queries: queries{db: db, dialect: target.dialect, now: o.now, ttl: o.ttl},
+		queries: queries{db: db, raw: sqlDB, stmts: newStatements(target.dialect), dialect: target.dialect, now: o.now, ttl: o.ttl, logf: o.logf},
 		sqlDB:   sqlDB,
 	}, nil
 }
@@ -224,7 +231,15 @@ func (s *Store) SchemaUpToDate(ctx context.Context) (bool, error) {
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	var fnErr error
 	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		fnErr = fn(&Tx{queries: queries{db: gtx, dialect: s.dialect, now: s.now, ttl: s.ttl}})
+		sqlTx, ok := gtx.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			// Open configures nothing else (no prepared-statement pool).
+			fnErr = errors.New("transaction: not a database/sql transaction")
+			return fnErr
+		}
+		q := s.queries
+		q.db, q.raw = gtx, sqlTx
+		fnErr = fn(&Tx{queries: q})
 		return fnErr
 	})
 	if err != nil && fnErr == nil {

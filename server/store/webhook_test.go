@@ -235,3 +235,101 @@ func TestLockVendorPayment(t *testing.T) {
 		}
 	})
 }
+
+func TestApplyPendingWebhooks(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		t0 := clock.Now()
+		var kept []PendingWebhook
+		for i, uid := range []string{"imp_b", "order:o-1", "imp_a"} {
+			p := &PendingWebhook{VendorCode: "iamport", VendorUID: uid, Data: "v1.k1." + uid, ReceivedAt: t0.Add(time.Duration(3-i) * time.Second)}
+			if err := s.KeepPendingWebhook(ctx, p); err != nil {
+				t.Fatalf("KeepPendingWebhook(%s): %v", uid, err)
+			}
+			kept = append(kept, *p)
+		}
+		clock.Advance(time.Minute)
+		tests := []struct {
+			name, code, uid string
+			want            []PendingWebhook
+		}{
+			{"kept", "iamport", "imp_a", []PendingWebhook{kept[2]}},
+			{"applied already", "iamport", "imp_a", []PendingWebhook{}},
+			{"another code", "toss.payments", "imp_b", []PendingWebhook{}},
+			{"order key", "iamport", "order:o-1", []PendingWebhook{kept[1]}},
+			{"unstorable uid", "iamport", "imp_\x00", nil},
+		}
+		for _, tt := range tests {
+			var got []PendingWebhook
+			err := s.InTx(ctx, func(tx *Tx) error {
+				var err error
+				got, err = tx.ApplyPendingWebhooks(ctx, tt.code, tt.uid)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("%s: ApplyPendingWebhooks(%s, %q): %v", tt.name, tt.code, tt.uid, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%s: ApplyPendingWebhooks(%s, %q) (-want +got):\n%s", tt.name, tt.code, tt.uid, diff)
+			}
+		}
+		// The applied ones are no longer pending; the other one is.
+		left, err := s.PendingWebhooks(ctx, "iamport", "imp_b")
+		if err != nil || len(left) != 1 || left[0].ID != kept[0].ID {
+			t.Errorf("PendingWebhooks(imp_b) = %v, %v; want %s only", left, err, kept[0].ID)
+		}
+		if n, err := s.CountPendingWebhooks(ctx); err != nil || n != 1 {
+			t.Errorf("CountPendingWebhooks = %d, %v; want 1", n, err)
+		}
+	})
+}
+
+func TestApplyPendingWebhooksConcurrently(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, _ *testClock) {
+		if s.Dialect() != migrations.Postgres {
+			t.Skip("on SQLite the write transactions run one at a time")
+		}
+		p := &PendingWebhook{VendorCode: "iamport", VendorUID: "imp_1", Data: "v1.k1.x"}
+		if err := s.KeepPendingWebhook(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		// The first applies the row and holds it until released; the
+		// second waits on the row's lock and then finds it applied.
+		applied := make(chan struct{})
+		release := make(chan struct{})
+		first := make(chan int, 1)
+		go func() {
+			var n int
+			err := s.InTx(ctx, func(tx *Tx) error {
+				got, err := tx.ApplyPendingWebhooks(ctx, "iamport", "imp_1")
+				n = len(got)
+				close(applied)
+				<-release
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			first <- n
+		}()
+		<-applied
+		second := make(chan int, 1)
+		go func() {
+			var n int
+			err := s.InTx(ctx, func(tx *Tx) error {
+				got, err := tx.ApplyPendingWebhooks(ctx, "iamport", "imp_1")
+				n = len(got)
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			second <- n
+		}()
+		close(release)
+		if a, b := <-first, <-second; a != 1 || b != 0 {
+			t.Errorf("concurrent ApplyPendingWebhooks got %d and %d rows, want 1 and 0", a, b)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,5 +117,55 @@ func BenchmarkInboundToDeliveryLatency(b *testing.B) {
 		}
 		b.StopTimer()
 		reportLatency(b, samples)
+	})
+}
+
+// BenchmarkDeliveryBacklog measures how fast the queue drains b.N
+// deliveries enqueued in one transaction to a receiver that answers at
+// once: River's fetches and completions and the POSTs, with the workers
+// paymentctl runs (Options.Workers unset). The attempts are recorded in
+// memory here; `scripts/load backlog` measures the whole path, the
+// records' commits included.
+func BenchmarkDeliveryBacklog(b *testing.B) {
+	benchEachStore(b, func(b *testing.B, s *store.Store) {
+		var arrived atomic.Int64
+		done := make(chan time.Time, 1)
+		want := int64(b.N)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			if arrived.Add(1) == want {
+				done <- time.Now()
+			}
+		}))
+		b.Cleanup(srv.Close)
+		payloads := newFakePayloads()
+		opts := benchOptions(s, noProcessor(b), payloads)
+		opts.Workers = 0 // paymentctl's defaults
+		q := startQueue(b, opts)
+		ctx := context.Background()
+		ids := make([]string, b.N)
+		for i := range ids {
+			ids[i] = payloads.add(srv.URL, []byte("body"))
+		}
+		b.ResetTimer()
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for _, id := range ids {
+				if err := q.EnqueueDeliveryTx(ctx, tx.SQLTx(), id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		select {
+		case end := <-done:
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/end.Sub(start).Seconds(), "deliveries/s")
+		case <-time.After(5 * time.Minute):
+			b.Fatalf("%d of %d deliveries arrived within 5 minutes", arrived.Load(), b.N)
+		}
 	})
 }

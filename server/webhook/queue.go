@@ -38,8 +38,19 @@ const (
 const riverInsertTopic = "river_insert"
 
 const (
-	// defaultWorkers is the concurrency per queue when Options.Workers is 0.
+	// defaultWorkers is the concurrency of inbound events when
+	// Options.Workers is 0: each holds the payment's lock while it writes.
 	defaultWorkers = 10
+	// postgresDeliveryWorkers is the concurrency of deliveries on
+	// PostgreSQL when Options.Workers is 0. A delivery mostly waits: on the
+	// service's answer (up to its 10 s timeout) and on the commit of its
+	// attempt's record. With 10, a backlog drained at 537-745 a second,
+	// each worker waiting its turn at the WAL flush, and ten slow services
+	// stalled every delivery; with 50, at 1,022-1,329 (docs/performance.md).
+	// SQLite keeps defaultWorkers: its one writer at a time made 50
+	// workers slower than 10 (BenchmarkDeliveryBacklog: 247-333 against
+	// 473-499 a second).
+	postgresDeliveryWorkers = 50
 	// defaultPollInterval is how often workers look for due jobs that no
 	// notification announced (retries, other instances' jobs when LISTEN is
 	// unavailable).
@@ -159,7 +170,8 @@ type Options struct {
 	// InboundRetry is the retry policy of inbound events; the zero value
 	// means InboundRetry().
 	InboundRetry RetryPolicy
-	// Workers is how many jobs of each kind run at once (default 10).
+	// Workers is how many jobs of each kind run at once (default 10, and
+	// 50 deliveries on PostgreSQL).
 	Workers int
 	// PollInterval is how often workers look for due jobs that no
 	// notification announced, such as retries (default 1 s).
@@ -218,9 +230,12 @@ func New(opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	workers := opts.Workers
+	workers, deliveryWorkers := opts.Workers, opts.Workers
 	if workers <= 0 {
-		workers = defaultWorkers
+		workers, deliveryWorkers = defaultWorkers, defaultWorkers
+		if opts.Dialect == migrations.Postgres {
+			deliveryWorkers = postgresDeliveryWorkers
+		}
 	}
 	poll := opts.PollInterval
 	if poll <= 0 {
@@ -229,7 +244,7 @@ func New(opts Options) (*Queue, error) {
 	ws := river.NewWorkers()
 	queues := map[string]river.QueueConfig{
 		inboundQueue:  {MaxWorkers: workers},
-		deliveryQueue: {MaxWorkers: workers},
+		deliveryQueue: {MaxWorkers: deliveryWorkers},
 	}
 	var periodic []*river.PeriodicJob
 	if q.sweeper != nil && opts.SweepInterval > 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -757,6 +758,8 @@ func TestDeliveryGivesUpAfterBudget(t *testing.T) {
 		payloads := newFakePayloads()
 		opts := queueOptions(s, noProcessor(t), payloads)
 		opts.Now = clock.now
+		var logs syncBuffer
+		opts.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 		if opts.Retry.MaxAttempts() <= giveUpAt {
 			t.Fatalf("the policy allows only %d attempts; the test needs more than %d", opts.Retry.MaxAttempts(), giveUpAt)
 		}
@@ -783,6 +786,11 @@ func TestDeliveryGivesUpAfterBudget(t *testing.T) {
 		}
 		if n := rcv.count(id); n != giveUpAt {
 			t.Errorf("the service got %d requests, want %d", n, giveUpAt)
+		}
+		// The operator's line for it.
+		waitFor(t, "the give-up's log line", func() bool { return logs.find(t, "webhook delivery given up") != nil })
+		if rec := logs.find(t, "webhook delivery given up"); rec["level"] != "ERROR" || rec["webhook"] != id || rec["attempt"] != float64(giveUpAt) {
+			t.Errorf("give-up logged as %v, want an error line for webhook %s, attempt %d", rec, id, giveUpAt)
 		}
 		// Told once, before the job ended (the audit trail records it).
 		payloads.mu.Lock()

@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/paymentctl/paymentctl/migrations"
+)
+
+// Hand-written SQL of the hot paths, all in this file.
+//
+// gorm builds every statement anew (clauses, callbacks) and scans rows by
+// reflection; on the encrypted read, the API's hottest path, that was a
+// quarter of the server's CPU beside the database round trip
+// (docs/performance.md). The statements here go to database/sql directly,
+// with their text fixed per dialect, so the PostgreSQL driver (pgx) keeps
+// one prepared statement per connection for each and every execution is a
+// single Bind/Execute round trip. Everything else stays on gorm.
+//
+// Each statement is written once with PostgreSQL's $n placeholders, in
+// order, and rewritten to SQLite's ? by newStatements; both dialects get
+// the same columns and the same order. A column added to a table read here
+// (for example a tenancy column) is added to its column list and to the
+// matching scan.
+
+// rawQuerier is what the hand-written statements run on: the pool
+// (*sql.DB) or the transaction under a Tx (*sql.Tx).
+type rawQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// historyColumns are the columns of a history and of its cancels, in the
+// order scanHistoryRows reads them.
+const historyColumns = `h.id, h.service, h.source_schema, h.source_table, h.source_id, h.vendor_code, h.vendor_uid, h.vendor_store_id,
+ h.payment_reservation_id, h.currency, h.price, h.refund, h.webhook_url, h.data, h.password,
+ h.created_at, h.paid_at, h.cancelled_at,
+ c.id, c.amount, c.reason, c.data, c.created_at, c.sequence`
+
+// historyQuery selects a history matching where (on h) and its cancels,
+// oldest first, in one statement: a read is one round trip.
+func historyQuery(where string) string {
+	return `SELECT ` + historyColumns + `
+FROM payment_histories h LEFT JOIN payment_history_cancels c ON c.payment_history_id = h.id
+WHERE ` + where + `
+ORDER BY c.created_at, c.sequence, c.id`
+}
+
+// insertHistory stores a history (CreateHistory).
+const insertHistory = `INSERT INTO payment_histories (id, service, source_schema, source_table, source_id, vendor_code, vendor_uid,
+ vendor_store_id, payment_reservation_id, currency, price, refund, webhook_url, data, password, created_at, paid_at, cancelled_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// operationColumns are the columns of an operation, in the order
+// scanOperations reads them.
+const operationColumns = `id, kind, state, history_id, vendor_code, vendor_uid, vendor_store_id, request_key, pg_key,
+ amount, refund_before, cancels_before, data, error, attempts, created_at, updated_at, resolved_at`
+
+// applyPending marks the pending webhooks of a payment applied and
+// returns them (ApplyPendingWebhooks): one statement where a look-up and
+// an update per row were, and of two transactions applying the same row,
+// the second, waiting on its lock, finds it applied and gets nothing.
+const applyPending = `UPDATE payment_pending_webhooks SET applied_at = $1
+WHERE vendor_code = $2 AND vendor_uid = $3 AND applied_at IS NULL
+RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
+
+// statements holds the hand-written statements in one dialect's
+// placeholders.
+type statements struct {
+	historyByID        string
+	historyByVendor    string
+	historyBySource    string
+	insertHistory      string
+	operationsOfVendor string
+	applyPending       string
+	lockVendor         string
+}
+
+// newStatements returns the statements for dialect.
+func newStatements(dialect string) *statements {
+	s := &statements{
+		historyByID:        historyQuery(`h.id = $1`),
+		historyByVendor:    historyQuery(`h.vendor_code = $1 AND h.vendor_uid = $2`),
+		historyBySource:    historyQuery(`h.service = $1 AND h.source_schema = $2 AND h.source_table = $3 AND h.source_id = $4`),
+		insertHistory:      insertHistory,
+		operationsOfVendor: `SELECT ` + operationColumns + ` FROM payment_operations WHERE vendor_code = $1 AND vendor_uid = $2 ORDER BY created_at`,
+		applyPending:       applyPending,
+		// PostgreSQL only (LockVendorPayment): SQLite's transactions hold
+		// the database's write lock already.
+		lockVendor: `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS text), 0))`,
+	}
+	if dialect == migrations.SQLite {
+		for _, q := range []*string{&s.historyByID, &s.historyByVendor, &s.historyBySource, &s.insertHistory,
+			&s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
+			*q = questionMarks(*q)
+		}
+	}
+	return s
+}
+
+// questionMarks rewrites $1, $2, ... into ?, which SQLite binds by
+// position; the statements use each placeholder once, in order.
+func questionMarks(q string) string {
+	var pairs []string
+	for i := 99; i >= 1; i-- { // $18 before $1
+		pairs = append(pairs, "$"+strconv.Itoa(i), "?")
+	}
+	return strings.NewReplacer(pairs...).Replace(q)
+}
+
+// queryHistory runs one of the history statements and returns the
+// history, with its cancels; no row is ErrNotFound.
+func (q *queries) queryHistory(ctx context.Context, op, query string, args ...any) (*History, error) {
+	start := time.Now()
+	rows, err := q.raw.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.rawFail(err, op, query)
+	}
+	h, err := scanHistoryRows(rows)
+	if err != nil {
+		return nil, q.rawFail(err, op, query)
+	}
+	q.reportSlow(start, query)
+	if h == nil {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return h, nil
+}
+
+// scanHistoryRows reads the rows of historyQuery: the history's columns
+// on each, one cancel's (all NULL when it has none) after them. It closes
+// rows and returns nil when there are none.
+func scanHistoryRows(rows *sql.Rows) (*History, error) {
+	defer rows.Close()
+	var h *History
+	for rows.Next() {
+		var (
+			r           History
+			reservation sql.NullString
+			refund      sql.NullInt64
+			paid, canc  sql.NullTime
+			cID         sql.NullString
+			cAmount     sql.NullInt64
+			cReason     sql.NullString
+			cData       sql.NullString
+			cCreated    sql.NullTime
+			cSequence   sql.NullInt64
+		)
+		err := rows.Scan(&r.ID, &r.Source.Service, &r.Source.Schema, &r.Source.Table, &r.Source.ID, &r.Vendor.Code, &r.Vendor.UID, &r.Vendor.StoreID,
+			&reservation, &r.Currency, &r.Price, &refund, &r.WebhookURL, &r.Data, &r.Password,
+			&r.CreatedAt, &paid, &canc,
+			&cID, &cAmount, &cReason, &cData, &cCreated, &cSequence)
+		if err != nil {
+			return nil, err
+		}
+		if h == nil {
+			r.ReservationID, r.Refund = reservation.String, refund.Int64
+			r.CreatedAt = r.CreatedAt.UTC()
+			r.PaidAt, r.CancelledAt = nullTime(paid), nullTime(canc)
+			h = &r
+		}
+		if !cID.Valid {
+			continue
+		}
+		c := Cancel{ID: cID.String, HistoryID: h.ID, Amount: cAmount.Int64, Reason: cReason.String, Data: cData.String}
+		if cCreated.Valid {
+			c.CreatedAt = cCreated.Time.UTC()
+		}
+		if cSequence.Valid {
+			seq := int(cSequence.Int64)
+			c.Sequence = &seq
+		}
+		h.Cancels = append(h.Cancels, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if h != nil && h.Cancels == nil {
+		h.Cancels = []Cancel{}
+	}
+	return h, nil
+}
+
+// nullTime returns t as a UTC pointer, nil when NULL.
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+// rawFail maps the error of a hand-written statement as gorm maps its
+// own (TranslateError), then onto the package's sentinels (translate),
+// and reports it through the store's Logf as the gorm logger reports
+// its statements' errors: with placeholders only, and not when it is an
+// expected ErrConflict or ErrNotFound or the caller gave up.
+func (q *queries) rawFail(err error, op, query string) error {
+	if t, ok := q.db.Dialector.(gorm.ErrorTranslator); ok {
+		err = t.Translate(err)
+	}
+	out := translate(err, op)
+	if q.logf != nil && !errors.Is(out, ErrConflict) && !errors.Is(out, ErrNotFound) && !errors.Is(err, context.Canceled) {
+		q.logf("%s: %v\n%s", op, err, query)
+	}
+	return out
+}
+
+// reportSlow reports a hand-written statement that took longer than
+// slowQuery, as gorm's logger does for its own.
+func (q *queries) reportSlow(start time.Time, query string) {
+	if d := time.Since(start); d > slowQuery && q.logf != nil {
+		q.logf("SLOW SQL >= %v [%.3fms]\n%s", slowQuery, float64(d.Microseconds())/1000, query)
+	}
+}
+
+// execRaw runs a hand-written statement that returns no rows and returns
+// how many rows it changed.
+func (q *queries) execRaw(ctx context.Context, op, query string, args ...any) (int64, error) {
+	start := time.Now()
+	res, err := q.raw.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, q.rawFail(err, op, query)
+	}
+	q.reportSlow(start, query)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, q.rawFail(err, op, query)
+	}
+	return n, nil
+}
+
+// scanOperations reads rows of operationColumns and closes rows.
+func scanOperations(rows *sql.Rows) ([]Operation, error) {
+	defer rows.Close()
+	out := []Operation{}
+	for rows.Next() {
+		var r operationRow
+		err := rows.Scan(&r.ID, &r.Kind, &r.State, &r.HistoryID, &r.VendorCode, &r.VendorUID, &r.VendorStoreID, &r.RequestKey, &r.PGKey,
+			&r.Amount, &r.RefundBefore, &r.CancelsBefore, &r.Data, &r.Error, &r.Attempts, &r.CreatedAt, &r.UpdatedAt, &r.ResolvedAt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.domain())
+	}
+	return out, rows.Err()
+}
+
+// scanPending reads rows of payment_pending_webhooks (id, vendor_code,
+// vendor_uid, data, received_at, applied_at) and closes rows.
+func scanPending(rows *sql.Rows) ([]PendingWebhook, error) {
+	defer rows.Close()
+	out := []PendingWebhook{}
+	for rows.Next() {
+		var r pendingWebhookRow
+		if err := rows.Scan(&r.ID, &r.VendorCode, &r.VendorUID, &r.Data, &r.ReceivedAt, &r.AppliedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r.domain())
+	}
+	return out, rows.Err()
+}

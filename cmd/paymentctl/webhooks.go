@@ -129,8 +129,8 @@ answered.`,
 			return modeArg(cmd, args[:1])
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Wait < 0 || opts.Wait > maxRetryWait {
-				return &usageError{fmt.Errorf("--wait must be between 0s and %s", maxRetryWait)}
+			if opts.Wait < 0 || opts.Wait > updater.MaxRetryWait {
+				return &usageError{fmt.Errorf("--wait must be between 0s and %s", updater.MaxRetryWait)}
 			}
 			cfg, err := loadModeConfig(f, cmd, args[0])
 			if err != nil {
@@ -146,9 +146,6 @@ answered.`,
 	cmd.Flags().DurationVar(&opts.Wait, "wait", 10*time.Second, "through a running server, wait this long for the attempt (0: don't)")
 	return cmd
 }
-
-// maxRetryWait bounds --wait; the agent refuses longer waits.
-const maxRetryWait = 30 * time.Second
 
 // loadModeConfig loads the configuration of cmd with PAYMENT_MODE=mode.
 func loadModeConfig(f *factory, cmd *cobra.Command, mode string) (*config.Config, error) {

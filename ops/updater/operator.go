@@ -12,18 +12,26 @@ import (
 	"github.com/google/uuid"
 )
 
-// The operator verbs, answered by every agent whose Options carry an
-// Operator: the commands `paymentctl webhooks` and `paymentctl audit` ask
-// the mode's master for them. Like every verb they are signed; they take
-// ids and a bound, never a body of the service's, and answer metadata.
+// The operator verbs, as request paths, answered by every agent whose
+// Options carry an Operator: the commands `paymentctl webhooks` and
+// `paymentctl audit` ask the mode's master for them. Like every verb they
+// are signed; they take ids and a bound, never a body of the service's, and
+// answer metadata.
 const (
 	pathDeliveries    = "/v1/operator/deliveries"       // GET ?mode=&limit=: []Delivery
 	pathDeliveryRetry = "/v1/operator/deliveries/retry" // POST RetryRequest: RetryResult
 	pathAuditTrail    = "/v1/operator/audit"            // GET ?mode=&history=: []AuditEntry
-	maxOperatorLimit  = 10_000                          // as webhook.MaxFailing
-	maxRetryWait      = 30 * time.Second                // bounds RetryRequest.Wait
-	modeParam         = "mode"                          // query parameter naming the caller's mode
 )
+
+// maxOperatorLimit bounds the deliveries listed at once, as
+// webhook.MaxFailing does.
+const maxOperatorLimit = 10_000
+
+// MaxRetryWait bounds RetryRequest.Wait.
+const MaxRetryWait = 30 * time.Second
+
+// modeParam is the query parameter naming the mode the caller means.
+const modeParam = "mode"
 
 // Errors an Operator returns for the verbs to answer 404 and 409; the
 // Client returns them wrapped in the same cases.
@@ -240,8 +248,8 @@ func (a *Agent) handleDeliveryRetry(w http.ResponseWriter, r *http.Request, op O
 		writeError(w, http.StatusBadRequest, errors.New("event_id must be a webhook event id (a UUID)"))
 		return
 	}
-	if req.Wait < 0 || req.Wait > maxRetryWait {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("wait must be between 0 and %s", maxRetryWait))
+	if req.Wait < 0 || req.Wait > MaxRetryWait {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("wait must be between 0 and %s", MaxRetryWait))
 		return
 	}
 	// The wait comes on top of the server's write timeout for the verb.

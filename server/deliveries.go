@@ -147,3 +147,59 @@ func redactURLs(s string) string {
 		return u.Scheme + "://" + u.Host
 	})
 }
+
+// awaitPoll is how often AwaitDelivery looks at the job.
+const awaitPoll = 100 * time.Millisecond
+
+// Attempt is how the attempt caused by a retry went (AwaitDelivery).
+type Attempt struct {
+	// Outcome is one of webhook.AttemptPending, AttemptDelivered,
+	// AttemptFailing or AttemptGivenUp.
+	Outcome string
+	// Status is the HTTP status the attempt got, 0 for none (then Error
+	// says why, any URL cut down to its host); both are unset while
+	// pending.
+	Status int
+	Error  string
+}
+
+// AwaitDelivery waits up to wait for the delivery job jobID of the event
+// eventID, made due by RetryDelivery, to finish an attempt, and reports
+// it; an attempt still pending when the wait ends is reported as such, not
+// as an error. The workers of any instance may make the attempt.
+func (a *App) AwaitDelivery(ctx context.Context, eventID string, jobID int64, wait time.Duration) (Attempt, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(awaitPoll)
+	defer tick.Stop()
+	for {
+		state, err := a.queue.DeliveryState(ctx, jobID)
+		if err != nil && ctx.Err() == nil {
+			return Attempt{}, err
+		}
+		if err == nil && state != webhook.AttemptPending {
+			return a.lastAttempt(context.WithoutCancel(ctx), eventID, state)
+		}
+		select {
+		case <-ctx.Done():
+			return Attempt{Outcome: webhook.AttemptPending}, nil
+		case <-tick.C:
+		}
+	}
+}
+
+// lastAttempt completes outcome with the event's last recorded attempt.
+func (a *App) lastAttempt(ctx context.Context, eventID, outcome string) (Attempt, error) {
+	attempts, err := a.Store.WebhookResponses(ctx, eventID)
+	if err != nil {
+		return Attempt{}, err
+	}
+	out := Attempt{Outcome: outcome}
+	if n := len(attempts); n > 0 {
+		out.Status = attempts[n-1].Status
+		if out.Status == 0 {
+			out.Error = redactURLs(attempts[n-1].Error)
+		}
+	}
+	return out, nil
+}

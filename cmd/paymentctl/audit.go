@@ -1,9 +1,9 @@
 package main
 
-// `paymentctl audit` reads the audit trail from the database directly, as
-// `webhooks` and `reconcile` do (see webhooks.go for why: it works with no
-// server running and opens nothing to the network), and opens its sealed
-// details with the configuration's keys.
+// `paymentctl audit` asks the running server for one history's audit
+// trail through its updater agent, or reads it from the database directly
+// when none runs (see operator.go); either way the sealed details are
+// opened with the server's cancel-history keys.
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
+	"github.com/paymentctl/paymentctl/ops/updater"
 	"github.com/paymentctl/paymentctl/server/payment"
 )
 
@@ -34,16 +35,22 @@ func newAuditCmd(f *factory, runF func(context.Context, *auditOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "audit <mode> --history ID",
 		Short: "Print the audit trail of one payment",
-		Long: `Print the money events of one payment (history) from the database of <mode>
-(the configuration's, with PAYMENT_MODE=<mode>), oldest first: registered,
+		Long: `Print the money events of one payment (history) of <mode>, oldest first: registered,
 refused, cancelled, reconciled (the stored payment brought in line with its PG
 by a webhook or the reconciler) and delivery_given_up. Each shows its time, the
 service that owns the payment, the PG and store, the amounts (the price, the
 refunded total before and after, what the request asked for) and the request
 ID of the request that caused it, which the server's log lines carry too.
 
+The running server of <mode> is asked through its updater agent, like
+'paymentctl update' (local: 127.0.0.1 and the updater port; dev and real:
+PAYMENT_DEV_MASTER / PAYMENT_REAL_MASTER; requests signed with a key derived
+from PAYMENT_SYSTEM_PASSWORD). When no server runs there, the trail is read
+from the mode's database (the configuration's, with PAYMENT_MODE=<mode>)
+directly. stderr says which path answered.
+
 The trail is append-only and its details are sealed at rest; they are opened
-with the configuration's cancel-history keys. It never holds a record password
+with the server's (or, read directly, the configuration's) cancel-history keys. It never holds a record password
 or card data. A refused registration, or a Toss capture cancelled because its
 registration failed, has no history and so no trail here (the events are in
 payment_audit_events all the same).
@@ -81,12 +88,11 @@ refund_after, amount, reason, webhook_id, attempts}}]}.`,
 
 // runAudit prints one history's audit trail.
 func runAudit(ctx context.Context, opts *auditOptions) error {
-	app, err := openApp(ctx, &webhooksOptions{IO: opts.IO, Config: opts.Config})
-	if err != nil {
+	var trail []updater.AuditEntry
+	err := operate(ctx, opts.IO, opts.Config, func(op updater.Operator) (err error) {
+		trail, err = op.AuditTrail(ctx, opts.HistoryID)
 		return err
-	}
-	defer app.Close(context.WithoutCancel(ctx))
-	trail, err := app.Payments.AuditTrail(ctx, opts.HistoryID)
+	})
 	if err != nil {
 		return err
 	}
@@ -95,7 +101,7 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
 			HistoryID string               `json:"history_id"`
-			Events    []payment.AuditEntry `json:"events"`
+			Events    []updater.AuditEntry `json:"events"`
 		}{opts.HistoryID, trail})
 	}
 	printAudit(opts.IO.Out, opts.HistoryID, trail)
@@ -103,7 +109,7 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 }
 
 // printAudit writes a trail as a table.
-func printAudit(w io.Writer, historyID string, trail []payment.AuditEntry) {
+func printAudit(w io.Writer, historyID string, trail []updater.AuditEntry) {
 	if len(trail) == 0 {
 		fmt.Fprintf(w, "no audit events for history %s\n", historyID)
 		return

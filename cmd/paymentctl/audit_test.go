@@ -29,7 +29,10 @@ func TestAudit(t *testing.T) {
 		`"encryption":{"key":"shopKey0shopKey0shopKey0shopKey0","iv":"shopIV0shopIV0sh"}}]`
 	env := map[string]string{
 		"PAYMENT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "payments.db"),
-		"PAYMENT_METRICS_ADDR": "", "PAYMENT_RECONCILE_INTERVAL": "0", "PAYMENT_SERVICES": services,
+		"PAYMENT_METRICS_ADDR": "off", "PAYMENT_RECONCILE_INTERVAL": "0", "PAYMENT_SERVICES": services,
+		// Nothing listens there: the command reads the database (a real
+		// `paymentctl serve` on the default port would answer instead).
+		"PAYMENT_UPDATOR_PORT": freePort(t),
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: lookup})

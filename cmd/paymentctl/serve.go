@@ -155,7 +155,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	apiPort := ln.Addr().(*net.TCPAddr).Port
 	local := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort))
 	app.WireWebhooks(local)
-	if agent, err = newAgent(cfg, hs, log, local, apiPort); err != nil {
+	if agent, err = newAgent(cfg, hs, log, local, apiPort, appOperator{app: app, mode: cfg.Mode, await: true}); err != nil {
 		ln.Close()
 		return err
 	}

@@ -242,8 +242,9 @@ func loopbackHost(host string) bool {
 
 // newAgent builds this instance's updater agent: its releases are built
 // from updator.repo into updator.releases, and a switch hands off through
-// hs. apiURL is the API as reached from this host.
-func newAgent(cfg *config.Config, hs *handoff.Server, log *slog.Logger, apiURL string, apiPort int) (*updater.Agent, error) {
+// hs. apiURL is the API as reached from this host. op answers the
+// operator verbs (`paymentctl webhooks`, `audit`).
+func newAgent(cfg *config.Config, hs *handoff.Server, log *slog.Logger, apiURL string, apiPort int, op updater.Operator) (*updater.Agent, error) {
 	key, err := updater.DeriveKey(cfg.System.Password.Reveal())
 	if err != nil {
 		return nil, err
@@ -268,6 +269,7 @@ func newAgent(cfg *config.Config, hs *handoff.Server, log *slog.Logger, apiURL s
 		Releases:      rel,
 		Probe:         updater.SystemProbe(cfg.Connection.Encryption.Key.Reveal(), cfg.Connection.Encryption.IV.Reveal()),
 		StateDir:      cfg.Updator.Releases,
+		Operator:      op,
 		Logger:        log,
 	})
 }

@@ -103,6 +103,10 @@ type Options struct {
 	Commit  string
 	Version string
 	PID     int
+	// Operator answers the operator verbs (failing deliveries, retry,
+	// audit trail) for `paymentctl webhooks` and `audit`; nil refuses
+	// them (501).
+	Operator Operator
 	// Now reads the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives registrations and rollout progress; nil discards.
@@ -399,6 +403,9 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("POST "+pathUpdate, a.masterOnly(a.handleUpdate))
 	mux.HandleFunc("GET "+pathStatus, a.masterOnly(a.handleStatus))
 	mux.HandleFunc("GET "+pathInstance, a.handleInstance)
+	mux.HandleFunc("GET "+pathDeliveries, a.operatorVerb(a.handleDeliveries))
+	mux.HandleFunc("POST "+pathDeliveryRetry, a.operatorVerb(a.handleDeliveryRetry))
+	mux.HandleFunc("GET "+pathAuditTrail, a.operatorVerb(a.handleAuditTrail))
 	// A build or a handoff takes longer than the server's write timeout.
 	mux.HandleFunc("POST "+pathInstanceStage, writeWithin(a.opts.StageTimeout+time.Minute, a.instanceVerb(a.handleStage)))
 	mux.HandleFunc("POST "+pathInstanceUpdate, writeWithin(a.opts.SwitchTimeout+time.Minute, a.instanceVerb(a.handleSwitch)))

@@ -155,6 +155,11 @@ func (c *Client) register(ctx context.Context, r registration) (*registered, err
 
 // call sends a verb and decodes a 200 answer into out (nil: discard).
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	return c.callWithin(ctx, method, path, in, out, maxAnswer)
+}
+
+// callWithin is call with an answer of up to limit bytes.
+func (c *Client) callWithin(ctx context.Context, method, path string, in, out any, limit int64) error {
 	resp, err := c.send(ctx, method, path, in)
 	if err != nil {
 		return err
@@ -164,10 +169,10 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		return answerError(resp)
 	}
 	if out == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
 		return nil
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, limit)).Decode(out); err != nil {
 		return fmt.Errorf("%s %s: decode answer: %w", method, c.base+path, err)
 	}
 	return nil

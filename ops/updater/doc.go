@@ -30,6 +30,16 @@
 //
 //	master:   register, members, update {ref, by}, status
 //	instance: status, stage {hash, branch}, update {hash}, rollback {hash}
+//	operator: deliveries {mode, limit}, deliveries/retry {mode, event_id,
+//	          wait}, audit {mode, history}
+//
+// The operator verbs (operator.go) serve `paymentctl webhooks` and `audit`:
+// any agent answers them from the Operator serve injects (the server's
+// queue, store and audit trail), metadata only, never a body, a password,
+// card data or a list of payments. The commands ask the mode's master and
+// read the database directly when nothing listens there. The interface and
+// its plain types live here, so that this package imports nothing of
+// server.
 //
 // stage is kept apart from the instance's update so that a rollout builds
 // everywhere before it switches anywhere.

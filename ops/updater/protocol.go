@@ -6,8 +6,9 @@ import (
 )
 
 // The verbs, as request paths. The master answers the first four; every
-// agent, the master included, answers the instance verbs. There is no
-// other path and no verb that runs a command given by the caller.
+// agent, the master included, answers the instance verbs and the operator
+// verbs (operator.go). There is no other path and no verb that runs a
+// command given by the caller.
 const (
 	pathRegister = "/v1/register" // POST registration: a slave joins or renews
 	pathMembers  = "/v1/members"  // GET: the member list

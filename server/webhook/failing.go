@@ -174,3 +174,33 @@ func wasState(s rivertype.JobState) string {
 	}
 	return "waiting"
 }
+
+// Attempt states of a delivery job, as DeliveryState reports them.
+const (
+	// AttemptPending: no attempt finished since the job was made due.
+	AttemptPending = "pending"
+	// AttemptDelivered: the service accepted the event.
+	AttemptDelivered = "delivered"
+	// AttemptFailing: the attempt failed; another is scheduled.
+	AttemptFailing = "failing"
+	// AttemptGivenUp: the attempt failed and no other is scheduled.
+	AttemptGivenUp = "given_up"
+)
+
+// DeliveryState reports where the delivery job jobID stands: pending
+// (due, scheduled or running), delivered, failing or given up.
+func (q *Queue) DeliveryState(ctx context.Context, jobID int64) (string, error) {
+	job, err := q.client.JobGet(ctx, jobID)
+	if err != nil {
+		return "", fmt.Errorf("delivery job %d: %w", jobID, err)
+	}
+	switch job.State {
+	case rivertype.JobStateCompleted:
+		return AttemptDelivered, nil
+	case rivertype.JobStateRetryable:
+		return AttemptFailing, nil
+	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		return AttemptGivenUp, nil
+	}
+	return AttemptPending, nil
+}

@@ -26,6 +26,7 @@ import (
 //	    - name: shop
 //	      api_keys: ["sha256:<hex SHA-256 of the key>"]   # two while rotating
 //	      encryption: {key: "<16, 24 or 32 chars>", iv: "<16 chars>"}
+//	      # encryption.format: any (default) or gcm (authenticated only)
 //	      webhook_secret: "whsec_..."                      # optional
 //
 // and in the environment as PAYMENT_SERVICES_REQUIRE_KEY and
@@ -55,11 +56,28 @@ type Service struct {
 	WebhookSecret Secret `mapstructure:"webhook_secret" json:"webhook_secret"`
 }
 
-// ServiceEncryption is a service's body encryption key and IV.
+// ServiceEncryption is a service's body encryption key and IV, and the
+// body formats it may use.
 type ServiceEncryption struct {
 	Key Secret `mapstructure:"key" json:"key"`
 	IV  Secret `mapstructure:"iv" json:"iv"`
+	// Format is BodyFormatAny (the default, also when empty): the
+	// original's AES-CBC format, or the authenticated AES-GCM one when a
+	// request asks for it; or BodyFormatGCM: only the authenticated
+	// format, so the service's traffic cannot be attacked through the
+	// CBC format's padding.
+	Format string `mapstructure:"format" json:"format,omitempty"`
 }
+
+// Body formats of a service (services.list[].encryption.format).
+const (
+	BodyFormatAny = "any"
+	BodyFormatGCM = "gcm"
+)
+
+// GCMOnly reports whether the service takes and answers only the
+// authenticated AES-GCM body format.
+func (e ServiceEncryption) GCMOnly() bool { return e.Format == BodyFormatGCM }
 
 // Setting keys of the services block.
 const (
@@ -142,7 +160,7 @@ func unknownServiceField(entry any) string {
 		case "encryption":
 			if enc, ok := v.(map[string]any); ok {
 				for ek := range enc {
-					if ek != "key" && ek != "iv" {
+					if ek != "key" && ek != "iv" && ek != "format" {
 						return "encryption." + ek
 					}
 				}
@@ -204,6 +222,11 @@ func (c *Config) servicesProblems() []Problem {
 		}
 		if n := len(s.Encryption.IV); n != 16 {
 			add(i, "encryption.iv", fmt.Sprintf("the IV has %d characters", n), "AES-CBC needs 16; `paymentctl config generate --service NAME` makes one")
+		}
+		switch s.Encryption.Format {
+		case "", BodyFormatAny, BodyFormatGCM:
+		default:
+			add(i, "encryption.format", "is not a known body format", "use `any` (the default) or `gcm` (the authenticated format only)")
 		}
 		if s.WebhookSecret != "" {
 			if problem := webhookSecretProblem(s.WebhookSecret.Reveal()); problem != "" {
@@ -280,6 +303,11 @@ func (c *Config) printServices(w io.Writer, source Source) {
 		row("api_keys", strings.Join(s.APIKeys, ","))
 		row("encryption.key", maskedLen(s.Encryption.Key.Reveal()))
 		row("encryption.iv", maskedLen(s.Encryption.IV.Reveal()))
+		format := s.Encryption.Format
+		if format == "" {
+			format = BodyFormatAny
+		}
+		row("encryption.format", format)
 		row("webhook_secret", maskedLen(s.WebhookSecret.Reveal()))
 	}
 }

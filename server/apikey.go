@@ -22,6 +22,9 @@ type tenant struct {
 	hashes [][sha256.Size]byte
 	cbc    *wirecrypt.Cipher
 	gcm    *wirecrypt.GCM
+	// gcmOnly refuses the CBC format and answers in GCM whatever the
+	// request asks (encryption.format gcm).
+	gcmOnly bool
 }
 
 // tenants are the services of the configuration (services.list) and the
@@ -38,7 +41,7 @@ type tenants struct {
 func newTenants(cfg *config.Config, cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) (*tenants, error) {
 	t := &tenants{requireKey: cfg.Services.RequireKey, def: &tenant{name: payment.DefaultService, cbc: cbc, gcm: gcm}}
 	for _, s := range cfg.Services.List {
-		tn := &tenant{name: s.Name}
+		tn := &tenant{name: s.Name, gcmOnly: s.Encryption.GCMOnly()}
 		var err error
 		if tn.cbc, err = wirecrypt.New(s.Encryption.Key.Reveal(), s.Encryption.IV.Reveal()); err != nil {
 			return nil, fmt.Errorf("service %s: body encryption: %w", s.Name, err)

@@ -41,8 +41,17 @@ func encryptedBody(def *tenant, th *throttling) gin.HandlerFunc {
 		tn := tenantOf(ctx, def)
 		cbc, gcm := tn.cbc, tn.gcm
 		format := responseFormat(ctx.Request, cbc, gcm)
+		if tn.gcmOnly {
+			// The service takes and answers the authenticated format only.
+			format = gcmFormat{gcm}
+		}
 		if hasBody(ctx.Request) {
 			mt, _, _ := mime.ParseMediaType(ctx.GetHeader("Content-Type"))
+			if tn.gcmOnly && mt != wirecrypt.GCMContentType {
+				ctx.Error(errorf(http.StatusBadRequest, "Request body type is not %q: this service takes the authenticated format only (encryption.format gcm).", wirecrypt.GCMContentType))
+				ctx.Abort()
+				return
+			}
 			format = requestFormat(mt, cbc, gcm)
 			if format == nil {
 				ctx.Error(errorf(http.StatusBadRequest, "Request body type is not \"text/plain\"."))

@@ -25,6 +25,8 @@ type testService struct {
 	key, iv string
 	// webhookSecret is its own signing secret, or "" for the top-level one.
 	webhookSecret string
+	// format is its encryption.format, "" for the default.
+	format string
 }
 
 var (
@@ -42,8 +44,9 @@ const topLevelWebhookSecret = "paymentctl-local-webhook-secret"
 func servicesEnv(t *testing.T, ss ...testService) string {
 	t.Helper()
 	type enc struct {
-		Key string `json:"key"`
-		IV  string `json:"iv"`
+		Key    string `json:"key"`
+		IV     string `json:"iv"`
+		Format string `json:"format,omitempty"`
 	}
 	type entry struct {
 		Name          string   `json:"name"`
@@ -53,7 +56,7 @@ func servicesEnv(t *testing.T, ss ...testService) string {
 	}
 	var list []entry
 	for _, s := range ss {
-		e := entry{Name: s.name, Encryption: enc{s.key, s.iv}, WebhookSecret: s.webhookSecret}
+		e := entry{Name: s.name, Encryption: enc{s.key, s.iv, s.format}, WebhookSecret: s.webhookSecret}
 		for _, k := range s.apiKeys {
 			e.APIKeys = append(e.APIKeys, config.HashAPIKey(k))
 		}
@@ -464,4 +467,57 @@ func TestServiceKeyRotation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestServiceGCMOnly: a service with encryption.format gcm is served in
+// the authenticated format only: its CBC requests are refused (400)
+// before the body is decrypted, its GCM requests work. Another service
+// keeps both formats.
+func TestServiceGCMOnly(t *testing.T) {
+	strict := shopService
+	strict.format = config.BodyFormatGCM
+	h := startWith(t, backends()[0].dsn(t), map[string]string{"PAYMENT_SERVICES": servicesEnv(t, strict, billingService)}, nil)
+	ctx := context.Background()
+	key := strict.apiKeys[0]
+
+	cbc := h.client(strict, key)
+	if _, err := cbc.CreateHistory(ctx, sdk.HistoryCreate{Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: iamportStoreID, UID: "imp_x"},
+		Source: newSource(), Price: 1000, Password: testPassword}); statusOf(err) != http.StatusBadRequest {
+		t.Errorf("a CBC body to a gcm-only service: %v, want 400", err)
+	}
+
+	gcm, err := sdk.New(sdk.Options{BaseURL: h.srv.URL, APIKey: key, Key: strict.key, IV: strict.iv, AuthenticatedBodies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := h.registerAs(gcm, newSource(), 1000, h.webhookURL())
+	if _, err := gcm.History(ctx, made.ID, testPassword); err != nil {
+		t.Errorf("read in GCM: %v", err)
+	}
+
+	// The same, raw: refused before the body is decrypted, like any
+	// unreadable body (an error, so plain JSON), naming the format.
+	cipher, err := wirecrypt.New(strict.key, strict.iv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPatch, h.srv.URL+"/payments/histories/"+made.ID,
+		strings.NewReader(string(cipher.Encrypt([]byte(`{"password":"`+testPassword+`"}`)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", wirecrypt.ContentType)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "encryption.format") {
+		t.Errorf("a raw CBC read of a gcm-only service: %d %s, want 400 naming encryption.format", res.StatusCode, body)
+	}
+
+	// The other service still takes the original's format.
+	h.registerAs(h.client(billingService, billingService.apiKeys[0]), newSource(), 1000, h.webhookURL())
 }

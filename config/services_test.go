@@ -61,6 +61,8 @@ func TestServicesProblems(t *testing.T) {
 		{"name with a space", ModeLocal, func(s []Service) []Service { s[0].Name = "my shop"; return s }, "services.list[0].name"},
 		{"15-character key", ModeLocal, func(s []Service) []Service { s[0].Encryption.Key = "shopKey0shopKey"; return s }, "services.list[0].encryption.key"},
 		{"17-character IV", ModeLocal, func(s []Service) []Service { s[0].Encryption.IV = "shopIV0shopIV0sh0"; return s }, "services.list[0].encryption.iv"},
+		{"gcm only", ModeLocal, func(s []Service) []Service { s[0].Encryption.Format = BodyFormatGCM; return s }, ""},
+		{"unknown body format", ModeLocal, func(s []Service) []Service { s[0].Encryption.Format = "ctr"; return s }, "services.list[0].encryption.format"},
 		{"bad webhook secret", ModeLocal, func(s []Service) []Service { s[0].WebhookSecret = "whsec_!!"; return s }, "services.list[0].webhook_secret"},
 		{"duplicate name", ModeLocal, func(s []Service) []Service {
 			o := valid()

@@ -14,6 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paymentctl/paymentctl/config"
+	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
+	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 	"github.com/paymentctl/paymentctl/ops/handoff"
 	"github.com/paymentctl/paymentctl/ops/updater"
 	"github.com/paymentctl/paymentctl/server"
@@ -196,12 +199,19 @@ func banner(io *iostreams, log *slog.Logger, cfg *config.Config, app *server.App
 	if !isLoopback(listening) {
 		where += " (listening on " + listening.String() + ", not only this machine)"
 	}
+	// PortOne V2's fake runs only where portone.url is left empty.
+	portone, routes := "", "{iamport,toss}"
+	if app.Fakes.PortOneURL != "" {
+		portone = fmt.Sprintf("  fake PortOne V2 %s  (store id %s, API secret %s)\n",
+			app.Fakes.PortOneURL, fakeportone.DefaultStoreID, fakeportone.DefaultSecret)
+		routes = "{iamport,toss,portone}"
+	}
 	fmt.Fprintf(io.ErrOut, `
 paymentctl is running in local mode at %s
-  database     %s (SQLite, migrated)
-  fake Iamport %s  (key test_imp_key, secret test_imp_secret)
-  fake Toss    %s  (secret key %s)
-  webhooks of the fakes go to %s/payments/webhooks/{iamport,toss}
+  database        %s (SQLite, migrated)
+  fake Iamport    %s  (key %s, secret %s)
+  fake Toss       %s  (secret key %s)
+%s  webhooks of the fakes go to %s/payments/webhooks/%s
 
 Try it, in another terminal: pay into a virtual account at the fake Toss and
 register the payment with paymentctl, as a service would, then deposit:
@@ -211,7 +221,8 @@ The deposit reaches paymentctl as a PG webhook; paymentctl re-fetches the
 payment and forwards the change to the record's webhook_url (here its own
 test receiver, which logs "test receiver got a webhook event").
 
-`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, app.Fakes.TossURL, "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy", url,
+`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, fakeiamport.DefaultKey, fakeiamport.DefaultSecret,
+		app.Fakes.TossURL, faketoss.DefaultSecretKey, portone, url, routes,
 		tryCommands()[0], tryCommands()[1])
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paymentctl/paymentctl/gateway/portone"
-	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
 )
 
@@ -150,9 +149,10 @@ func readPGBody(c *gin.Context, form bool) ([]byte, error) {
 		obj := make(map[string]string, len(vals))
 		for k := range vals {
 			v := vals.Get(k)
-			// Percent-encoding can carry any byte.
+			// Percent-encoding can carry any byte. The field's name is the
+			// sender's, and may be what is wrong: it is not quoted back.
 			if !utf8.ValidString(k) || !utf8.ValidString(v) || strings.ContainsRune(k+v, 0) {
-				return nil, errorf(http.StatusBadRequest, "Request body field %s is not valid UTF-8 or holds a NUL character.", safetext.Quote(k, 32))
+				return nil, errorf(http.StatusBadRequest, "Request body has a form field whose name or value is not valid UTF-8 or holds a NUL character.")
 			}
 			obj[k] = v
 		}

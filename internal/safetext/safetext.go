@@ -1,8 +1,9 @@
 // Package safetext keeps client-controlled text from doing harm: it checks
 // what the API and the PG webhooks accept (Valid, Token, CanonicalUUID),
-// bounds what an error message echoes of it (Quote), and makes any text
-// safe for a log line, a River error record or a PostgreSQL text column
-// (Clean).
+// says what is wrong with a refused one without quoting it (Describe,
+// DescribeToken), bounds what a log excerpt holds of it (Quote), and makes
+// any text safe for a log line, a River error record or a PostgreSQL text
+// column (Clean).
 //
 // PostgreSQL refuses NUL in text and jsonb (SQLSTATE 22021, 22P05) and
 // invalid UTF-8 (22021); a refused River completion fails the whole batch
@@ -11,6 +12,7 @@
 package safetext
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -84,10 +86,64 @@ func CanonicalUUID(s string) bool {
 	return true
 }
 
+// Describe says what is wrong with s, a text Valid(s, n) refused, without
+// quoting any of it: a refusal carries none of the sender's bytes back
+// (to the sender, or to whatever shows or logs the message). It names the
+// first fault found: "an empty string", "invalid UTF-8 at byte 3", "a
+// control character at character 2", "65 characters" (over n), "only
+// white space", else "a string of 5 characters" (for a value of the wrong
+// form, such as a URL that is not one).
+func Describe(s string, n int) string { return describe(s, n, nil) }
+
+// DescribeToken is Describe for a text Token(s, n, extra) refused: it also
+// names the first character outside the token's set ("a character outside
+// that set at character 4").
+func DescribeToken(s string, n int, extra string) string {
+	return describe(s, n, func(r rune) bool {
+		c := byte(r)
+		return r < utf8.RuneSelf && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0)
+	})
+}
+
+// describe is Describe, with allowed (when not nil) the characters the
+// text may hold.
+func describe(s string, n int, allowed func(rune) bool) string {
+	if s == "" {
+		return "an empty string"
+	}
+	count := 0
+	for i, r := range s {
+		count++
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
+				return fmt.Sprintf("invalid UTF-8 at byte %d", i+1)
+			}
+		}
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("a control character at character %d", count)
+		}
+		if allowed != nil && !allowed(r) {
+			return fmt.Sprintf("a character outside that set at character %d", count)
+		}
+	}
+	chars := fmt.Sprintf("%d characters", count)
+	if count == 1 {
+		chars = "1 character"
+	}
+	switch {
+	case count > n:
+		return chars
+	case strings.TrimSpace(s) == "":
+		return "only white space"
+	}
+	return "a string of " + chars
+}
+
 // Quote returns s as a Go-quoted string literal of at most n of its
 // characters, with Ellipsis inside the quotes when it was cut: safe to put
-// in a message whatever s holds, since control characters and invalid
-// UTF-8 come out escaped.
+// in a log line whatever s holds, since control characters and invalid
+// UTF-8 come out escaped. A client's refusal quotes nothing the client
+// sent: it uses Describe.
 func Quote(s string, n int) string {
 	cut, more := prefix(s, n)
 	q := strconv.Quote(cut)

@@ -83,6 +83,60 @@ func TestCanonicalUUID(t *testing.T) {
 	}
 }
 
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		in    string
+		n     int
+		extra string // "-": DescribeToken with no extra characters
+		want  string
+	}{
+		{"", 8, "", "an empty string"},
+		{"a\x00b", 8, "", "a control character at character 2"},
+		{"\x00", 8, "", "a control character at character 1"},
+		{"결a\nb", 8, "", "a control character at character 3"},
+		{"a\xffb", 8, "", "invalid UTF-8 at byte 2"},
+		{"결"[:2], 8, "", "invalid UTF-8 at byte 1"},
+		{"   ", 8, "", "only white space"},
+		{"abcdefghi", 8, "", "9 characters"},
+		{strings.Repeat("결", 9), 8, "", "9 characters"},
+		{strings.Repeat("x", 1<<20), 256, "", "1048576 characters"},
+		{"not a url", 1024, "", "a string of 9 characters"},
+		{`a"b`, 8, "-", "a character outside that set at character 2"},
+		{"imp_1/2", 64, "_", "a character outside that set at character 6"},
+		{"é", 64, "_", "a character outside that set at character 1"},
+		{strings.Repeat("k", 201), 200, "_", "201 characters"},
+		{"abc", 64, "_", "a string of 3 characters"},
+		{"x", 64, "", "a string of 1 character"},
+		{"xy", 1, "", "2 characters"},
+		{"x", 0, "", "1 character"},
+	}
+	for _, tt := range tests {
+		got := Describe(tt.in, tt.n)
+		if tt.extra != "" {
+			got = DescribeToken(tt.in, tt.n, strings.TrimPrefix(tt.extra, "-"))
+		}
+		if got != tt.want {
+			t.Errorf("Describe(%.20q, %d) (extra %q) = %q, want %q", tt.in, tt.n, tt.extra, got, tt.want)
+		}
+	}
+}
+
+// FuzzDescribe: a description never holds the text it describes, however
+// it is escaped, beyond what the description's own words hold.
+func FuzzDescribe(f *testing.F) {
+	for _, s := range []string{"", "\x00", "a\xffb", `"quoted"`, "new\nline", strings.Repeat("m", 1<<20), "zqxjv"} {
+		f.Add(s, 64)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		const marker = "zqxjv"
+		for _, got := range []string{Describe(marker+s, n), DescribeToken(marker+s, n, "-_")} {
+			if strings.Contains(got, marker) || len(got) > 64 || !Valid(got, 64) {
+				t.Fatalf("Describe(%.40q, %d) = %q: it quotes the text or is not short, clean text", s, n, got)
+			}
+		}
+	})
+}
+
 func TestQuote(t *testing.T) {
 	tests := []struct {
 		in   string

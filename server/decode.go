@@ -33,8 +33,8 @@ const (
 	maxAccount    = 64
 	maxHolder     = 128
 	maxMobile     = 32
-	// echoChars is how much of a bad value a message quotes.
-	echoChars = 32
+	// uuidChars is the length of a UUID in the canonical form.
+	uuidChars = 36
 )
 
 // vendorUIDExtra are the characters a vendor.uid may hold besides ASCII
@@ -43,20 +43,11 @@ const (
 // never a path separator, a space or a control character.
 const vendorUIDExtra = "-_.=:@+~"
 
-// got renders a bad value for a message: quoted, escaped, cut to
-// echoChars characters, with its size when it was cut.
-func got(v string) string {
-	q := safetext.Quote(v, echoChars)
-	if len(v) > echoChars {
-		q += fmt.Sprintf(" (%d bytes)", len(v))
-	}
-	return q
-}
-
 // problems collects validation failures in typia's style
-// ("$input.source.id: expected a UUID …, got \"x\""), so a client sees
-// every mistake at once. A message quotes at most echoChars characters of
-// the bad value (got).
+// ("$input.source.id: expected a UUID …, got a string of 35 characters"),
+// so a client sees every mistake at once. A message names the field and
+// what is wrong with its value (safetext.Describe), never the value: the
+// sender's bytes do not come back.
 type problems []string
 
 func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
@@ -98,9 +89,10 @@ func decode(c *gin.Context, v any, required ...string) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			// te.Value holds a number's literal: name its kind only.
+			// te.Value holds a number's literal, which may be a secret sent
+			// as a number: name its kind only, and log no more than that.
 			kind, _, _ := strings.Cut(te.Value, " ")
-			return &HTTPError{Status: http.StatusBadRequest, Err: err, Message: fmt.Sprintf(
+			return &HTTPError{Status: http.StatusBadRequest, Message: fmt.Sprintf(
 				"Invalid request body: $input.%s: expected %s, got a JSON %s", safetext.Clean(te.Field, 64), wantType(te), safetext.Clean(kind, 16))}
 		}
 		return &HTTPError{Status: http.StatusBadRequest, Message: "Invalid request body.", Err: err}
@@ -121,18 +113,27 @@ func wantType(te *json.UnmarshalTypeError) string {
 	return te.Type.String()
 }
 
+// expectUUID is what a refused UUID was expected to be.
+const expectUUID = "expected a UUID (36 characters, 8-4-4-4-12 hex digits)"
+
 // checkUUID requires a UUID in the canonical form the database takes.
 func checkUUID(p *problems, path, v string) {
 	if !safetext.CanonicalUUID(v) {
-		p.addf("$input.%s: expected a UUID (36 characters, 8-4-4-4-12 hex digits), got %s", path, got(v))
+		p.addf("$input.%s: %s, got %s", path, expectUUID, describeUUID(v))
 	}
+}
+
+// describeUUID says what is wrong with a value that is not a canonical
+// UUID, without quoting it.
+func describeUUID(v string) string {
+	return safetext.DescribeToken(v, uuidChars, "-")
 }
 
 // checkText requires a string that is not blank, is at most limit
 // characters long and holds no control character.
 func checkText(p *problems, path, v string, limit int) {
 	if strings.TrimSpace(v) == "" || !safetext.Valid(v, limit) {
-		p.addf("$input.%s: expected a non-empty string of at most %d characters without control characters, got %s", path, limit, got(v))
+		p.addf("$input.%s: expected a non-empty string of at most %d characters without control characters, got %s", path, limit, safetext.Describe(v, limit))
 	}
 }
 
@@ -145,11 +146,11 @@ func checkOptionalText(p *problems, path, v string, limit int) {
 
 func checkVendor(p *problems, v sdk.Vendor) {
 	if !v.Code.Valid() {
-		p.addf("$input.vendor.code: expected \"iamport\", \"toss.payments\" or \"portone\", got %s", got(string(v.Code)))
+		p.addf("$input.vendor.code: expected \"iamport\", \"toss.payments\" or \"portone\", got %s", safetext.Describe(string(v.Code), len(sdk.VendorToss)))
 	}
 	checkText(p, "vendor.store_id", v.StoreID, maxStoreID)
 	if !safetext.Token(v.UID, maxVendorUID, vendorUIDExtra) {
-		p.addf("$input.vendor.uid: expected 1 to %d ASCII letters, digits or any of %s, got %s", maxVendorUID, vendorUIDExtra, got(v.UID))
+		p.addf("$input.vendor.uid: expected 1 to %d ASCII letters, digits or any of %s, got %s", maxVendorUID, vendorUIDExtra, safetext.DescribeToken(v.UID, maxVendorUID, vendorUIDExtra))
 	}
 }
 
@@ -161,7 +162,7 @@ func checkSource(p *problems, path string, s sdk.Source) {
 
 func checkPrice(p *problems, path string, v int64) {
 	if v < 0 {
-		p.addf("$input.%s: expected a number ≥ 0, got %d", path, v)
+		p.addf("$input.%s: expected a number ≥ 0, got a negative number", path)
 	}
 }
 
@@ -169,7 +170,7 @@ func checkPrice(p *problems, path string, v int64) {
 func checkWebhookURL(p *problems, v string) {
 	u, err := url.Parse(v)
 	if !safetext.Valid(v, maxWebhookURL) || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.addf("$input.webhook_url: expected an http(s) URL of at most %d characters, got %s", maxWebhookURL, got(v))
+		p.addf("$input.webhook_url: expected an http(s) URL of at most %d characters, got %s", maxWebhookURL, safetext.Describe(v, maxWebhookURL))
 	}
 }
 
@@ -183,12 +184,20 @@ func validateHistoryCreate(in sdk.HistoryCreate) error {
 	return p.err()
 }
 
+// sign says what a refused price is without quoting it.
+func sign(v int64) string {
+	if v == 0 {
+		return "0"
+	}
+	return "a negative number"
+}
+
 func validateCancel(in sdk.CancelCreate) error {
 	var p problems
 	checkSource(&p, "source", in.Source)
 	checkText(&p, "password", in.Password, maxPassword)
 	if in.Price <= 0 {
-		p.addf("$input.price: expected a number > 0 (the amount to refund), got %d", in.Price)
+		p.addf("$input.price: expected a number > 0 (the amount to refund), got %s", sign(in.Price))
 	}
 	checkText(&p, "reason", in.Reason, maxReason)
 	if a := in.Account; a != nil {
@@ -229,11 +238,12 @@ func validatePassword(in sdk.Password) error {
 // idParam reads and checks the :id path segment: a UUID in the canonical
 // form only, so that PostgreSQL's uuid type never sees another. It is
 // returned in lower case, as both databases store ids, so that an
-// upper-case id finds its record on SQLite too.
+// upper-case id finds its record on SQLite too. A refusal names the path
+// id and what is wrong with it, not the id.
 func idParam(c *gin.Context) (string, error) {
 	id := c.Param("id")
 	if !safetext.CanonicalUUID(id) {
-		return "", errorf(http.StatusBadRequest, "Invalid path parameter: id: expected a UUID (36 characters, 8-4-4-4-12 hex digits), got %s", got(id))
+		return "", errorf(http.StatusBadRequest, "Invalid path parameter: id: %s, got %s", expectUUID, describeUUID(id))
 	}
 	return strings.ToLower(id), nil
 }

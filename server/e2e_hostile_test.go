@@ -21,8 +21,12 @@ import (
 // and on PostgreSQL.
 
 // maxRefusal bounds the body of a refusal: a message names the field and
-// quotes at most a few dozen characters of the value.
+// says what is wrong with the value, without quoting it.
 const maxRefusal = 600
+
+// echoMarker starts the hostile values: a refusal that holds it quotes
+// what the client sent.
+const echoMarker = "zqxjvEcho"
 
 // hostile is a bad value for a string field, as the JSON literal sent
 // (raw bytes, so invalid UTF-8 reaches the server as it is).
@@ -35,20 +39,20 @@ type hostile struct {
 }
 
 // hostileValues are tried in every string field of every route; bound is
-// the field's length limit.
+// the field's length limit. Each but "only NUL" starts with echoMarker.
 func hostileValues(bound int) []hostile {
 	return []hostile{
-		{name: "NUL", literal: `"a\u0000b"`},
+		{name: "NUL", literal: `"` + echoMarker + `\u0000b"`},
 		{name: "only NUL", literal: `"\u0000"`},
-		{name: "control character", literal: `"a\u0001b"`},
-		{name: "newline", literal: `"a\nb"`},
-		{name: "DEL", literal: `"a\u007fb"`},
-		{name: "C1 control", literal: `"a\u0085b"`},
-		{name: "escape sequence", literal: `"\u001b[31mred"`},
-		{name: "invalid UTF-8", literal: "\"a\xffb\"", notUTF8: true},
-		{name: "cut character", literal: "\"" + "결"[:2] + "\"", notUTF8: true},
-		{name: "one over the bound", literal: `"` + strings.Repeat("a", bound+1) + `"`},
-		{name: "760 KB", literal: `"` + strings.Repeat("a", 760<<10) + `"`},
+		{name: "control character", literal: `"` + echoMarker + `\u0001b"`},
+		{name: "newline", literal: `"` + echoMarker + `\nb"`},
+		{name: "DEL", literal: `"` + echoMarker + `\u007fb"`},
+		{name: "C1 control", literal: `"` + echoMarker + `\u0085b"`},
+		{name: "escape sequence", literal: `"` + echoMarker + `\u001b[31mred"`},
+		{name: "invalid UTF-8", literal: "\"" + echoMarker + "\xffb\"", notUTF8: true},
+		{name: "cut character", literal: "\"" + echoMarker + "결"[:2] + "\"", notUTF8: true},
+		{name: "one over the bound", literal: `"` + echoMarker + strings.Repeat("a", bound+1-len(echoMarker)) + `"`},
+		{name: "760 KB", literal: `"` + echoMarker + strings.Repeat("a", 760<<10) + `"`},
 	}
 }
 
@@ -163,7 +167,7 @@ func (h *harness) do(req *http.Request) (int, string) {
 }
 
 // checkRefusal fails unless the answer is want with a short body holding
-// every fragment of has.
+// every fragment of has and nothing of what was sent (echoMarker).
 func checkRefusal(t *testing.T, status int, body string, want int, has ...string) {
 	t.Helper()
 	if status != want {
@@ -179,6 +183,9 @@ func checkRefusal(t *testing.T, status int, body string, want int, has ...string
 	}
 	if strings.Contains(body, `\u0000`) || !json.Valid([]byte(body)) {
 		t.Errorf("refusal is not clean JSON: %.300q", body)
+	}
+	if strings.Contains(body, echoMarker) {
+		t.Errorf("refusal quotes what was sent: %.300s", body)
 	}
 }
 
@@ -240,7 +247,10 @@ func TestHostilePathIDs(t *testing.T) {
 				{"NUL", "%00"},
 				{"NUL in a UUID", id[:35] + "%00"},
 				{"invalid UTF-8", id[:35] + "%FF"},
-				{"100 KB", strings.Repeat("a", 100<<10)},
+				{"marked NUL", echoMarker + "%00"},
+				{"marked quote", echoMarker + "%22"},
+				{"marked newline", echoMarker + "%0A"},
+				{"100 KB", echoMarker + strings.Repeat("a", 100<<10)},
 			} {
 				t.Run(base+tt.name, func(t *testing.T) {
 					status, body := h.send("PATCH", base+tt.id, password, nil)
@@ -302,6 +312,11 @@ func hostileWebhooks() []pgWebhook {
 		{"toss deposit NUL orderId", tossRoute, jsonType, `{"secret":"s","status":"DONE","orderId":"\u0000"}`, 400},
 		{"toss deposit bad secret", tossRoute, jsonType, `{"secret":"not so secret","status":"DONE","orderId":"o-1"}`, 400},
 		{"toss invalid UTF-8", tossRoute, jsonType, "{\"eventType\":\"\xff\"}", 400},
+		{"iamport marked imp_uid", iamportRoute, jsonType, `{"imp_uid":"imp_` + echoMarker + `\"\n","status":"paid"}`, 400},
+		{"iamport marked number", iamportRoute, jsonType, `{"imp_uid":1` + strings.Repeat("0", 30) + `,"merchant_uid":"` + echoMarker + `"}`, 400},
+		{"iamport form marked field name", iamportRoute, formType, echoMarker + `%00=1&imp_uid=imp_1&status=paid`, 400},
+		{"toss marked eventType", tossRoute, jsonType, `{"eventType":"` + echoMarker + `\u0000","data":{}}`, 400},
+		{"toss marked orderId", tossRoute, jsonType, `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk","orderId":"` + echoMarker + `/..","status":"DONE"}}`, 400},
 		{"toss 65 KB", tossRoute, jsonType, `{"eventType":"PAYOUT_STATUS_CHANGED","data":{"x":"` + big + `"}}`, 413},
 	}
 }

@@ -197,8 +197,9 @@ func FuzzEncryptedBody(f *testing.F) {
 }
 
 // FuzzPGWebhookBody fuzzes the PG webhook routes' bodies, as JSON and as
-// the form encoding Iamport also uses. Nothing may answer 5xx, and only a
-// bounded, valid UTF-8 JSON body without NUL may reach the service.
+// the form encoding Iamport also uses. Nothing may answer 5xx, only a
+// bounded, valid UTF-8 JSON body without NUL may reach the service, and a
+// refusal quotes nothing of the body (echoMarker).
 func FuzzPGWebhookBody(f *testing.F) {
 	for _, s := range []string{
 		`{"imp_uid":"imp_123456789012","merchant_uid":"m-1","status":"paid"}`,
@@ -212,6 +213,13 @@ func FuzzPGWebhookBody(f *testing.F) {
 		"{\"imp_uid\":\"\xff\"}",
 		`{"a":"\\u0000"}`,
 		strings.Repeat("a", 65<<10),
+		// The field name of a form is the sender's too (e58152e).
+		echoMarker + "%00=1&imp_uid=imp_1",
+		"imp_uid=imp_1&" + echoMarker + "%FF=1",
+		"imp_uid=" + echoMarker + "%0Alevel%3DERROR&status=paid",
+		`{"imp_uid":"` + echoMarker + `\u0000"}`,
+		`{"imp_uid":1` + echoMarker + `}`,
+		"{\"eventType\":\"" + echoMarker + "\xff\"}",
 	} {
 		for _, toss := range []bool{false, true} {
 			for _, form := range []bool{false, true} {
@@ -229,7 +237,9 @@ func FuzzPGWebhookBody(f *testing.F) {
 		}
 		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", ct)
-		serve(t, fuzzRouter(t), req)
+		if rec := serve(t, fuzzRouter(t), req); rec.Code >= 400 {
+			checkNoEcho(t, "POST "+path, rec)
+		}
 	})
 }
 
@@ -298,20 +308,171 @@ func TestFieldBounds(t *testing.T) {
 	}
 }
 
-// TestRefusalEchoIsBounded checks a message quotes a bad value only in
-// part, escaped.
-func TestRefusalEchoIsBounded(t *testing.T) {
-	for _, v := range []string{strings.Repeat("x", 760<<10), "\x00\x01\xff" + strings.Repeat("결", 1000)} {
-		in := sdk.ReservationCreate{Vendor: sdk.Vendor{Code: sdk.VendorCode(v), StoreID: v, UID: v},
-			Source: sdk.Source{Schema: v, Table: v, ID: v}, Title: v, Password: v}
-		err := validateReservationCreate(in)
-		if err == nil {
-			t.Fatal("validateReservationCreate accepted a hostile value")
+// echoMarker starts every hostile value the echo tests send: a refusal
+// that holds it quotes what the client sent.
+const echoMarker = "zqxjvEcho"
+
+// echoValues are hostile string values, as the raw text between the
+// quotes of a JSON string: a NUL, invalid UTF-8, an injected quote, a
+// newline and a value of 1 MB (the body limit: refused as too large) and
+// one just under it.
+var echoValues = []struct{ name, raw string }{
+	{"NUL", `\u0000`},
+	{"invalid UTF-8", "\xff\xfe"},
+	{"quote", `\"`},
+	{"injected quote", `","password":"x`},
+	{"newline", `\nlevel=ERROR msg=forged`},
+	{"1 MB", strings.Repeat("m", 1<<20)},
+	{"700 KB", strings.Repeat("m", 700<<10)},
+}
+
+// echoRoutes are fuzzRoutes (by index) with a valid body and its string
+// fields, as dotted paths.
+func echoRoutes() []struct {
+	route  int
+	body   string
+	fields []string
+} {
+	id := "0b7e2f4c-8c1a-4e55-9f1e-3c2d6a7b8e90"
+	src := `"source":{"schema":"some-schema","table":"some-table","id":"` + id + `"}`
+	vendor := `"vendor":{"code":"iamport","store_id":"test-iamport-create-id","uid":"imp_123456789012"}`
+	vendorFields := []string{"vendor.code", "vendor.store_id", "vendor.uid"}
+	sourceFields := []string{"source.schema", "source.table", "source.id"}
+	accessor := `{"schema":"s","table":"t","id":"` + id + `","password":"p"}`
+	return []struct {
+		route  int
+		body   string
+		fields []string
+	}{
+		{0, `{` + vendor + `,` + src + `,"price":1000,"password":"some-password","webhook_url":"http://8.8.8.8/hook"}`,
+			append(append(vendorFields, sourceFields...), "password", "webhook_url")},
+		{1, `{` + src + `,"password":"p","price":1000,"reason":"r","account":{"bank":"b","account":"110-1","holder":"h","mobile":"010"}}`,
+			append(sourceFields, "password", "reason", "account.bank", "account.account", "account.holder", "account.mobile")},
+		{2, accessor, []string{"schema", "table", "id", "password"}},
+		{3, `{"password":"p"}`, []string{"password"}},
+		{4, `{` + vendor + `,` + src + `,"title":"t","password":"p"}`, append(append(vendorFields, sourceFields...), "title", "password")},
+		{5, accessor, []string{"schema", "table", "id", "password"}},
+		{6, `{"password":"p"}`, []string{"password"}},
+	}
+}
+
+// withField returns the JSON object body with the string field at path
+// (dotted) set to raw, put between quotes as it is: raw may hold what
+// encoding/json would not write (invalid UTF-8, an unescaped quote).
+func withField(t *testing.T, body, path, raw string) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	const placeholder = "\u2063field\u2063"
+	m := doc
+	keys := strings.Split(path, ".")
+	for _, k := range keys[:len(keys)-1] {
+		m = m[k].(map[string]any)
+	}
+	m[keys[len(keys)-1]] = placeholder
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Replace(b, []byte(placeholder), []byte(raw), 1)
+}
+
+// checkNoEcho fails t if the refusal rec holds echoMarker.
+func checkNoEcho(t *testing.T, what string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if body := rec.Body.String(); strings.Contains(body, echoMarker) {
+		t.Fatalf("%s: the refusal quotes the value: %.300s", what, body)
+	}
+}
+
+// TestRefusalsDoNotEcho sends each hostile value in each string field of
+// each route, and as the path id: every refusal names the field and says
+// what is wrong, without the value.
+func TestRefusalsDoNotEcho(t *testing.T) {
+	c, err := wirecrypt.New(fuzzKey, fuzzIV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fuzzRouter(t)
+	for _, r := range echoRoutes() {
+		route := fuzzRoutes[r.route]
+		for _, field := range r.fields {
+			for _, v := range echoValues {
+				what := route.method + " " + route.path + " " + field + " " + v.name
+				req := httptest.NewRequest(route.method, route.path+"0b7e2f4c-8c1a-4e55-9f1e-3c2d6a7b8e90", bytes.NewReader(c.Encrypt(withField(t, r.body, field, echoMarker+v.raw))))
+				if !strings.HasSuffix(route.path, "/") {
+					req.URL.Path = route.path
+				}
+				req.Header.Set("Content-Type", wirecrypt.ContentType)
+				rec := serve(t, h, req)
+				// A quote is fine in free text (and JSON escapes it back).
+				quote := strings.HasSuffix(v.name, "quote")
+				if rec.Code < 400 && !quote {
+					t.Fatalf("%s answered %d, want a refusal", what, rec.Code)
+				}
+				checkNoEcho(t, what, rec)
+				// A body that is not UTF-8 is refused as a whole.
+				if rec.Code == http.StatusBadRequest && v.name != "invalid UTF-8" && !quote && !strings.Contains(rec.Body.String(), "$input."+field) {
+					t.Errorf("%s: the refusal does not name the field: %.300s", what, rec.Body.String())
+				}
+			}
 		}
-		msg := err.Error()
-		// Seven problems, each quoting at most echoChars characters.
-		if limit := 7 * (200 + echoChars*utf8.UTFMax*4); len(msg) > limit || strings.ContainsAny(msg, "\x00\x01") || !utf8.ValidString(msg) {
-			t.Errorf("message of %d bytes (limit %d): %.300q", len(msg), limit, msg)
+		if !strings.HasSuffix(route.path, "/") {
+			continue
+		}
+		for _, v := range []string{"\x00", "\xff", `"`, "\n", strings.Repeat("i", 1<<20), "-0b7e2f4c-8c1a-4e55-9f1e"} {
+			req := httptest.NewRequest(route.method, route.path+url.PathEscape(echoMarker+v), bytes.NewReader(c.Encrypt([]byte(`{"password":"p"}`))))
+			req.Header.Set("Content-Type", wirecrypt.ContentType)
+			rec := serve(t, h, req)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("%s %s path id %.20q answered %d, want 400", route.method, route.path, v, rec.Code)
+			}
+			checkNoEcho(t, route.method+" "+route.path+" path id", rec)
+			if !strings.Contains(rec.Body.String(), "path parameter: id") {
+				t.Errorf("%s path id %.20q: the refusal does not name the path id: %.300s", route.method, v, rec.Body.String())
+			}
 		}
 	}
+}
+
+// FuzzRefusalEcho puts a fuzzed value, after echoMarker, in one string
+// field of one route (or its path id): no refusal may quote it.
+func FuzzRefusalEcho(f *testing.F) {
+	routes := echoRoutes()
+	for i, r := range routes {
+		for j := range len(r.fields) + 1 {
+			for _, v := range echoValues {
+				// The large values once per route: each costs a
+				// megabyte's work in every run of the seeds.
+				if len(v.raw) < 1<<10 || j == 0 {
+					f.Add(uint8(i), uint8(j), v.raw)
+				}
+			}
+		}
+	}
+	c, err := wirecrypt.New(fuzzKey, fuzzIV)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, route, field uint8, v string) {
+		r := routes[int(route)%len(routes)]
+		fr := fuzzRoutes[r.route]
+		id, body := "0b7e2f4c-8c1a-4e55-9f1e-3c2d6a7b8e90", []byte(r.body)
+		if i := int(field) % (len(r.fields) + 1); i < len(r.fields) {
+			body = withField(t, r.body, r.fields[i], echoMarker+v)
+		} else {
+			id = echoMarker + v
+		}
+		path := fr.path
+		if strings.HasSuffix(path, "/") {
+			path += url.PathEscape(id)
+		}
+		req := httptest.NewRequest(fr.method, path, bytes.NewReader(c.Encrypt(body)))
+		req.Header.Set("Content-Type", wirecrypt.ContentType)
+		if rec := serve(t, fuzzRouter(t), req); rec.Code >= 400 {
+			checkNoEcho(t, fr.method+" "+fr.path, rec)
+		}
+	})
 }

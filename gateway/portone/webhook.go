@@ -99,7 +99,7 @@ func ParseWebhook(body []byte) (Webhook, error) {
 	}
 	if !safetext.Token(w.Type, maxEventType, "._") {
 		return Webhook{}, fmt.Errorf("decode webhook: type: expected 1 to %d letters, digits, . or _, got %s",
-			maxEventType, safetext.Quote(w.Type, 32))
+			maxEventType, safetext.DescribeToken(w.Type, maxEventType, "._"))
 	}
 	switch {
 	case w.IsTransaction() && w.Data.PaymentID == "":

@@ -70,7 +70,7 @@ func ParseWebhook(body []byte) (Event, error) {
 	}
 	if probe.EventType != nil && !safetext.Token(*probe.EventType, maxEventType, "_") {
 		return Event{}, fmt.Errorf("decode webhook: eventType: expected 1 to %d letters, digits or _, got %s",
-			maxEventType, safetext.Quote(*probe.EventType, 32))
+			maxEventType, safetext.DescribeToken(*probe.EventType, maxEventType, "_"))
 	}
 	switch {
 	case probe.EventType != nil && *probe.EventType == EventPaymentStatusChanged:

@@ -109,7 +109,7 @@ func webhookUID(vendor sdk.VendorCode, body []byte) (event, error) {
 	case sdk.VendorIamport:
 		var w iamport.Webhook
 		if err := json.Unmarshal(body, &w); err != nil {
-			return event{}, fmt.Errorf("decode iamport webhook: %v", err)
+			return event{}, decodeError("decode iamport webhook", err)
 		}
 		if w.ImpUID == "" {
 			return event{}, errors.New("iamport webhook without imp_uid")
@@ -127,7 +127,7 @@ func webhookUID(vendor sdk.VendorCode, body []byte) (event, error) {
 			return event{ignore: true}, nil
 		}
 		if err != nil {
-			return event{}, err
+			return event{}, decodeError("decode webhook", err)
 		}
 		if err := checkTossEvent(ev); err != nil {
 			return event{}, err

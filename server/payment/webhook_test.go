@@ -25,11 +25,11 @@ func TestWebhookUID(t *testing.T) {
 		{"iamport ready is ignored", sdk.VendorIamport, `{"imp_uid":"imp_1","merchant_uid":"m-1","status":"ready"}`,
 			event{uid: "imp_1", ignore: true}, ""},
 		{"iamport without imp_uid", sdk.VendorIamport, `{"merchant_uid":"m"}`, event{}, "without imp_uid"},
-		{"iamport NUL imp_uid", sdk.VendorIamport, `{"imp_uid":"\u0000"}`, event{}, `imp_uid: expected "imp_" and 1 to 64 letters or digits, got "\x00"`},
+		{"iamport NUL imp_uid", sdk.VendorIamport, `{"imp_uid":"\u0000"}`, event{}, `imp_uid: expected "imp_" and 1 to 64 letters or digits, got a value without that prefix`},
 		{"iamport imp_uid alone", sdk.VendorIamport, `{"imp_uid":"imp_"}`, event{}, "imp_uid"},
 		{"iamport UUID imp_uid", sdk.VendorIamport, `{"imp_uid":"` + orderID + `"}`, event{}, "imp_uid"},
 		{"iamport imp_uid with a slash", sdk.VendorIamport, `{"imp_uid":"imp_1/2"}`, event{}, "imp_uid"},
-		{"iamport long imp_uid", sdk.VendorIamport, `{"imp_uid":"imp_` + strings.Repeat("9", 65) + `"}`, event{}, `got "imp_` + strings.Repeat("9", 28) + `…"`},
+		{"iamport long imp_uid", sdk.VendorIamport, `{"imp_uid":"imp_` + strings.Repeat("9", 65) + `"}`, event{}, `imp_uid: expected "imp_" and 1 to 64 letters or digits, got 65 characters`},
 		{"iamport control in merchant_uid", sdk.VendorIamport, `{"imp_uid":"imp_1","merchant_uid":"a\tb"}`, event{}, "merchant_uid"},
 		{"iamport odd status", sdk.VendorIamport, `{"imp_uid":"imp_1","status":"paid!"}`, event{}, "status"},
 		{"toss status changed", sdk.VendorToss,
@@ -112,6 +112,11 @@ func FuzzWebhookUID(f *testing.F) {
 		f.Add(false, []byte(s))
 		f.Add(true, []byte(s))
 	}
+	for _, w := range echoWebhooks() {
+		if w.vendor != sdk.VendorPortOne {
+			f.Add(w.vendor == sdk.VendorToss, []byte(w.body))
+		}
+	}
 	f.Fuzz(func(t *testing.T, toss bool, body []byte) {
 		vendor := sdk.VendorIamport
 		if toss {
@@ -119,9 +124,7 @@ func FuzzWebhookUID(f *testing.F) {
 		}
 		ev, err := webhookUID(vendor, body)
 		if err != nil {
-			if msg := err.Error(); len(msg) > 512 || strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) {
-				t.Fatalf("webhookUID(%s, %q) error %q: too long or not clean", vendor, body, msg)
-			}
+			checkRefusal(t, vendor, body, err)
 			return
 		}
 		for name, v := range map[string]string{"uid": ev.uid, "orderID": ev.orderID, "secret": ev.secret} {
@@ -148,12 +151,15 @@ func FuzzPortOneEvent(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, w := range echoWebhooks() {
+		if w.vendor == sdk.VendorPortOne {
+			f.Add([]byte(w.body))
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := webhookUID(sdk.VendorPortOne, body)
 		if err != nil {
-			if msg := err.Error(); len(msg) > 512 || strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) {
-				t.Fatalf("webhookUID(portone, %q) error %q: too long or not clean", body, msg)
-			}
+			checkRefusal(t, sdk.VendorPortOne, body, err)
 			return
 		}
 		if ev.ignore {
@@ -163,4 +169,101 @@ func FuzzPortOneEvent(f *testing.F) {
 			t.Fatalf("webhookUID(portone, %q) accepted paymentId %q", body, ev.uid)
 		}
 	})
+}
+
+// echoMarker starts every hostile value of echoWebhooks: a refusal that
+// holds it quotes what the sender sent.
+const echoMarker = "zqxjvEcho"
+
+// checkRefusal fails t unless err, webhookUID's refusal of body, is short,
+// clean text without the sender's bytes (echoMarker).
+func checkRefusal(t *testing.T, vendor sdk.VendorCode, body []byte, err error) {
+	t.Helper()
+	msg := err.Error()
+	if len(msg) > 512 || strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) {
+		t.Fatalf("webhookUID(%s, %.80q) error %q: too long or not clean", vendor, body, msg)
+	}
+	if strings.Contains(msg, echoMarker) {
+		t.Fatalf("webhookUID(%s, %.80q) error %q quotes the body", vendor, body, msg)
+	}
+}
+
+// echoWebhook is a webhook body with a hostile value in one field.
+type echoWebhook struct {
+	name   string
+	vendor sdk.VendorCode
+	body   string
+	field  string // what the refusal names
+}
+
+// echoWebhooks puts each hostile value (a NUL, invalid UTF-8, a quote, a
+// newline, 1 MB, a number's literal, a bad character of the JSON itself)
+// in each field the checks read.
+func echoWebhooks() []echoWebhook {
+	values := []struct{ name, literal string }{
+		{"NUL", `\u0000`},
+		{"invalid UTF-8", "\xff\xfe"},
+		{"quote", `\"`},
+		{"newline", `\nlevel=ERROR msg=forged`},
+		{"slash", `/../x`},
+		{"1 MB", strings.Repeat("m", 1<<20)},
+	}
+	fields := []struct {
+		vendor      sdk.VendorCode
+		field, body string // body with %s where the value goes
+	}{
+		{sdk.VendorIamport, "imp_uid", `{"imp_uid":"imp_%s","status":"paid"}`},
+		{sdk.VendorIamport, "imp_uid", `{"imp_uid":"%s","status":"paid"}`},
+		{sdk.VendorIamport, "merchant_uid", `{"imp_uid":"imp_1","merchant_uid":"%s","status":"paid"}`},
+		{sdk.VendorIamport, "status", `{"imp_uid":"imp_1","status":"%s"}`},
+		{sdk.VendorToss, "data.paymentKey", `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"%s","status":"DONE"}}`},
+		{sdk.VendorToss, "data.orderId", `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk","orderId":"%s","status":"DONE"}}`},
+		{sdk.VendorToss, "data.status", `{"eventType":"PAYMENT_STATUS_CHANGED","data":{"paymentKey":"pk","status":"%s"}}`},
+		{sdk.VendorToss, "eventType", `{"eventType":"%s","data":{}}`},
+		{sdk.VendorToss, "orderId", `{"secret":"s","status":"DONE","orderId":"%s"}`},
+		{sdk.VendorToss, "status", `{"secret":"s","status":"%s","orderId":"o-1"}`},
+		{sdk.VendorPortOne, "type", `{"type":"%s","data":{}}`},
+		{sdk.VendorPortOne, "data.paymentId", `{"type":"Transaction.Paid","data":{"paymentId":"%s"}}`},
+	}
+	var out []echoWebhook
+	for _, f := range fields {
+		for _, v := range values {
+			body := strings.Replace(f.body, "%s", echoMarker+v.literal, 1)
+			out = append(out, echoWebhook{string(f.vendor) + " " + f.field + " " + v.name, f.vendor, body, f.field})
+		}
+	}
+	// encoding/json's own messages quote a number's literal and a bad
+	// character.
+	for _, vendor := range []sdk.VendorCode{sdk.VendorIamport, sdk.VendorToss, sdk.VendorPortOne} {
+		out = append(out,
+			echoWebhook{string(vendor) + " number literal", vendor, `{"imp_uid":1` + echoMarker + `,"eventType":1` + echoMarker + `,"type":1` + echoMarker + `}`, "JSON"},
+			echoWebhook{string(vendor) + " number of the wrong type", vendor, `{"imp_uid":12345678901234567890,"eventType":12345678901234567890,"type":12345678901234567890}`, "wrong type"},
+			echoWebhook{string(vendor) + " not an object", vendor, `"` + echoMarker + `"`, "JSON"},
+		)
+	}
+	return out
+}
+
+// TestWebhookRefusalsDoNotEcho: a refused webhook's error names the field
+// and what is wrong, without the value, whatever the value holds. The
+// error reaches the poster's 400, the log and a job's error record.
+func TestWebhookRefusalsDoNotEcho(t *testing.T) {
+	for _, w := range echoWebhooks() {
+		t.Run(w.name, func(t *testing.T) {
+			got, err := webhookUID(w.vendor, []byte(w.body))
+			if err == nil && w.field == "merchant_uid" {
+				return // free text: a quote or a slash is fine, and encoding/json makes invalid UTF-8 U+FFFD
+			}
+			if err == nil {
+				t.Fatalf("webhookUID(%s, %.80q) = %+v, want a refusal", w.vendor, w.body, got)
+			}
+			checkRefusal(t, w.vendor, []byte(w.body), err)
+			if strings.Contains(w.body, "12345678901234567890") && strings.Contains(err.Error(), "12345678901234567890") {
+				t.Errorf("webhookUID(%s, %.80q) error %q quotes the number", w.vendor, w.body, err)
+			}
+			if !strings.Contains(err.Error(), w.field) {
+				t.Errorf("webhookUID(%s, %.80q) error %q does not name %s", w.vendor, w.body, err, w.field)
+			}
+		})
+	}
 }

@@ -1,7 +1,10 @@
 package payment
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
 	"github.com/paymentctl/paymentctl/gateway/portone"
@@ -35,13 +38,42 @@ const (
 	// portonePaymentIDExtra are the characters a PortOne V2 paymentId may
 	// hold besides ASCII letters and digits: those of vendor.uid.
 	portonePaymentIDExtra = "-_.=:@+~"
-	// echoChars is how much of a bad value an error message quotes.
-	echoChars = 32
 )
 
-// badField describes a webhook field that does not fit its format.
-func badField(pg, field, want, got string) error {
-	return fmt.Errorf("%s webhook: %s: expected %s, got %s", pg, field, want, safetext.Quote(got, echoChars))
+// badField describes a webhook field that does not fit its format: it
+// names the field and what is wrong with it (flaw, from
+// safetext.Describe), never the value. The error reaches the answer to
+// whoever posted the webhook (a forger, perhaps), the log and a job's
+// error record.
+func badField(pg, field, want, flaw string) error {
+	return fmt.Errorf("%s webhook: %s: expected %s, got %s", pg, field, want, flaw)
+}
+
+// badToken is badField for a field safetext.Token(v, n, extra) refused.
+func badToken(pg, field, want, v string, n int, extra string) error {
+	return badField(pg, field, want, safetext.DescribeToken(v, n, extra))
+}
+
+// decodeError is the refusal of a webhook body that is not the JSON its
+// parser expects. encoding/json's own messages quote the body (a bad
+// character, a number's literal): they are replaced by where the body
+// went wrong and, for a value of the wrong type, the field's name (the
+// parser's, not the body's). Other parse errors name fields only and are
+// kept.
+func decodeError(prefix string, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("%s: not valid JSON (at byte %d)", prefix, se.Offset)
+	case errors.As(err, &te):
+		kind, _, _ := strings.Cut(te.Value, " ")
+		if te.Field == "" {
+			return fmt.Errorf("%s: expected a JSON object, got a JSON %s", prefix, safetext.Clean(kind, 16))
+		}
+		return fmt.Errorf("%s: %s: wrong type, got a JSON %s", prefix, safetext.Clean(te.Field, 64), safetext.Clean(kind, 16))
+	}
+	return err
 }
 
 // checkIamportWebhook checks the fields of an Iamport webhook paymentctl
@@ -49,14 +81,19 @@ func badField(pg, field, want, got string) error {
 // when present, are short text and a status word.
 func checkIamportWebhook(w iamport.Webhook) error {
 	const pg = "iamport"
-	if len(w.ImpUID) <= len("imp_") || w.ImpUID[:len("imp_")] != "imp_" || !safetext.Token(w.ImpUID[len("imp_"):], maxIamportUID, "") {
-		return badField(pg, "imp_uid", fmt.Sprintf(`"imp_" and 1 to %d letters or digits`, maxIamportUID), w.ImpUID)
+	const prefix = "imp_"
+	want := fmt.Sprintf(`%q and 1 to %d letters or digits`, prefix, maxIamportUID)
+	if !strings.HasPrefix(w.ImpUID, prefix) {
+		return badField(pg, "imp_uid", want, "a value without that prefix")
+	}
+	if rest := w.ImpUID[len(prefix):]; !safetext.Token(rest, maxIamportUID, "") {
+		return badToken(pg, "imp_uid", want, rest, maxIamportUID, "")
 	}
 	if !safetext.Valid(w.MerchantUID, maxMerchantUID) {
-		return badField(pg, "merchant_uid", fmt.Sprintf("at most %d characters without control characters", maxMerchantUID), w.MerchantUID)
+		return badField(pg, "merchant_uid", fmt.Sprintf("at most %d characters without control characters", maxMerchantUID), safetext.Describe(w.MerchantUID, maxMerchantUID))
 	}
 	if w.Status != "" && !safetext.Token(string(w.Status), maxStatus, "_") {
-		return badField(pg, "status", "a status word", string(w.Status))
+		return badToken(pg, "status", "a status word", string(w.Status), maxStatus, "_")
 	}
 	return nil
 }
@@ -69,10 +106,10 @@ func checkTossEvent(ev toss.Event) error {
 	if c := ev.StatusChanged; c != nil {
 		d := c.Data
 		if !safetext.Token(d.PaymentKey, maxPaymentKey, "-_") {
-			return badField(pg, "data.paymentKey", fmt.Sprintf("1 to %d letters, digits, - or _", maxPaymentKey), d.PaymentKey)
+			return badToken(pg, "data.paymentKey", fmt.Sprintf("1 to %d letters, digits, - or _", maxPaymentKey), d.PaymentKey, maxPaymentKey, "-_")
 		}
 		if d.OrderID != "" && !safetext.Token(d.OrderID, maxOrderID, "-_=") {
-			return badField(pg, "data.orderId", fmt.Sprintf("1 to %d letters, digits, -, _ or =", maxOrderID), d.OrderID)
+			return badToken(pg, "data.orderId", fmt.Sprintf("1 to %d letters, digits, -, _ or =", maxOrderID), d.OrderID, maxOrderID, "-_=")
 		}
 		return checkTossStatus(pg, "data.status", d.Status)
 	}
@@ -81,7 +118,7 @@ func checkTossEvent(ev toss.Event) error {
 		return nil
 	}
 	if !safetext.Token(d.OrderID, maxOrderID, "-_=") {
-		return badField(pg, "orderId", fmt.Sprintf("1 to %d letters, digits, -, _ or =", maxOrderID), d.OrderID)
+		return badToken(pg, "orderId", fmt.Sprintf("1 to %d letters, digits, -, _ or =", maxOrderID), d.OrderID, maxOrderID, "-_=")
 	}
 	if !safetext.Token(d.Secret, maxSecret, "-_=") {
 		// Never echoed: it is a secret, even when malformed.
@@ -93,7 +130,7 @@ func checkTossEvent(ev toss.Event) error {
 // checkTossStatus requires an empty or well-formed status word.
 func checkTossStatus(pg, field string, s toss.Status) error {
 	if s != "" && !safetext.Token(string(s), maxStatus, "_") {
-		return badField(pg, field, "a status word", string(s))
+		return badToken(pg, field, "a status word", string(s), maxStatus, "_")
 	}
 	return nil
 }
@@ -109,7 +146,7 @@ func portoneEvent(body []byte) (event, error) {
 	const pg = "portone"
 	w, err := portone.ParseWebhook(body)
 	if err != nil {
-		return event{}, err
+		return event{}, decodeError("decode webhook", err)
 	}
 	switch w.Type {
 	case portone.EventTransactionPaid, portone.EventTransactionPartialCancelled, portone.EventTransactionCancelled:
@@ -118,7 +155,7 @@ func portoneEvent(body []byte) (event, error) {
 	}
 	id := w.Data.PaymentID
 	if !safetext.Token(id, maxPortOnePaymentID, portonePaymentIDExtra) {
-		return event{}, badField(pg, "data.paymentId", fmt.Sprintf("1 to %d ASCII letters, digits or any of %s", maxPortOnePaymentID, portonePaymentIDExtra), id)
+		return event{}, badToken(pg, "data.paymentId", fmt.Sprintf("1 to %d ASCII letters, digits or any of %s", maxPortOnePaymentID, portonePaymentIDExtra), id, maxPortOnePaymentID, portonePaymentIDExtra)
 	}
 	return event{uid: id}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -76,7 +77,11 @@ func TestWritesRefuseUnstorableText(t *testing.T) {
 				}
 				nh := newHistory(1000)
 				nh.ID = id
-				wantErr(t, "CreateHistory with id "+id, s.CreateHistory(ctx, nh), ErrInvalid)
+				err := s.CreateHistory(ctx, nh)
+				wantErr(t, "CreateHistory with id "+id, err, ErrInvalid)
+				if err != nil && strings.Contains(err.Error(), id) {
+					t.Errorf("CreateHistory with id %q: error %q quotes the id", id, err)
+				}
 			}
 		})
 		// Only what PostgreSQL cannot hold is refused here; other control
@@ -135,4 +140,30 @@ func TestLookupsOfUnstorableTextFindNothing(t *testing.T) {
 			t.Errorf("validID(%q) = false", strings.ToUpper(h.ID))
 		}
 	})
+}
+
+// TestNewIDDoesNotQuoteTheID: an id newID refuses may be a client's; its
+// error, which reaches logs and job records, says what is wrong without
+// any of the id's bytes.
+func TestNewIDDoesNotQuoteTheID(t *testing.T) {
+	const marker = "zqxjvEcho"
+	tests := []struct{ name, id, has string }{
+		{"NUL", marker + "\x00", "control character"},
+		{"invalid UTF-8", marker + "\xff\xfe", "invalid UTF-8"},
+		{"quote", marker + `"`, "outside that set"},
+		{"newline", marker + "\nlevel=ERROR msg=forged", "control character"},
+		{"1 MB", marker + strings.Repeat("a", 1<<20), "characters"},
+		{"near miss", "urn:uuid:" + marker, "outside that set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := newID(tt.id)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("newID(%.40q) = %q, %v; want ErrInvalid", tt.id, got, err)
+			}
+			if msg := err.Error(); strings.Contains(msg, marker) || len(msg) > 200 || !strings.Contains(msg, tt.has) {
+				t.Errorf("newID(%.40q) error = %q; want a short one with %q, without the id", tt.id, msg, tt.has)
+			}
+		})
+	}
 }

@@ -278,13 +278,14 @@ func (q *queries) stampOrNow(t time.Time) time.Time {
 
 // newID returns id when it is a canonical UUID, a fresh UUIDv4 when it is
 // empty, and ErrInvalid otherwise (PostgreSQL would reject it, SQLite
-// would not).
+// would not). The error says what is wrong with the id, not the id: it
+// may be a client's, and the error reaches logs and job records.
 func newID(id string) (string, error) {
 	if id == "" {
 		return uuid.NewString(), nil
 	}
 	if !safetext.CanonicalUUID(id) {
-		return "", fmt.Errorf("id %s: %w: not a uuid", safetext.Quote(id, 40), ErrInvalid)
+		return "", fmt.Errorf("id: %w: not a uuid, got %s", ErrInvalid, safetext.DescribeToken(id, 36, "-"))
 	}
 	return id, nil
 }

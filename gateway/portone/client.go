@@ -1,17 +1,16 @@
 package portone
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/paymentctl/paymentctl/gateway/jsoncall"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -19,9 +18,6 @@ const (
 	DefaultBaseURL = "https://api.portone.io"
 	DefaultTimeout = 10 * time.Second
 )
-
-// maxResponse bounds how much of an answer the client reads.
-const maxResponse = 4 << 20
 
 // AuthScheme is the scheme of the Authorization header: "PortOne
 // <API secret>".
@@ -48,39 +44,37 @@ type Options struct {
 
 // Client calls the PortOne V2 API. It is safe for concurrent use.
 type Client struct {
-	base    string
-	auth    string
+	api     jsoncall.Client
 	storeID string
-	hc      *http.Client
-	timeout time.Duration
 }
 
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
-	c := &Client{
-		base:    strings.TrimRight(opts.BaseURL, "/"),
-		auth:    AuthScheme + " " + opts.Secret,
-		storeID: opts.StoreID,
-		hc:      opts.HTTPClient,
-		timeout: opts.Timeout,
+	api := jsoncall.Client{
+		PG:         "portone",
+		Base:       strings.TrimRight(opts.BaseURL, "/"),
+		Auth:       AuthScheme + " " + opts.Secret,
+		HTTP:       opts.HTTPClient,
+		Timeout:    opts.Timeout,
+		ParseError: func(status int, raw []byte) error { return ParseError(status, raw) },
 	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
+	if api.Base == "" {
+		api.Base = DefaultBaseURL
 	}
-	if u, err := url.Parse(c.base); err == nil && u.Scheme != "" && u.Host != "" {
-		c.base = u.Scheme + "://" + u.Host
+	if u, err := url.Parse(api.Base); err == nil && u.Scheme != "" && u.Host != "" {
+		api.Base = u.Scheme + "://" + u.Host
 	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
+	if api.Timeout <= 0 {
+		api.Timeout = DefaultTimeout
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: c.timeout}
+	if api.HTTP == nil {
+		api.HTTP = &http.Client{Timeout: api.Timeout}
 	}
-	return c
+	return &Client{api: api, storeID: opts.StoreID}
 }
 
 // BaseURL is the API origin the client talks to.
-func (c *Client) BaseURL() string { return c.base }
+func (c *Client) BaseURL() string { return c.api.Base }
 
 // StoreID is the store the client names in its calls, "" for the
 // secret's own.
@@ -192,49 +186,7 @@ func (c *Client) storeQuery(q url.Values) url.Values {
 
 // do sends one call and decodes a 2xx answer into out.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("portone %s %s: encode request: %w", method, path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	target := c.base + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return fmt.Errorf("portone %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("portone %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return fmt.Errorf("portone %s %s: read response: %w", method, path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("portone %s %s: %w", method, path, ParseError(resp.StatusCode, raw))
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("portone %s %s: decode response: %w", method, path, err)
-	}
-	return nil
+	return c.api.Do(ctx, jsoncall.Call{Method: method, Path: path, Query: query, In: in, Out: out})
 }
 
 // ParseError turns a non-2xx answer into *Error: PortOne's {type,
@@ -248,22 +200,8 @@ func ParseError(status int, raw []byte) *Error {
 		e.Type, e.Message, e.PgCode, e.PgMessage = body.Type, body.Message, body.PgCode, body.PgMessage
 		return e
 	}
-	e.Message = snippet(raw)
+	e.Message = jsoncall.Snippet(raw)
 	return e
-}
-
-// snippet returns the start of a body as one line of valid text.
-func snippet(raw []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(string(raw)), " ")
-	if len(s) > limit {
-		s = s[:limit]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "..."
-	}
-	return s
 }
 
 // escape escapes a path parameter as JavaScript's encodeURIComponent

@@ -1,17 +1,15 @@
 package toss
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/paymentctl/paymentctl/gateway/jsoncall"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -19,9 +17,6 @@ const (
 	DefaultBaseURL = "https://api.tosspayments.com"
 	DefaultTimeout = 10 * time.Second
 )
-
-// maxResponse bounds how much of an answer the client reads.
-const maxResponse = 4 << 20
 
 // IdempotencyHeader is the request header that makes a Toss POST idempotent:
 // Toss keeps the first answer to a key for 15 days, scoped by secret key,
@@ -56,30 +51,29 @@ type Options struct {
 
 // Client calls the Toss Payments v1 API. It is safe for concurrent use.
 type Client struct {
-	base    string
-	auth    string
-	hc      *http.Client
-	timeout time.Duration
+	api jsoncall.Client
 }
 
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
-	c := &Client{
-		base:    strings.TrimRight(opts.BaseURL, "/"),
-		auth:    "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.SecretKey+":")),
-		hc:      opts.HTTPClient,
-		timeout: opts.Timeout,
+	api := jsoncall.Client{
+		PG:         "toss",
+		Base:       strings.TrimRight(opts.BaseURL, "/"),
+		Auth:       "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.SecretKey+":")),
+		HTTP:       opts.HTTPClient,
+		Timeout:    opts.Timeout,
+		ParseError: func(status int, raw []byte) error { return parseError(status, raw) },
 	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
+	if api.Base == "" {
+		api.Base = DefaultBaseURL
 	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
+	if api.Timeout <= 0 {
+		api.Timeout = DefaultTimeout
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: c.timeout}
+	if api.HTTP == nil {
+		api.HTTP = &http.Client{Timeout: api.Timeout}
 	}
-	return c
+	return &Client{api: api}
 }
 
 // GetPayment fetches a payment by its paymentKey (GET /v1/payments/{key}).
@@ -210,49 +204,7 @@ func (c *Client) SimulateDepositCancel(ctx context.Context, paymentKey string) (
 
 // do sends one call and decodes a 2xx answer into out.
 func (c *Client) do(ctx context.Context, method, path string, in any, header http.Header, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("toss %s %s: encode request: %w", method, path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return fmt.Errorf("toss %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("toss %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return fmt.Errorf("toss %s %s: read response: %w", method, path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("toss %s %s: %w", method, path, parseError(resp.StatusCode, raw))
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("toss %s %s: decode response: %w", method, path, err)
-	}
-	return nil
+	return c.api.Do(ctx, jsoncall.Call{Method: method, Path: path, In: in, Header: header, Out: out})
 }
 
 // parseError turns a non-2xx answer into *Error. It understands Toss's
@@ -278,20 +230,6 @@ func parseError(status int, raw []byte) *Error {
 			return e
 		}
 	}
-	e.Message = snippet(raw)
+	e.Message = jsoncall.Snippet(raw)
 	return e
-}
-
-// snippet returns the start of a non-JSON body as one line of valid text.
-func snippet(raw []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(string(raw)), " ")
-	if len(s) > limit {
-		s = s[:limit]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "..."
-	}
-	return s
 }

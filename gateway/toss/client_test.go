@@ -445,13 +445,13 @@ func TestClientConnectionRefused(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	c := New(Options{SecretKey: testSecret})
-	if c.base != DefaultBaseURL {
-		t.Errorf("base = %q, want %q", c.base, DefaultBaseURL)
+	if c.api.Base != DefaultBaseURL {
+		t.Errorf("base = %q, want %q", c.api.Base, DefaultBaseURL)
 	}
-	if c.timeout != DefaultTimeout || c.hc == nil || c.hc.Timeout != DefaultTimeout {
-		t.Errorf("timeout = %v, client timeout = %v, want %v", c.timeout, c.hc.Timeout, DefaultTimeout)
+	if c.api.Timeout != DefaultTimeout || c.api.HTTP == nil || c.api.HTTP.Timeout != DefaultTimeout {
+		t.Errorf("timeout = %v, client timeout = %v, want %v", c.api.Timeout, c.api.HTTP.Timeout, DefaultTimeout)
 	}
-	if want := "Basic dGVzdF9za19zZWNyZXQ6"; c.auth != want {
-		t.Errorf("auth = %q, want %q", c.auth, want)
+	if want := "Basic dGVzdF9za19zZWNyZXQ6"; c.api.Auth != want {
+		t.Errorf("auth = %q, want %q", c.api.Auth, want)
 	}
 }

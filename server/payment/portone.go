@@ -89,10 +89,10 @@ func portoneState(p portone.Payment) (pgState, error) {
 // (source.id), and the store is the one the client calls.
 func checkPortOneOrder(api PortOneAPI, in sdk.HistoryCreate) error {
 	if in.Vendor.UID != in.Source.ID {
-		return refusedf(ErrOrderMismatch, "a PortOne V2 payment's paymentId (vendor.uid) must be the order's source.id")
+		return requestRefusedf(ErrOrderMismatch, "a PortOne V2 payment's paymentId (vendor.uid) must be the order's source.id")
 	}
 	if id := api.StoreID(); id != "" && in.Vendor.StoreID != id {
-		return refusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
+		return requestRefusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
 	}
 	return nil
 }
@@ -276,7 +276,7 @@ func (s *Service) portoneReservation(ctx context.Context, in sdk.ReservationCrea
 		return nil, err
 	}
 	if id := api.StoreID(); id != "" && in.Vendor.StoreID != id {
-		return nil, refusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
+		return nil, requestRefusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
 	}
 	info, err := api.GetBillingKey(ctx, in.Vendor.UID)
 	if err != nil {

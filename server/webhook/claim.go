@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/paymentctl/paymentctl/internal/safetext"
+	"github.com/paymentctl/paymentctl/server/requestid"
 )
 
 const (
@@ -33,6 +34,9 @@ const (
 type Claim struct {
 	jobID     int64
 	webhookID string
+	// requestID is the ID of the request that caused the event, which the
+	// first attempt logs under as a worker would (requestIDMiddleware).
+	requestID string
 }
 
 // ClaimDeliveryTx enqueues the delivery of the stored webhook event
@@ -60,7 +64,7 @@ func (q *Queue) ClaimDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID strin
 	if res.UniqueSkippedAsDuplicate {
 		return Claim{}, nil // the pending delivery sends the event
 	}
-	return Claim{jobID: res.Job.ID, webhookID: webhookID}, nil
+	return Claim{jobID: res.Job.ID, webhookID: webhookID, requestID: requestid.FromContext(ctx)}, nil
 }
 
 // DeliverClaimed makes the first attempt of a claimed delivery in the
@@ -103,7 +107,11 @@ func (q *Queue) DeliverClaimed(c Claim) {
 
 // firstAttempt delivers a claimed event once and settles its job.
 func (q *Queue) firstAttempt(c Claim) {
-	ctx, cancel := context.WithTimeout(q.firstCtx, firstAttemptTimeout)
+	ctx := q.firstCtx
+	if c.requestID != "" {
+		ctx = requestid.NewContext(ctx, c.requestID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, firstAttemptTimeout)
 	defer cancel()
 	err := q.deliver(ctx, c.webhookID, 1)
 	// The job is settled even when a shutdown cancelled the attempt.

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paymentctl/paymentctl/server/requestid"
 	"github.com/paymentctl/paymentctl/server/store"
 )
 
@@ -159,6 +161,47 @@ func TestClaimWhileDeliveryPending(t *testing.T) {
 		}
 		if got := jobStates(t, s, deliveryArgs{}.Kind()); !slicesEqual(got, []string{"available"}) {
 			t.Errorf("job states = %v, want [available]", got)
+		}
+	})
+}
+
+// TestClaimedDeliveryLogsRequestID: the first attempt logs its outcome
+// under the ID of the request that caused the event, as a worker does.
+func TestClaimedDeliveryLogsRequestID(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		rcv := newReceiver(t, nil)
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		payloads := newFakePayloads()
+		id := payloads.add(srv.URL, []byte("traced"))
+		var logs syncBuffer
+		opts := queueOptions(s, noProcessor(t), payloads)
+		opts.Logger = slog.New(requestid.NewHandler(slog.NewJSONHandler(&logs, nil)))
+		q := startQueue(t, opts)
+
+		ctx := requestid.NewContext(context.Background(), "req-claimed-1")
+		var c Claim
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			c, err = q.ClaimDeliveryTx(ctx, tx.SQLTx(), id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.DeliverClaimed(c)
+		var delivered map[string]any
+		waitFor(t, "the delivered line", func() bool {
+			for _, rec := range logs.records(t) {
+				if rec["msg"] == "webhook delivered" {
+					delivered = rec
+					return true
+				}
+			}
+			return false
+		})
+		if delivered[requestid.Key] != "req-claimed-1" || delivered["webhook"] != id {
+			t.Errorf("first attempt logged as %v, want request_id req-claimed-1, webhook %s", delivered, id)
 		}
 	})
 }

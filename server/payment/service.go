@@ -45,6 +45,10 @@ var (
 	// ErrRefundExceedsBalance means a cancel asks for more than what
 	// remains of the payment.
 	ErrRefundExceedsBalance = errors.New("refund exceeds balance")
+	// ErrCancelInProgress refuses a cancel while another cancel of the
+	// payment is at the PG: its call still running, or its refund
+	// requested and not made yet (an asynchronous PG). Retry later.
+	ErrCancelInProgress = errors.New("cancel in progress")
 )
 
 // refusal is a refused request: its message is ErrRefused's and the

@@ -13,6 +13,7 @@ import (
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/store"
+	"github.com/paymentctl/paymentctl/server/webhook"
 )
 
 // OperationLease is how long an operation may stay pending before it is
@@ -109,7 +110,7 @@ func (s *Service) Cancel(ctx context.Context, in sdk.CancelCreate) (_ *sdk.Histo
 		if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded}); err != nil {
 			return err
 		}
-		if out, err = s.applyAndRecord(ctx, tx, h, st, nil, auditNote{}); err != nil {
+		if out, err = s.applyAndRecord(ctx, tx, h, st, nil, auditNote{}, nil); err != nil {
 			return err
 		}
 		// Recorded whatever the apply found: the PG's webhook about this
@@ -310,8 +311,11 @@ func vendorOfHistory(h *store.History) sdk.VendorCode { return sdk.VendorCode(h.
 // raw is the PG webhook's body, nil when paymentctl found the change
 // itself.
 //
-// A change is also appended to the audit trail as note says.
-func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.History, st pgState, raw []byte, note auditNote) (*sdk.History, error) {
+// A change is also appended to the audit trail as note says. With claims
+// set, the event's delivery is claimed (webhook.Queue.ClaimDeliveryTx) and
+// its Claim appended there, for the caller to pass to DeliverClaimed once
+// tx has committed; without, the delivery is left to the job's workers.
+func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.History, st pgState, raw []byte, note auditNote, claims *[]webhook.Claim) (*sdk.History, error) {
 	previous, err := s.historyDTO(h)
 	if err != nil {
 		return nil, err
@@ -330,7 +334,7 @@ func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.His
 	if err := s.auditChange(ctx, tx, h, refund, note); err != nil {
 		return nil, err
 	}
-	return current, s.recordEvent(ctx, tx, h, previous, current, raw)
+	return current, s.recordEvent(ctx, tx, h, previous, current, raw, claims)
 }
 
 // errRefundPending refuses a cancel while a refund of the payment is
@@ -352,7 +356,7 @@ func (s *Service) resolveHistoryOps(ctx context.Context, tx *store.Tx, h *store.
 	if err != nil {
 		return nil, false, pgFailure(h.Vendor.Code, false, err)
 	}
-	if _, err := s.applyAndRecord(ctx, tx, h, st, nil, auditNote{event: AuditReconciled}); err != nil {
+	if _, err := s.applyAndRecord(ctx, tx, h, st, nil, auditNote{event: AuditReconciled}, nil); err != nil {
 		return nil, false, err
 	}
 	waiting, err = s.markOps(ctx, tx, h, due, st, true)

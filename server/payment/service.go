@@ -82,6 +82,8 @@ func requestRefusedf(reason error, format string, args ...any) error {
 type Queue interface {
 	EnqueueInboundTx(ctx context.Context, tx *sql.Tx, ev webhook.Inbound) error
 	EnqueueDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID string) error
+	ClaimDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID string) (webhook.Claim, error)
+	DeliverClaimed(c webhook.Claim)
 }
 
 // Keys are the at-rest keyrings and the password hasher.

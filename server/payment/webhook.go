@@ -225,7 +225,9 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		return nil, err
 	}
 	var change *Change
+	var claims []webhook.Claim
 	err = s.store.WithHistoryLocked(ctx, h.ID, func(tx *store.Tx, locked *store.History) error {
+		claims = claims[:0]
 		st := fetched
 		if changedSince(h, locked) {
 			var err error
@@ -237,7 +239,7 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		if err != nil {
 			return err
 		}
-		current, err := s.applyAndRecord(ctx, tx, locked, st, raw, auditNote{event: AuditReconciled})
+		current, err := s.applyAndRecord(ctx, tx, locked, st, raw, auditNote{event: AuditReconciled}, &claims)
 		if err != nil {
 			return err
 		}
@@ -253,7 +255,14 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		return nil
 	})
 	if errors.Is(err, errDryRun) {
-		err = nil
+		return change, nil
+	}
+	if err == nil {
+		// Committed: the event goes out now, not when a worker fetches
+		// its job.
+		for _, c := range claims {
+			s.queue.DeliverClaimed(c)
+		}
 	}
 	return change, err
 }
@@ -450,8 +459,10 @@ func sameState(a, b *sdk.History) bool {
 
 // recordEvent stores a {previous, current} snapshot, sealed, and enqueues
 // its delivery to the service, in tx. raw is the PG's webhook body, nil for
-// changes paymentctl made itself (API cancels).
-func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.History, previous, current *sdk.History, raw []byte) error {
+// changes paymentctl made itself (API cancels). With claims set, the
+// delivery is claimed for a first attempt right after the commit
+// (applyAndRecord).
+func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.History, previous, current *sdk.History, raw []byte, claims *[]webhook.Claim) error {
 	id := uuid.NewString()
 	prev, err := json.Marshal(previous)
 	if err != nil {
@@ -480,7 +491,15 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 	if h.WebhookURL == "" || s.queue == nil {
 		return nil
 	}
-	return s.queue.EnqueueDeliveryTx(ctx, tx.SQLTx(), id)
+	if claims == nil {
+		return s.queue.EnqueueDeliveryTx(ctx, tx.SQLTx(), id)
+	}
+	c, err := s.queue.ClaimDeliveryTx(ctx, tx.SQLTx(), id)
+	if err != nil {
+		return err
+	}
+	*claims = append(*claims, c)
+	return nil
 }
 
 // pendingSkew is how much older than a registration's PG fetch a kept

@@ -70,6 +70,20 @@
 // (BenchmarkDeliveryLatency). Retries, and jobs whose notification was
 // missed, are picked up by the fetch poll (Options.PollInterval).
 //
+// # First attempt in process
+//
+// The event of a PG webhook is sent by the process that recorded it, right
+// after its commit, instead of waiting for a worker to fetch its job: the
+// Processor enqueues it with ClaimDeliveryTx, which stores the job
+// scheduled a minute ahead so that no worker of any instance takes it
+// meanwhile, and calls DeliverClaimed once the transaction has committed.
+// A 2xx answer deletes the job; any other outcome makes it available to
+// the workers at once, which retry it as any delivery. If the first
+// attempt never happens (the process died after the commit), River's
+// scheduler makes the job available when its minute has passed, and a
+// worker delivers it: the job stays the durable record. The first attempt
+// is not counted among the job's River attempts.
+//
 // River records a job's outcome in batches, up to 250 ms after the attempt;
 // a crash within that window leaves the job running until River rescues it
 // (after 10 minutes), and it is then attempted again.

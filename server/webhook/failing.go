@@ -91,8 +91,9 @@ type RetryOutcome struct {
 	// JobID is the job now due.
 	JobID int64
 	// Was is the event's delivery state before: "failing", "given_up",
-	// "delivered", "waiting" (already due or scheduled), or "none" (no job
-	// left: a new one was enqueued).
+	// "delivered", "waiting" (already due or scheduled, a claimed one
+	// included), or "none" (no job left, as after River's retention or a
+	// first attempt in process that delivered it: a new one was enqueued).
 	Was string
 }
 

@@ -87,6 +87,37 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 	})
 }
 
+// BenchmarkClaimedDeliveryLatency is BenchmarkDeliveryLatency for a
+// claimed delivery (ClaimDeliveryTx, then DeliverClaimed after the
+// commit), the path of a PG webhook's event: no notification, no fetch.
+func BenchmarkClaimedDeliveryLatency(b *testing.B) {
+	benchEachStore(b, func(b *testing.B, s *store.Store) {
+		url, got := arrivals(b)
+		payloads := newFakePayloads()
+		q := startQueue(b, benchOptions(s, noProcessor(b), payloads))
+		ctx := context.Background()
+		samples := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			id := payloads.add(url, []byte("body"))
+			var c Claim
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				c, err = q.ClaimDeliveryTx(ctx, tx.SQLTx(), id)
+				return err
+			})
+			committed := time.Now()
+			if err != nil {
+				b.Fatal(err)
+			}
+			q.DeliverClaimed(c)
+			samples = append(samples, (<-got).Sub(committed))
+		}
+		b.StopTimer()
+		reportLatency(b, samples)
+	})
+}
+
 // BenchmarkInboundToDeliveryLatency measures the deposit path without the
 // PG: from the commit of an inbound event to the arrival of the delivery
 // that its processing enqueues in a second transaction.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -220,6 +221,21 @@ type Queue struct {
 	transport *http.Transport
 	started   atomic.Bool
 	stopped   atomic.Bool
+
+	// claimWindow is how long a claimed delivery waits for its first
+	// attempt before River takes it (claimWindow the constant; tests
+	// shorten it).
+	claimWindow time.Duration
+	// firstSlots bounds the first attempts DeliverClaimed runs at once.
+	firstSlots chan struct{}
+	// firstMu orders DeliverClaimed's check of stopped and firstWG.Add
+	// before Stop's wait.
+	firstMu sync.Mutex
+	firstWG sync.WaitGroup
+	// firstCtx is the context of first attempts; cancelFirst ends them
+	// when Stop's deadline passes.
+	firstCtx    context.Context
+	cancelFirst context.CancelFunc
 }
 
 // New builds a Queue over the store's pool. It does not touch the
@@ -262,6 +278,7 @@ func New(opts Options) (*Queue, error) {
 	if err := river.AddWorkerSafely(ws, &deliveryWorker{q: q}); err != nil {
 		return nil, fmt.Errorf("new webhook queue: %w", err)
 	}
+	q.firstSlots = make(chan struct{}, deliveryWorkers)
 	driver, err := q.driver(opts.DB, opts.Dialect)
 	if err != nil {
 		return nil, err
@@ -343,6 +360,8 @@ func fromOptions(opts Options) (*Queue, error) {
 	if q.now == nil {
 		q.now = time.Now
 	}
+	q.claimWindow = claimWindow
+	q.firstCtx, q.cancelFirst = context.WithCancel(context.Background())
 	return q, nil
 }
 
@@ -414,6 +433,8 @@ func (q *Queue) Start(ctx context.Context) error {
 func (q *Queue) Stop(ctx context.Context) error {
 	q.stopped.Store(true)
 	defer q.closePool()
+	defer q.cancelFirst()
+	q.waitFirstAttempts(ctx)
 	err := q.client.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		if err != nil {
@@ -546,7 +567,20 @@ func (q *Queue) EnqueueDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID str
 	if webhookID == "" {
 		return errors.New("enqueue webhook delivery: no webhook id")
 	}
-	_, err := q.client.InsertTx(ctx, tx, deliveryArgs{WebhookID: webhookID}, &river.InsertOpts{
+	_, err := q.client.InsertTx(ctx, tx, deliveryArgs{WebhookID: webhookID}, q.deliveryOpts())
+	if err != nil {
+		return fmt.Errorf("enqueue delivery of webhook %s: %w", webhookID, err)
+	}
+	if err := q.notifyTx(ctx, tx, deliveryQueue); err != nil {
+		return fmt.Errorf("enqueue delivery of webhook %s: %w", webhookID, err)
+	}
+	return nil
+}
+
+// deliveryOpts are the insert options of a delivery job: at most one
+// live job per event.
+func (q *Queue) deliveryOpts() *river.InsertOpts {
+	return &river.InsertOpts{
 		Queue:       deliveryQueue,
 		MaxAttempts: q.delivery.MaxAttempts(),
 		UniqueOpts: river.UniqueOpts{
@@ -561,14 +595,7 @@ func (q *Queue) EnqueueDeliveryTx(ctx context.Context, tx *sql.Tx, webhookID str
 				rivertype.JobStateScheduled,
 			},
 		},
-	})
-	if err != nil {
-		return fmt.Errorf("enqueue delivery of webhook %s: %w", webhookID, err)
 	}
-	if err := q.notifyTx(ctx, tx, deliveryQueue); err != nil {
-		return fmt.Errorf("enqueue delivery of webhook %s: %w", webhookID, err)
-	}
-	return nil
 }
 
 // notifyTx announces a job inserted in tx to the workers of every instance,

@@ -277,6 +277,16 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 		if err := tx.LockVendorPayment(ctx, o.Vendor.Code, o.Vendor.UID); err != nil {
 			return err
 		}
+		// Settled by another caller meanwhile (the registration's own
+		// compensation and the reconciler's retry may both get here with
+		// the operation as read before): a second cancel would be
+		// answered by the PG's idempotent replay as if it had cancelled
+		// again, and audited twice.
+		if cur, err := tx.OperationOfID(ctx, o.ID); err != nil {
+			return err
+		} else if cur.State == store.OpCompensated || cur.State == store.OpSucceeded {
+			return nil
+		}
 		if h, err := tx.HistoryByVendor(ctx, o.Vendor.Code, o.Vendor.UID); err == nil {
 			return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID})
 		} else if !isNotFound(err) {

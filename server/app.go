@@ -428,6 +428,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 			PortOneAddr: orAddr(opts.FakePortOneAddr, cfg.Fake.PortOnePort),
 			Logf:        func(f string, args ...any) { a.log.Debug(safetext.Clean(fmt.Sprintf(f, args...), maxLoggedErr)) },
 			Listen:      opts.Listen,
+			Capacity:    cfg.Fake.Capacity,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)

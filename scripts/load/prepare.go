@@ -244,7 +244,9 @@ func prepare(ctx context.Context, args []string) error {
 	}
 	made := time.Since(start)
 	if *dsn != "" {
-		if err := drain(ctx, *dsn, 2*time.Minute); err != nil {
+		// A minute, and as long again per 10,000 payments: on a busy
+		// machine the server works through their webhooks slowly.
+		if err := drain(ctx, *dsn, time.Minute+time.Duration(*n)*6*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -99,9 +99,9 @@ phase read read.lua "$duration"
 rss_read=$(rss VmRSS)
 phase register_iamport register.lua "$reg_duration" BODIES="$work/iamport.bodies"
 echo "== waiting for the webhook jobs the registrations caused (replays, Toss confirm webhooks)"
-"$work/load" drain -dsn "$dsn" -timeout 90s | tee "$out/drain_iamport.txt"
+"$work/load" drain -dsn "$dsn" -timeout 5m | tee "$out/drain_iamport.txt"
 phase register_toss register.lua "$reg_duration" BODIES="$work/toss.bodies"
-"$work/load" drain -dsn "$dsn" -timeout 90s | tee "$out/drain_toss.txt"
+"$work/load" drain -dsn "$dsn" -timeout 5m | tee "$out/drain_toss.txt"
 
 echo "== webhook latency: $hooks deposits, one at a time"
 "$work/load" webhook -api "$url" -iamport "$iamport_url" -n "$hooks" -dsn "$dsn" | tee "$out/webhook.txt"

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -37,6 +38,10 @@ const maxBody = 1 << 20
 // The keys are those of the request's service (authenticate), def's when
 // it has none.
 func encryptedBody(def *tenant, th *throttling) gin.HandlerFunc {
+	// Answers are held and sealed in reused buffers: a read's answer is
+	// ~1.5 KB of JSON and ~2 KB of base64, garbage on every request
+	// otherwise.
+	writers := sync.Pool{New: func() any { return new(bufferedWriter) }}
 	return func(ctx *gin.Context) {
 		tn := tenantOf(ctx, def)
 		cbc, gcm := tn.cbc, tn.gcm
@@ -81,14 +86,19 @@ func encryptedBody(def *tenant, th *throttling) gin.HandlerFunc {
 			ctx.Request.Header.Set("Content-Type", "application/json")
 		}
 
-		w := &bufferedWriter{ResponseWriter: ctx.Writer}
+		orig := ctx.Writer
+		w := writers.Get().(*bufferedWriter)
+		w.ResponseWriter = orig
 		ctx.Writer = w
 		// Restore the real writer even when a handler panics, so the
-		// recovery's error reaches the client.
-		defer func() { ctx.Writer = w.ResponseWriter }()
+		// recovery's error reaches the client (w is then not reused).
+		defer func() { ctx.Writer = orig }()
 		ctx.Next()
-		ctx.Writer = w.ResponseWriter
+		ctx.Writer = orig
 		w.flush(format)
+		if w.reset() {
+			writers.Put(w)
+		}
 	}
 }
 
@@ -117,8 +127,8 @@ type bodyFormat interface {
 	// open decrypts a request body with the same work whatever is wrong
 	// with it; plain is garbage when ok is false.
 	open(text []byte) (plain []byte, ok bool)
-	// seal encrypts a response body.
-	seal(plain []byte) []byte
+	// seal appends the encryption of a response body to dst.
+	seal(dst, plain []byte) []byte
 	// contentType is the media type of a sealed body.
 	contentType() string
 }
@@ -154,7 +164,7 @@ func responseFormat(r *http.Request, cbc *wirecrypt.Cipher, gcm *wirecrypt.GCM) 
 type cbcFormat struct{ c *wirecrypt.Cipher }
 
 func (f cbcFormat) open(text []byte) ([]byte, bool) { return f.c.DecryptUniform(text) }
-func (f cbcFormat) seal(plain []byte) []byte        { return f.c.Encrypt(plain) }
+func (f cbcFormat) seal(dst, plain []byte) []byte   { return f.c.AppendEncrypt(dst, plain) }
 func (f cbcFormat) contentType() string             { return wirecrypt.ContentType + "; charset=utf-8" }
 
 // gcmFormat is the authenticated AES-256-GCM format. A body that does not
@@ -169,8 +179,10 @@ func (f gcmFormat) open(text []byte) ([]byte, bool) {
 	}
 	return plain, true
 }
-func (f gcmFormat) seal(plain []byte) []byte { return f.g.Encrypt(plain, wirecrypt.Response) }
-func (f gcmFormat) contentType() string      { return wirecrypt.GCMContentType }
+func (f gcmFormat) seal(dst, plain []byte) []byte {
+	return append(dst, f.g.Encrypt(plain, wirecrypt.Response)...)
+}
+func (f gcmFormat) contentType() string { return wirecrypt.GCMContentType }
 
 // hasBody reports whether the request carries a body to decrypt.
 func hasBody(r *http.Request) bool {
@@ -183,7 +195,26 @@ type bufferedWriter struct {
 	gin.ResponseWriter
 	buf    bytes.Buffer
 	status int
+	sealed []byte // the encrypted body, kept for the next request
 }
+
+// maxKeptBuffer bounds the buffers a bufferedWriter keeps for reuse, so
+// that one large answer does not stay in memory.
+const maxKeptBuffer = 64 << 10
+
+// reset clears w for another request and reports whether it is worth
+// keeping (its buffers are not too large).
+func (w *bufferedWriter) reset() bool {
+	w.ResponseWriter, w.status = nil, 0
+	w.buf.Reset()
+	w.sealed = w.sealed[:0]
+	return w.buf.Cap() <= maxKeptBuffer && cap(w.sealed) <= maxKeptBuffer
+}
+
+// AvailableBuffer returns an empty buffer with the held body's spare
+// capacity, for an encoder to append to before Write (bytes.Buffer's
+// idiom).
+func (w *bufferedWriter) AvailableBuffer() []byte { return w.buf.AvailableBuffer() }
 
 func (w *bufferedWriter) WriteHeader(code int) { w.status = code }
 func (w *bufferedWriter) WriteHeaderNow()      {}
@@ -214,7 +245,8 @@ func (w *bufferedWriter) flush(format bodyFormat) {
 	}
 	body := w.buf.Bytes()
 	if status >= 200 && status < 300 && len(body) > 0 {
-		body = format.seal(body)
+		w.sealed = format.seal(w.sealed[:0], body)
+		body = w.sealed
 		out.Header().Set("Content-Type", format.contentType())
 	}
 	out.Header().Del("Content-Length")

@@ -76,7 +76,7 @@ func (r route[In, Out]) handler() gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		c.JSON(r.status, out)
+		writeJSON(c, r.status, out)
 	}
 }
 

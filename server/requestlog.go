@@ -34,6 +34,12 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		if isProbe(route) && status < 400 {
 			level = slog.LevelDebug
 		}
+		if !log.Enabled(ctx, level) {
+			// Below the configured level (serve's log.level warn, say):
+			// neither the attributes nor the client address are worked
+			// out, a dozen allocations per request.
+			return
+		}
 		attrs := []any{"method", metrics.MethodLabel(c.Request.Method), "route", route,
 			"status", status, "duration", time.Since(start), "bytes", max(c.Writer.Size(), 0), "client", c.ClientIP()}
 		// The service authenticate found (its name, never its key).

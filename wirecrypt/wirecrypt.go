@@ -29,6 +29,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ContentType is the media type of bodies in the original's CBC format, on
@@ -70,16 +71,30 @@ func New(key, iv string) (*Cipher, error) {
 // Encrypt pads and encrypts plain and returns the ciphertext as standard
 // base64 text. An empty plain gives one block of padding.
 func (c *Cipher) Encrypt(plain []byte) []byte {
+	return c.AppendEncrypt(nil, plain)
+}
+
+// AppendEncrypt appends Encrypt(plain) to dst and returns the extended
+// buffer. When dst has room for the text and the ciphertext (about
+// 2.4 × len(plain)) it allocates only the CBC mode's small state, so that
+// a caller reusing dst encrypts without garbage; the ciphertext is left in
+// the spare capacity. plain and dst must not overlap.
+func (c *Cipher) AppendEncrypt(dst, plain []byte) []byte {
 	pad := aes.BlockSize - len(plain)%aes.BlockSize
-	buf := make([]byte, len(plain)+pad)
+	size := len(plain) + pad
+	textLen := base64.StdEncoding.EncodedLen(size)
+	start := len(dst)
+	dst = slices.Grow(dst, textLen+size)
+	// The ciphertext goes after the text's room, so that encoding it
+	// never overwrites what it has yet to read.
+	buf := dst[start+textLen : start+textLen+size]
 	copy(buf, plain)
-	for i := len(plain); i < len(buf); i++ {
+	for i := len(plain); i < size; i++ {
 		buf[i] = byte(pad)
 	}
 	cipher.NewCBCEncrypter(c.block, c.iv[:]).CryptBlocks(buf, buf)
-	out := make([]byte, base64.StdEncoding.EncodedLen(len(buf)))
-	base64.StdEncoding.Encode(out, buf)
-	return out
+	base64.StdEncoding.Encode(dst[start:start+textLen], buf)
+	return dst[:start+textLen]
 }
 
 // Decrypt decodes base64 text, decrypts it and strips the padding. Leading

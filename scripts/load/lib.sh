@@ -104,6 +104,7 @@ phase() {
   stmts1=$(stmt_sample)
   stmt_calls >"$out/$name.calls1"
   requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$out/$name.txt")
+  grep -q '^status ' "$out/$name.txt" || wrk_counts "$out/$name.txt" >>"$out/$name.txt"
   cpu_report "$name" "$before" "$after" "$requests" >>"$out/$name.txt"
   if [ -n "$stmts0" ] && [ -n "$stmts1" ]; then
     awk -v s=$((stmts1 - stmts0)) -v r="${requests:-0}" \
@@ -113,6 +114,36 @@ phase() {
   cat "$out/$name.txt"
   [ -n "$prof_pid" ] && wait "$prof_pid"
   return 0
+}
+
+# wrk_counts FILE: the status, rate and latency lines of a phase whose
+# script has no response() callback (the read: wrk then parses no answer
+# in Lua, as for the gin baseline), from wrk's own report. An answer
+# other than 2xx/3xx ("Non-2xx or 3xx responses") and every socket error
+# (connect, read, write, timeout) is counted as not a read; latency
+# percentiles come from --latency.
+wrk_counts() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return v / 1000
+      if (v ~ /ms$/) return v + 0
+      if (v ~ /m$/) return v * 60000
+      if (v ~ /s$/) return v * 1000
+      return v + 0
+    }
+    / requests in / { n = $1; d = $4; sub(/,$/, "", d); secs = ms(d) / 1000 }
+    /^ *Non-2xx or 3xx responses:/ { bad += $NF }
+    /^ *Socket errors:/ { for (i = 3; i <= NF; i += 2) { v = $(i + 1); sub(/,$/, "", v); sock += v } }
+    /^ *(50|90|99)% / && lat { p[$1] = ms($2) }
+    /Latency Distribution/ { lat = 1 }
+    END {
+      ok = n - bad - sock
+      if (ok < 0) ok = 0
+      if (secs <= 0) secs = 1
+      printf "status ok=%d other=%d (non-2xx %d, socket errors %d)\n", ok, bad + sock, bad, sock
+      printf "rate ok_per_s=%.1f over %.1fs\n", ok / secs, secs
+      printf "latency p50_ms=%.2f\nlatency p90_ms=%.2f\nlatency p99_ms=%.2f\n", p["50%"], p["90%"], p["99%"]
+    }' "$1"
 }
 
 # cpu_sample: "busy total" jiffies of the machine, the server's

@@ -82,11 +82,16 @@ echo "== baseline: bare gin JSON GET, wrk -t$threads -c$conns -d$duration"
 "$work/load" gin -addr "127.0.0.1:$ginport" >/dev/null &
 gin_pid=$!
 for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$ginport/plain" && break; sleep 0.05; done
+gin_cpu0=$(awk '{print $14+$15}' "/proc/$gin_pid/stat")
 wrk -t"$threads" -c"$conns" -d"$duration" --latency "http://127.0.0.1:$ginport/plain" >"$out/gin.txt"
+gin_cpu1=$(awk '{print $14+$15}' "/proc/$gin_pid/stat")
 kill "$gin_pid" && wait "$gin_pid" 2>/dev/null || true
 gin_pid=""
 gin_rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$out/gin.txt")
-echo "gin plain: $gin_rps req/s"
+# The gin server's CPU per request, to set beside the read's.
+awk -v j=$((gin_cpu1 - gin_cpu0)) -v r="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$out/gin.txt")" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { if (r < 1) r = 1; printf "cpu gin server_ms_per_req=%.3f\n", 1000 * j / hz / r }' >>"$out/gin.txt"
+echo "gin plain: $gin_rps req/s, server $(field "$out/gin.txt" 'server_ms_per_req') ms of CPU per request"
 
 echo "== baseline: PostgreSQL 2 KB single-row INSERTs, pgbench -n -c8 -j2 -T${reg_duration%s}"
 "$work/load" insert-script -schema "$schema" -out "$work" | psql -XAq -v ON_ERROR_STOP=1 "$base"
@@ -120,7 +125,7 @@ finished=$(date +%s)
   read_rps=$(field "$out/read.txt" 'ok_per_s') iamport_rps=$(field "$out/register_iamport.txt" 'ok_per_s')
   echo "| measure | result | p50 | p99 | CPU per request | target |"
   echo "|---|---|---|---|---|---|"
-  echo "| baseline: bare gin JSON GET | $gin_rps req/s | $(sed -n 's/^ *50% *//p' "$out/gin.txt") | $(sed -n 's/^ *99% *//p' "$out/gin.txt") | | |"
+  echo "| baseline: bare gin JSON GET | $gin_rps req/s | $(sed -n 's/^ *50% *//p' "$out/gin.txt") | $(sed -n 's/^ *99% *//p' "$out/gin.txt") | server $(field "$out/gin.txt" 'server_ms_per_req') ms | |"
   echo "| baseline: PostgreSQL 2 KB single-row INSERT (pgbench -c8 -j2) | $insert_tps tps | | | | |"
   echo "| encrypted read, PATCH /payments/histories/:id | $read_rps req/s ($(field "$out/read.txt" 'other') errors) | $(field "$out/read.txt" 'p50_ms') ms | $(field "$out/read.txt" 'p99_ms') ms | $(cpu_cell "$out/read.txt") | |"
   for pg in iamport toss; do

@@ -196,6 +196,8 @@ type Config struct {
 		IamportPort int `mapstructure:"iamport_port"`
 		TossPort    int `mapstructure:"toss_port"`
 		PortOnePort int `mapstructure:"portone_port"`
+		// Capacity bounds each record store of the fake PGs.
+		Capacity int `mapstructure:"capacity"`
 	} `mapstructure:"fake"`
 	Metrics struct {
 		Addr string `mapstructure:"addr"`

@@ -132,6 +132,8 @@ func TestValidationErrors(t *testing.T) {
 		{"port range", map[string]string{"PAYMENT_UPDATOR_PORT": "70000"}, "", "PAYMENT_UPDATOR_PORT: port 70000 is out of range"},
 		{"postgres port", map[string]string{"PAYMENT_POSTGRES_PORT": "0"}, "", "PAYMENT_POSTGRES_PORT: port 0 is out of range"},
 		{"fake port", map[string]string{"PAYMENT_FAKE_TOSS_PORT": "-1"}, "", "PAYMENT_FAKE_TOSS_PORT: port -1 is out of range"},
+		{"fake capacity none", map[string]string{"PAYMENT_FAKE_CAPACITY": "0"}, "", "PAYMENT_FAKE_CAPACITY: 0 records is out of range; use 1 to 1,000,000"},
+		{"fake capacity too large", map[string]string{"PAYMENT_FAKE_CAPACITY": "1000001"}, "", "PAYMENT_FAKE_CAPACITY: 1000001 records is out of range"},
 		{"connection key length", map[string]string{"PAYMENT_CONNECTION_ENCRYPTION_KEY": "short"}, "", "PAYMENT_CONNECTION_ENCRYPTION_KEY: the key has 5 characters; AES needs 16, 24 or 32"},
 		{"connection iv length", map[string]string{"PAYMENT_CONNECTION_ENCRYPTION_IV": "0123456789abcdefX"}, "", "PAYMENT_CONNECTION_ENCRYPTION_IV: the IV has 17 characters"},
 		{"history key", map[string]string{"PAYMENT_HISTORY_ENCRYPTION_KEY": "x"}, "", "PAYMENT_HISTORY_ENCRYPTION_KEY: the secret has 1 characters"},

@@ -104,6 +104,10 @@ func checkKinds(settings []Setting, values map[string]string, sources map[string
 	return problems
 }
 
+// maxFakeCapacity bounds fake.capacity: the fakes hold their records in
+// memory.
+const maxFakeCapacity = 1_000_000
+
 // Validate checks the whole configuration and returns a *ValidationError
 // listing every problem, or nil. In real mode it also refuses empty
 // secrets and the well-known defaults published with the original.
@@ -123,6 +127,10 @@ func (c *Config) Validate() error {
 		if port < 1 || port > 65535 {
 			add(key, fmt.Sprintf("port %d is out of range", port), "use a port between 1 and 65535")
 		}
+	}
+
+	if n := c.Fake.Capacity; n < 1 || n > maxFakeCapacity {
+		add("fake.capacity", fmt.Sprintf("%d records is out of range", n), "use 1 to 1,000,000")
 	}
 
 	if n := len(c.Connection.Encryption.Key); n != 16 && n != 24 && n != 32 {

@@ -97,6 +97,9 @@ type Options struct {
 	// e.g. a socket-handoff server's Listen, so a re-executed process
 	// inherits the fakes' ports with the API's. Nil listens normally.
 	Listen func(network, addr string) (net.Listener, error)
+	// Capacity bounds each record store of every fake (payments, billing
+	// keys, ...); 0 means each fake's default (skeleton.DefaultCapacity).
+	Capacity int
 	// IamportKey, IamportSecret, TossSecretKey, PortOneSecret,
 	// PortOneStoreID and PortOneWebhookSecrets override the fakes'
 	// credentials; empty keeps each fake's default.
@@ -210,6 +213,7 @@ func (f *Fakes) members(opts Options, logf func(string, ...any)) ([]member, erro
 				Faults:     fault.NewInjector(opts.Faults, nil),
 				Logf:       prefixed(logf, OnlyIamport),
 				HTTPClient: webhookClient(opts, OnlyIamport),
+				Capacity:   opts.Capacity,
 			})
 			return f.Iamport
 		}},
@@ -221,6 +225,7 @@ func (f *Fakes) members(opts Options, logf func(string, ...any)) ([]member, erro
 				Faults:     fault.NewInjector(opts.Faults, nil),
 				Logf:       prefixed(logf, OnlyToss),
 				HTTPClient: webhookClient(opts, OnlyToss),
+				Capacity:   opts.Capacity,
 			})
 			return f.Toss
 		}},
@@ -234,6 +239,7 @@ func (f *Fakes) members(opts Options, logf func(string, ...any)) ([]member, erro
 				Faults:         fault.NewInjector(opts.Faults, nil),
 				Logf:           prefixed(logf, OnlyPortOne),
 				HTTPClient:     webhookClient(opts, OnlyPortOne),
+				Capacity:       opts.Capacity,
 			})
 			return f.PortOne
 		}},

@@ -105,6 +105,11 @@ type App struct {
 	health      health
 }
 
+// pgIdleConns is how many idle connections to each PG the App's clients
+// keep (http.Transport.MaxIdleConnsPerHost, two by default): about as many
+// as calls to one PG run at once under load, so that each call finds one.
+const pgIdleConns = 64
+
 // NewApp opens the database and assembles the server. On SQLite it
 // applies the migrations (the zero-setup default); on PostgreSQL it
 // refuses an outdated schema, which only `paymentctl schema` changes.
@@ -423,6 +428,7 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 			PortOneAddr: orAddr(opts.FakePortOneAddr, cfg.Fake.PortOnePort),
 			Logf:        func(f string, args ...any) { a.log.Debug(safetext.Clean(fmt.Sprintf(f, args...), maxLoggedErr)) },
 			Listen:      opts.Listen,
+			Capacity:    cfg.Fake.Capacity,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("start the fake PGs (local mode; set PAYMENT_FAKE_IAMPORT_PORT / PAYMENT_FAKE_TOSS_PORT / PAYMENT_FAKE_PORTONE_PORT if the ports are taken): %w", err)
@@ -439,8 +445,12 @@ func (a *App) gateways(ctx context.Context, cfg *config.Config, opts Options) (*
 		}
 	}
 	// A transport of the App's own, so Close can drop its idle
-	// connections: a server shutting down waits for them otherwise.
+	// connections: a server shutting down waits for them otherwise. It
+	// keeps as many idle connections to a PG as registrations run at
+	// once: with the default two, every call beyond them dialled anew and
+	// closed its connection after the answer (docs/performance.md).
 	a.pgTransport = http.DefaultTransport.(*http.Transport).Clone()
+	a.pgTransport.MaxIdleConnsPerHost = pgIdleConns
 	ep := pgEndpoints{
 		iamportURL: iamportURL, iamportKey: iamportKey, iamportSecret: iamportSecret,
 		tossURL: tossURL, tossSecret: tossSecret,

@@ -96,17 +96,20 @@ phase() {
   echo "== $name: wrk -t$threads -c$conns -d$length"
   local before after stmts0 stmts1 requests
   stmts0=$(stmt_sample)
+  stmt_calls >"$out/$name.calls0"
   before=$(cpu_sample | tr '\n' ' ')
   env "$@" LOAD_DIR="$work" WRK_THREADS=$threads \
     wrk -t"$threads" -c"$conns" -d"$length" --latency -s "scripts/load/$script" "$url" >"$out/$name.txt"
   after=$(cpu_sample | tr '\n' ' ')
   stmts1=$(stmt_sample)
+  stmt_calls >"$out/$name.calls1"
   requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$out/$name.txt")
   grep -q '^status ' "$out/$name.txt" || wrk_counts "$out/$name.txt" >>"$out/$name.txt"
   cpu_report "$name" "$before" "$after" "$requests" >>"$out/$name.txt"
   if [ -n "$stmts0" ] && [ -n "$stmts1" ]; then
     awk -v s=$((stmts1 - stmts0)) -v r="${requests:-0}" \
       'BEGIN { if (r < 1) r = 1; printf "statements pg_statements_per_req=%.2f\n", s / r }' >>"$out/$name.txt"
+    stmt_diff "$out/$name.calls0" "$out/$name.calls1" "${requests:-0}" >"$out/$name.statements"
   fi
   cat "$out/$name.txt"
   [ -n "$prof_pid" ] && wait "$prof_pid"
@@ -178,6 +181,21 @@ cpu_report() {
 # (pg_stat_statements, when installed there; else empty).
 stmt_sample() {
   psql -XAt -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" "$base" 2>/dev/null || true
+}
+
+# stmt_calls: calls and text of each statement of the run's database so
+# far (pg_stat_statements; empty without it), one "queryid calls text"
+# a line, tab-separated.
+stmt_calls() {
+  psql -XAt -F $'\t' -c "SELECT queryid, calls, left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" "$base" 2>/dev/null || true
+}
+
+# stmt_diff BEFORE AFTER REQUESTS: the statements a phase ran, most
+# called first, with their calls per request: where its transactions and
+# round trips went.
+stmt_diff() {
+  awk -F'\t' -v r="$3" 'NR == FNR { before[$1] = $2; next }
+    { n = $2 - before[$1]; if (n > 0) printf "%.3f per request (%d): %s\n", n / (r < 1 ? 1 : r), n, $3 }' "$1" "$2" | sort -rn
 }
 
 # cpu_cell FILE: the CPU line of a phase as a table cell.

@@ -244,7 +244,11 @@ func prepare(ctx context.Context, args []string) error {
 	}
 	made := time.Since(start)
 	if *dsn != "" {
-		if err := drain(ctx, *dsn, 2*time.Minute); err != nil {
+		// Two minutes, and as long again per 10,000 payments of each PG:
+		// on a busy machine the fakes and the server work through their
+		// webhooks slowly (24,000 took more than 2 minutes at load
+		// average 30).
+		if err := drain(ctx, *dsn, 2*time.Minute+time.Duration(*n)*12*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -80,6 +80,15 @@ type auditWriter interface {
 // whose vendor and service are in e already) through w, in the caller's
 // transaction when w is one.
 func (s *Service) audit(ctx context.Context, w auditWriter, e store.AuditEvent, d AuditDetails) error {
+	if err := s.sealAudit(ctx, &e, d); err != nil {
+		return err
+	}
+	return w.AddAuditEvent(ctx, &e)
+}
+
+// sealAudit completes e for the store: the request's id, an id of its
+// own and the details sealed to it.
+func (s *Service) sealAudit(ctx context.Context, e *store.AuditEvent, d AuditDetails) error {
 	e.RequestID = requestid.FromContext(ctx)
 	plain, err := json.Marshal(d)
 	if err != nil {
@@ -89,10 +98,8 @@ func (s *Service) audit(ctx context.Context, w auditWriter, e store.AuditEvent, 
 	if e.ID == "" {
 		e.ID = uuid.NewString()
 	}
-	if e.Data, err = s.keys.Audit.Seal(plain, []byte(e.ID)); err != nil {
-		return err
-	}
-	return w.AddAuditEvent(ctx, &e)
+	e.Data, err = s.keys.Audit.Seal(plain, []byte(e.ID))
+	return err
 }
 
 // historyAudit is the clear part of an audit event about history h.

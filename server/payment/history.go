@@ -56,6 +56,12 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 		// A payment registered already cancelled keeps its first cancel time.
 		CancelledAt: st.firstCancel,
 	}
+	event := historyAudit(AuditRegistered, h)
+	if err := s.sealAudit(ctx, &event, AuditDetails{
+		VendorUID: h.Vendor.UID, Price: h.Price, RefundBefore: 0, RefundAfter: h.Refund, Amount: in.Price,
+	}); err != nil {
+		return nil, err
+	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		// Before the insert, so that a webhook kept meanwhile is either
 		// seen by replayPending or sees this history (LockVendorPayment),
@@ -67,12 +73,10 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 		if err := s.settleConfirms(ctx, tx, h); err != nil {
 			return err
 		}
-		if err := tx.CreateHistory(ctx, h); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, historyAudit(AuditRegistered, h), AuditDetails{
-			VendorUID: h.Vendor.UID, Price: h.Price, RefundBefore: 0, RefundAfter: h.Refund, Amount: in.Price,
-		}); err != nil {
+		// The history, its audit event and the payment's kept webhooks
+		// applied: one statement on PostgreSQL.
+		applied, err := tx.RegisterHistory(ctx, h, &event, s.queue != nil)
+		if err != nil {
 			return err
 		}
 		cancels, err := s.addCancels(ctx, tx, id, st.cancels)
@@ -80,7 +84,7 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 			return err
 		}
 		h.Cancels = cancels
-		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID, fetchedAt)
+		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID, fetchedAt, applied)
 	})
 	if err != nil {
 		if confirm != nil {
@@ -99,6 +103,12 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 // history now records what they captured. A payment whose earlier
 // registration failed after its capture is being cancelled: it is refused.
 func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.History) error {
+	if h.Vendor.Code == string(sdk.VendorIamport) {
+		// An Iamport registration confirms nothing: no confirm operation
+		// of an Iamport payment exists to settle or refuse it by (only
+		// Toss's confirm and PortOne V2's capture make them).
+		return nil
+	}
 	ops, err := tx.OperationsOfVendorPayment(ctx, h.Vendor.Code, h.Vendor.UID)
 	if err != nil {
 		return err

@@ -517,37 +517,45 @@ const pendingSkew = 2 * time.Second
 // never checked with the PG, so a forged one is harmless here: at worst
 // its job re-fetches a state that is already stored. For a Toss payment,
 // a deposit callback kept by its order is replayed too.
-func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid string, fetchedAt time.Time) error {
+//
+// applied are the payment's kept webhooks the registration applied with
+// its insert (store.Tx.RegisterHistory); a Toss order's are applied here.
+func (s *Service) replayPending(ctx context.Context, tx *store.Tx, vendor, uid string, fetchedAt time.Time, applied []store.PendingWebhook) error {
 	if s.queue == nil {
 		return nil
 	}
-	uids := []string{uid}
-	if vendor == string(sdk.VendorToss) {
-		h, err := tx.HistoryByVendor(ctx, vendor, uid)
-		if err != nil {
-			return err
-		}
-		order := orderPrefix + h.Source.ID
-		// The lock keepDepositCallback takes: a callback is either seen
-		// here or sees this history.
-		if err := tx.LockVendorPayment(ctx, vendor, order); err != nil {
-			return err
-		}
-		uids = append(uids, order)
+	if err := s.replayApplied(ctx, tx, vendor, uid, fetchedAt, applied); err != nil {
+		return err
 	}
-	for _, u := range uids {
-		// Every kept webhook is applied by this registration: covered by
-		// its fetch, or replayed.
-		pending, err := tx.ApplyPendingWebhooks(ctx, vendor, u)
-		if err != nil {
-			return err
-		}
-		for _, p := range pending {
-			if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
-				ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt, Key: jobKey(vendor, u)}
-				if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
-					return err
-				}
+	if vendor != string(sdk.VendorToss) {
+		return nil
+	}
+	h, err := tx.HistoryByVendor(ctx, vendor, uid)
+	if err != nil {
+		return err
+	}
+	order := orderPrefix + h.Source.ID
+	// The lock keepDepositCallback takes: a callback is either seen
+	// here or sees this history.
+	if err := tx.LockVendorPayment(ctx, vendor, order); err != nil {
+		return err
+	}
+	pending, err := tx.ApplyPendingWebhooks(ctx, vendor, order)
+	if err != nil {
+		return err
+	}
+	return s.replayApplied(ctx, tx, vendor, order, fetchedAt, pending)
+}
+
+// replayApplied enqueues the applied kept webhooks of uid that the
+// registration's fetch does not cover. Every kept webhook is applied by
+// the registration: covered by its fetch, or replayed.
+func (s *Service) replayApplied(ctx context.Context, tx *store.Tx, vendor, uid string, fetchedAt time.Time, applied []store.PendingWebhook) error {
+	for _, p := range applied {
+		if !p.ReceivedAt.Before(fetchedAt.Add(-pendingSkew)) {
+			ev := webhook.Inbound{Vendor: vendor, SealedBody: p.Data, ReceivedAt: p.ReceivedAt, Key: jobKey(vendor, uid)}
+			if err := s.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev); err != nil {
+				return err
 			}
 		}
 	}

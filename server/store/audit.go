@@ -63,12 +63,26 @@ func (r *auditRow) domain() AuditEvent {
 // both databases a trigger refuses it).
 func (q *queries) AddAuditEvent(ctx context.Context, e *AuditEvent) error {
 	op := "add audit event"
+	row, err := q.auditRowOf(op, e)
+	if err != nil {
+		return err
+	}
+	if err := q.conn(ctx).Create(&row).Error; err != nil {
+		return translate(err, op)
+	}
+	e.ID, e.CreatedAt = row.ID, row.CreatedAt
+	return nil
+}
+
+// auditRowOf checks e and returns the row that stores it, with its id and
+// time filled in.
+func (q *queries) auditRowOf(op string, e *AuditEvent) (auditRow, error) {
 	id, err := newID(e.ID)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return auditRow{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if !storable(e.HistoryID, e.Service, e.Event, e.VendorCode, e.StoreID, e.RequestID, e.Data) {
-		return unstorable(op)
+		return auditRow{}, unstorable(op)
 	}
 	row := auditRow{
 		ID: id, Service: e.Service, Event: e.Event, VendorCode: e.VendorCode, StoreID: e.StoreID,
@@ -76,15 +90,11 @@ func (q *queries) AddAuditEvent(ctx context.Context, e *AuditEvent) error {
 	}
 	if e.HistoryID != "" {
 		if !validID(e.HistoryID) {
-			return fmt.Errorf("%s: history %q: %w", op, e.HistoryID, ErrInvalid)
+			return auditRow{}, fmt.Errorf("%s: history %q: %w", op, e.HistoryID, ErrInvalid)
 		}
 		row.HistoryID = &e.HistoryID
 	}
-	if err := q.conn(ctx).Create(&row).Error; err != nil {
-		return translate(err, op)
-	}
-	e.ID, e.CreatedAt = row.ID, row.CreatedAt
-	return nil
+	return row, nil
 }
 
 // AuditTrail returns the audit events of a history, oldest first; none

@@ -169,30 +169,89 @@ func (r *cancelRow) domain() Cancel {
 // microseconds). A taken vendor (code, uid) or source triple is ErrConflict;
 // an unknown ReservationID is ErrNotFound.
 func (q *queries) CreateHistory(ctx context.Context, h *History) error {
+	_, args, stored, err := q.historyArgs(h)
+	if err != nil {
+		return err
+	}
+	if _, err := q.execRaw(ctx, "create history", q.stmts.insertHistory, args...); err != nil {
+		return err
+	}
+	stored()
+	return nil
+}
+
+// historyArgs checks h and returns its id, the arguments of
+// insertHistory, and a function that fills in what is stored (id, times)
+// once it is.
+func (q *queries) historyArgs(h *History) (string, []any, func(), error) {
 	id, err := newID(h.ID)
 	if err != nil {
-		return fmt.Errorf("create history: %w", err)
+		return "", nil, nil, fmt.Errorf("create history: %w", err)
 	}
 	if !storable(h.Source.Service, h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
 		h.Currency, h.WebhookURL, h.Data, h.Password) {
-		return unstorable("create history")
+		return "", nil, nil, unstorable("create history")
 	}
 	var reservation *string
 	if h.ReservationID != "" {
 		if !validID(h.ReservationID) {
-			return fmt.Errorf("create history: reservation %q: %w", h.ReservationID, ErrNotFound)
+			return "", nil, nil, fmt.Errorf("create history: reservation %q: %w", h.ReservationID, ErrNotFound)
 		}
 		reservation = &h.ReservationID
 	}
 	created, paid, cancelled := q.stampOrNow(h.CreatedAt), stampPtr(h.PaidAt), stampPtr(h.CancelledAt)
-	_, err = q.execRaw(ctx, "create history", q.stmts.insertHistory,
-		id, h.Source.Service, h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
-		reservation, h.Currency, h.Price, h.Refund, h.WebhookURL, h.Data, h.Password, created, paid, cancelled)
+	args := []any{id, h.Source.Service, h.Source.Schema, h.Source.Table, h.Source.ID, h.Vendor.Code, h.Vendor.UID, h.Vendor.StoreID,
+		reservation, h.Currency, h.Price, h.Refund, h.WebhookURL, h.Data, h.Password, created, paid, cancelled}
+	return id, args, func() { h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = id, created, paid, cancelled }, nil
+}
+
+// RegisterHistory stores a new history as CreateHistory does, with e, the
+// audit event of its registration (as AddAuditEvent; e's HistoryID is set
+// to the history's, its ID and CreatedAt filled in), and, when applyPending is set, applies the pending webhooks
+// of its vendor payment and returns them (as ApplyPendingWebhooks). On
+// PostgreSQL, with applyPending, that is one statement (registerHistory),
+// on SQLite the three in turn; the transaction holds them together either
+// way, and the caller holds the payment's lock (LockVendorPayment).
+func (tx *Tx) RegisterHistory(ctx context.Context, h *History, e *AuditEvent, applyPending bool) ([]PendingWebhook, error) {
+	const op = "create history"
+	id, args, stored, err := tx.historyArgs(h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.ID, h.CreatedAt, h.PaidAt, h.CancelledAt = id, created, paid, cancelled
-	return nil
+	e.HistoryID = id
+	row, err := tx.auditRowOf("add audit event", e)
+	if err != nil {
+		return nil, err
+	}
+	audit := []any{row.ID, row.HistoryID, row.Service, row.Event, row.VendorCode, row.StoreID, row.RequestID, row.Data, row.CreatedAt}
+	var applied []PendingWebhook
+	if query := tx.stmts.registerHistory; query != "" && applyPending {
+		all := append(append(args, audit...), stamp(tx.now()), h.Vendor.Code, h.Vendor.UID)
+		start := time.Now()
+		rows, err := tx.raw.QueryContext(ctx, query, all...)
+		if err != nil {
+			return nil, tx.rawFail(err, op, query)
+		}
+		if applied, err = scanApplied(rows); err != nil {
+			return nil, tx.rawFail(err, op, query)
+		}
+		tx.reportSlow(start, query)
+	} else {
+		if _, err := tx.execRaw(ctx, op, tx.stmts.insertHistory, args...); err != nil {
+			return nil, err
+		}
+		if _, err := tx.execRaw(ctx, "add audit event", tx.stmts.insertAudit, audit...); err != nil {
+			return nil, err
+		}
+		if applyPending {
+			if applied, err = tx.ApplyPendingWebhooks(ctx, h.Vendor.Code, h.Vendor.UID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	stored()
+	e.ID, e.CreatedAt = row.ID, row.CreatedAt
+	return applied, nil
 }
 
 // History returns the history with the given id, with its cancels.

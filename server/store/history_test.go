@@ -368,3 +368,97 @@ func TestWithHistoryLockedErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestRegisterHistory checks the registration's write on both dialects
+// (one statement on PostgreSQL, three on SQLite): the history and its
+// audit event stored, the payment's kept webhooks applied and returned,
+// and a taken payment or source refused with nothing written.
+func TestRegisterHistory(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		taken := createHistory(t, s, 1000)
+		tests := []struct {
+			name         string
+			edit         func(h *History)
+			keep         bool // a webhook of the payment kept before
+			applyPending bool
+			wantErr      error
+			wantApplied  int
+		}{
+			{name: "kept webhook applied", keep: true, applyPending: true, wantApplied: 1},
+			{name: "none kept", applyPending: true},
+			{name: "kept webhook left", keep: true},
+			{name: "payment taken", edit: func(h *History) { h.Vendor = taken.Vendor }, applyPending: true, wantErr: ErrConflict},
+			{name: "source taken", edit: func(h *History) { h.Source = taken.Source }, keep: true, applyPending: true, wantErr: ErrConflict},
+			{name: "unstorable", edit: func(h *History) { h.Currency = "KR\x00" }, applyPending: true, wantErr: ErrInvalid},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				h := newHistory(20000)
+				if tt.edit != nil {
+					tt.edit(h)
+				}
+				var kept *PendingWebhook
+				if tt.keep {
+					kept = &PendingWebhook{VendorCode: h.Vendor.Code, VendorUID: h.Vendor.UID, Data: "v1.k1.kept", ReceivedAt: clock.Now()}
+					if err := s.KeepPendingWebhook(ctx, kept); err != nil {
+						t.Fatalf("KeepPendingWebhook: %v", err)
+					}
+				}
+				e := &AuditEvent{Service: h.Source.Service, Event: "registered", VendorCode: h.Vendor.Code, StoreID: h.Vendor.StoreID, Data: "v1.k1.details"}
+				var applied []PendingWebhook
+				err := s.InTx(ctx, func(tx *Tx) error {
+					if err := tx.LockVendorPayment(ctx, h.Vendor.Code, h.Vendor.UID); err != nil {
+						return err
+					}
+					var err error
+					applied, err = tx.RegisterHistory(ctx, h, e, tt.applyPending)
+					return err
+				})
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("RegisterHistory() error = %v, want %v", err, tt.wantErr)
+				}
+				if len(applied) != tt.wantApplied {
+					t.Errorf("RegisterHistory() applied %d webhooks, want %d", len(applied), tt.wantApplied)
+				}
+				if tt.wantApplied > 0 && (applied[0].ID != kept.ID || applied[0].AppliedAt != nil) {
+					t.Errorf("RegisterHistory() applied %+v, want the kept %s as it was", applied[0], kept.ID)
+				}
+				pending, perr := s.PendingWebhooks(ctx, h.Vendor.Code, h.Vendor.UID)
+				if perr != nil {
+					t.Fatal(perr)
+				}
+				if wantLeft := btoi(tt.keep) - tt.wantApplied; err == nil && len(pending) != wantLeft {
+					t.Errorf("pending webhooks left = %d, want %d", len(pending), wantLeft)
+				}
+				if tt.wantErr != nil {
+					if tt.keep && len(pending) != 1 {
+						t.Errorf("pending webhooks left after a refusal = %d, want the kept one", len(pending))
+					}
+					return
+				}
+				got, err := s.History(ctx, h.ID)
+				if err != nil {
+					t.Fatalf("History(%s): %v", h.ID, err)
+				}
+				if got.Vendor != h.Vendor || got.Price != h.Price || !got.CreatedAt.Equal(h.CreatedAt) {
+					t.Errorf("History(%s) = %+v, want %+v", h.ID, got, h)
+				}
+				trail, err := s.AuditTrail(ctx, h.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(trail) != 1 || trail[0].ID != e.ID || trail[0].Data != e.Data || e.HistoryID != h.ID || !trail[0].CreatedAt.Equal(e.CreatedAt) {
+					t.Errorf("AuditTrail(%s) = %+v, want the one event %+v", h.ID, trail, e)
+				}
+			})
+		}
+	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

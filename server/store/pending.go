@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -129,9 +130,20 @@ func (q *queries) ApplyPendingWebhooks(ctx context.Context, code, uid string) ([
 	if err != nil {
 		return nil, q.rawFail(err, op, query)
 	}
-	out, err := scanPending(rows)
+	out, err := scanApplied(rows)
 	if err != nil {
 		return nil, q.rawFail(err, op, query)
+	}
+	return out, nil
+}
+
+// scanApplied reads the rows the applyPending statement returned (and
+// closes them) as ApplyPendingWebhooks returns them: oldest first, as they
+// were before (AppliedAt nil).
+func scanApplied(rows *sql.Rows) ([]PendingWebhook, error) {
+	out, err := scanPending(rows)
+	if err != nil {
+		return nil, err
 	}
 	for i := range out {
 		out[i].AppliedAt = nil

@@ -71,6 +71,27 @@ const applyPending = `UPDATE payment_pending_webhooks SET applied_at = $1
 WHERE vendor_code = $2 AND vendor_uid = $3 AND applied_at IS NULL
 RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
 
+// insertAudit stores an audit event (RegisterHistory).
+const insertAudit = `INSERT INTO payment_audit_events (id, history_id, service, event, vendor_code, store_id, request_id, data, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+// registerHistory is insertHistory, insertAudit and applyPending in one
+// statement, PostgreSQL's data-modifying CTEs (RegisterHistory): one
+// round trip where three were. The three run on one snapshot, taken after
+// the payment's lock, which keeps new pending webhooks of the payment out
+// until the commit; a failure of any of them fails the statement.
+const registerHistory = `WITH history AS (
+INSERT INTO payment_histories (id, service, source_schema, source_table, source_id, vendor_code, vendor_uid,
+ vendor_store_id, payment_reservation_id, currency, price, refund, webhook_url, data, password, created_at, paid_at, cancelled_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+), audit AS (
+INSERT INTO payment_audit_events (id, history_id, service, event, vendor_code, store_id, request_id, data, created_at)
+VALUES ($19, $20, $21, $22, $23, $24, $25, $26, $27)
+)
+UPDATE payment_pending_webhooks SET applied_at = $28
+WHERE vendor_code = $29 AND vendor_uid = $30 AND applied_at IS NULL
+RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
+
 // statements holds the hand-written statements in one dialect's
 // placeholders.
 type statements struct {
@@ -78,6 +99,8 @@ type statements struct {
 	historyByVendor    string
 	historyBySource    string
 	insertHistory      string
+	insertAudit        string
+	registerHistory    string // PostgreSQL only; "" on SQLite
 	operationsOfVendor string
 	applyPending       string
 	lockVendor         string
@@ -90,6 +113,8 @@ func newStatements(dialect string) *statements {
 		historyByVendor:    historyQuery(`h.vendor_code = $1 AND h.vendor_uid = $2`),
 		historyBySource:    historyQuery(`h.service = $1 AND h.source_schema = $2 AND h.source_table = $3 AND h.source_id = $4`),
 		insertHistory:      insertHistory,
+		insertAudit:        insertAudit,
+		registerHistory:    registerHistory,
 		operationsOfVendor: `SELECT ` + operationColumns + ` FROM payment_operations WHERE vendor_code = $1 AND vendor_uid = $2 ORDER BY created_at`,
 		applyPending:       applyPending,
 		// PostgreSQL only (LockVendorPayment): SQLite's transactions hold
@@ -97,8 +122,11 @@ func newStatements(dialect string) *statements {
 		lockVendor: `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS text), 0))`,
 	}
 	if dialect == migrations.SQLite {
+		// SQLite has no data-modifying CTEs: RegisterHistory runs the
+		// three statements.
+		s.registerHistory = ""
 		for _, q := range []*string{&s.historyByID, &s.historyByVendor, &s.historyBySource, &s.insertHistory,
-			&s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
+			&s.insertAudit, &s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
 			*q = questionMarks(*q)
 		}
 	}

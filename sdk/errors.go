@@ -35,6 +35,11 @@ const (
 	// CodeIdempotencyKeyInUse (409): a request with this Idempotency-Key
 	// is still running; retry later with the same key.
 	CodeIdempotencyKeyInUse ErrorCode = "idempotency_key_in_use"
+	// CodeCancelInProgress (409): another cancel of the payment is at the
+	// PG, its call still running or its refund requested and not made yet
+	// (an asynchronous PG; the payment's webhook event tells when it is).
+	// Retry later; nothing was sent to the PG for this request.
+	CodeCancelInProgress ErrorCode = "cancel_in_progress"
 	// CodePayloadTooLarge (413): the request body is over the limit.
 	CodePayloadTooLarge ErrorCode = "payload_too_large"
 	// CodeIdempotencyKeyReused (422): this Idempotency-Key was used with
@@ -115,6 +120,7 @@ var (
 	ErrMethodNotAllowed     error = &codeError{CodeMethodNotAllowed, "method not allowed"}
 	ErrDuplicate            error = &codeError{CodeDuplicate, "duplicate"}
 	ErrIdempotencyKeyInUse  error = &codeError{CodeIdempotencyKeyInUse, "idempotency key in use"}
+	ErrCancelInProgress     error = &codeError{CodeCancelInProgress, "cancel in progress"}
 	ErrPayloadTooLarge      error = &codeError{CodePayloadTooLarge, "payload too large"}
 	ErrIdempotencyKeyReused error = &codeError{CodeIdempotencyKeyReused, "idempotency key reused"}
 	ErrAmountMismatch       error = &codeError{CodeAmountMismatch, "amount mismatch"}

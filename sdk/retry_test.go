@@ -271,7 +271,7 @@ func TestRetryAfterAttemptTimeout(t *testing.T) {
 func TestErrorCodes(t *testing.T) {
 	sentinels := []error{
 		sdk.ErrInvalidRequest, sdk.ErrWrongPassword, sdk.ErrNotFound, sdk.ErrMethodNotAllowed, sdk.ErrDuplicate,
-		sdk.ErrIdempotencyKeyInUse, sdk.ErrPayloadTooLarge, sdk.ErrIdempotencyKeyReused, sdk.ErrAmountMismatch,
+		sdk.ErrIdempotencyKeyInUse, sdk.ErrCancelInProgress, sdk.ErrPayloadTooLarge, sdk.ErrIdempotencyKeyReused, sdk.ErrAmountMismatch,
 		sdk.ErrOrderMismatch, sdk.ErrPaymentNotPaid, sdk.ErrRefundExceedsBalance, sdk.ErrUnknownStore, sdk.ErrRefused, sdk.ErrPGRefused,
 		sdk.ErrThrottled, sdk.ErrInternal, sdk.ErrPGUnavailable, sdk.ErrUnavailable, sdk.ErrPGTimeout, sdk.ErrOutcomeUnknown,
 	}
@@ -286,6 +286,7 @@ func TestErrorCodes(t *testing.T) {
 		{405, sdk.CodeMethodNotAllowed, []error{sdk.ErrMethodNotAllowed}},
 		{409, sdk.CodeDuplicate, []error{sdk.ErrDuplicate}},
 		{409, sdk.CodeIdempotencyKeyInUse, []error{sdk.ErrIdempotencyKeyInUse}},
+		{409, sdk.CodeCancelInProgress, []error{sdk.ErrCancelInProgress}},
 		{413, sdk.CodePayloadTooLarge, []error{sdk.ErrPayloadTooLarge}},
 		{422, sdk.CodeIdempotencyKeyReused, []error{sdk.ErrIdempotencyKeyReused}},
 		{422, sdk.CodeAmountMismatch, []error{sdk.ErrAmountMismatch, sdk.ErrRefused}},

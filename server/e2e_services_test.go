@@ -474,50 +474,52 @@ func TestServiceKeyRotation(t *testing.T) {
 // before the body is decrypted, its GCM requests work. Another service
 // keeps both formats.
 func TestServiceGCMOnly(t *testing.T) {
-	strict := shopService
-	strict.format = config.BodyFormatGCM
-	h := startWith(t, backends()[0].dsn(t), map[string]string{"PAYMENT_SERVICES": servicesEnv(t, strict, billingService)}, nil)
-	ctx := context.Background()
-	key := strict.apiKeys[0]
+	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
+		strict := shopService
+		strict.format = config.BodyFormatGCM
+		h := startWith(t, dsn(t), map[string]string{"PAYMENT_SERVICES": servicesEnv(t, strict, billingService)}, nil)
+		ctx := context.Background()
+		key := strict.apiKeys[0]
 
-	cbc := h.client(strict, key)
-	if _, err := cbc.CreateHistory(ctx, sdk.HistoryCreate{Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: iamportStoreID, UID: "imp_x"},
-		Source: newSource(), Price: 1000, Password: testPassword}); statusOf(err) != http.StatusBadRequest {
-		t.Errorf("a CBC body to a gcm-only service: %v, want 400", err)
-	}
+		cbc := h.client(strict, key)
+		if _, err := cbc.CreateHistory(ctx, sdk.HistoryCreate{Vendor: sdk.Vendor{Code: sdk.VendorIamport, StoreID: iamportStoreID, UID: "imp_x"},
+			Source: newSource(), Price: 1000, Password: testPassword}); statusOf(err) != http.StatusBadRequest {
+			t.Errorf("a CBC body to a gcm-only service: %v, want 400", err)
+		}
 
-	gcm, err := sdk.New(sdk.Options{BaseURL: h.srv.URL, APIKey: key, Key: strict.key, IV: strict.iv, AuthenticatedBodies: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	made := h.registerAs(gcm, newSource(), 1000, h.webhookURL())
-	if _, err := gcm.History(ctx, made.ID, testPassword); err != nil {
-		t.Errorf("read in GCM: %v", err)
-	}
+		gcm, err := sdk.New(sdk.Options{BaseURL: h.srv.URL, APIKey: key, Key: strict.key, IV: strict.iv, AuthenticatedBodies: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made := h.registerAs(gcm, newSource(), 1000, h.webhookURL())
+		if _, err := gcm.History(ctx, made.ID, testPassword); err != nil {
+			t.Errorf("read in GCM: %v", err)
+		}
 
-	// The same, raw: refused before the body is decrypted, like any
-	// unreadable body (an error, so plain JSON), naming the format.
-	cipher, err := wirecrypt.New(strict.key, strict.iv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPatch, h.srv.URL+"/payments/histories/"+made.ID,
-		strings.NewReader(string(cipher.Encrypt([]byte(`{"password":"`+testPassword+`"}`)))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", wirecrypt.ContentType)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "encryption.format") {
-		t.Errorf("a raw CBC read of a gcm-only service: %d %s, want 400 naming encryption.format", res.StatusCode, body)
-	}
+		// The same, raw: refused before the body is decrypted, like any
+		// unreadable body (an error, so plain JSON), naming the format.
+		cipher, err := wirecrypt.New(strict.key, strict.iv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPatch, h.srv.URL+"/payments/histories/"+made.ID,
+			strings.NewReader(string(cipher.Encrypt([]byte(`{"password":"`+testPassword+`"}`)))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", wirecrypt.ContentType)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "encryption.format") {
+			t.Errorf("a raw CBC read of a gcm-only service: %d %s, want 400 naming encryption.format", res.StatusCode, body)
+		}
 
-	// The other service still takes the original's format.
-	h.registerAs(h.client(billingService, billingService.apiKeys[0]), newSource(), 1000, h.webhookURL())
+		// The other service still takes the original's format.
+		h.registerAs(h.client(billingService, billingService.apiKeys[0]), newSource(), 1000, h.webhookURL())
+	})
 }

@@ -95,6 +95,7 @@ var (
 //	                                 cannot hold; the handlers refuse it first)
 //	payment.ErrWrongPassword         403 wrong_password "Wrong password."
 //	store.ErrNotFound                404 not_found
+//	payment.ErrCancelInProgress      409 cancel_in_progress
 //	store.ErrConflict                409 duplicate
 //	errIdempotencyKeyInUse           409 idempotency_key_in_use
 //	errIdempotencyKeyReused          422 idempotency_key_reused
@@ -139,6 +140,8 @@ func toHTTPError(err error) *HTTPError {
 		return &HTTPError{Status: http.StatusForbidden, Code: sdk.CodeWrongPassword, Message: "Wrong password.", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &HTTPError{Status: http.StatusNotFound, Code: sdk.CodeNotFound, Message: "Unable to find the matched record.", Err: err}
+	case errors.Is(err, payment.ErrCancelInProgress):
+		return &HTTPError{Status: http.StatusConflict, Code: sdk.CodeCancelInProgress, Message: "Another cancel of this payment is in progress at the PG (its call still running, or its refund requested and not made yet); retry later.", Err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &HTTPError{Status: http.StatusConflict, Code: sdk.CodeDuplicate, Message: "A record with the same vendor uid or source already exists.", Err: err}
 	case errors.Is(err, errIdempotencyKeyInUse):

@@ -29,6 +29,7 @@ func TestToHTTPErrorCodes(t *testing.T) {
 		{"not found", fmt.Errorf("find: %w", store.ErrNotFound), 404, sdk.CodeNotFound},
 		{"duplicate", fmt.Errorf("%w: the source is registered already", store.ErrConflict), 409, sdk.CodeDuplicate},
 		{"key in use", errIdempotencyKeyInUse, 409, sdk.CodeIdempotencyKeyInUse},
+		{"cancel in progress", fmt.Errorf("%w: a refund is requested", payment.ErrCancelInProgress), 409, sdk.CodeCancelInProgress},
 		{"key reused", errIdempotencyKeyReused, 422, sdk.CodeIdempotencyKeyReused},
 		{"amount mismatch", refused(payment.ErrAmountMismatch), 422, sdk.CodeAmountMismatch},
 		{"order mismatch", refused(payment.ErrOrderMismatch), 422, sdk.CodeOrderMismatch},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,9 @@ type fakeBillingKeyOptions struct {
 	// CustomerID is Iamport's customer_uid, Toss's customerKey or
 	// PortOne V2's customer.id.
 	CustomerID string
+	// Register, when set, registers the billing key with the paymentctl
+	// API at once as a saved card (--register).
+	Register *registration
 }
 
 // newFakeBillingKeyCmd returns `paymentctl fake billing-key`. runF replaces
@@ -38,7 +42,7 @@ is the billingKey and source.id the customerKey. PortOne V2: the billing-key
 window (POST /internal/billing-key-checkout); vendor.uid is the billingKey and
 source.id the customer id.`,
 		Example: `  paymentctl fake billing-key --pg toss --json
-  paymentctl fake billing-key --pg portone`,
+  paymentctl fake billing-key --pg portone --register`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.resolve(f, cmd); err != nil {
@@ -47,6 +51,13 @@ source.id the customer id.`,
 			if opts.CustomerID == "" {
 				opts.CustomerID = newOrderID()
 			}
+			if register, _ := cmd.Flags().GetBool("register"); register {
+				reg, err := newRegistration(f, cmd)
+				if err != nil {
+					return err
+				}
+				opts.Register = reg
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -54,7 +65,12 @@ source.id the customer id.`,
 		},
 	}
 	addFakeClientFlags(cmd, &opts.fakeClientOptions)
-	cmd.Flags().StringVar(&opts.CustomerID, "customer-id", "", "customer id, the registration's source.id (default a fresh UUID)")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.CustomerID, "customer-id", "", "customer id, the registration's source.id (default a fresh UUID)")
+	fl.Bool("register", false, "then register the billing key with paymentctl as a saved card (POST /payments/reservations), as a service would")
+	fl.String("api-url", "", "with --register: paymentctl's API (default the local server, http://127.0.0.1:<api.port>)")
+	fl.String("password", "some-password", "with --register: the record's password")
+	fl.String("title", "paymentctl fake card", "with --register: the saved card's title")
 	return cmd
 }
 
@@ -99,6 +115,15 @@ func runFakeBillingKey(ctx context.Context, opts *fakeBillingKeyOptions) error {
 		r.Vendor = sdk.Vendor{Code: sdk.VendorToss, StoreID: b.MID, UID: b.BillingKey}
 		r.SourceID = b.CustomerKey
 	}
-	r.Notes = append(r.Notes, registerNote(r))
+	if opts.Register == nil {
+		r.Notes = append(r.Notes, registerNote(r))
+		return printResult(opts.IO.Out, opts.JSON, r)
+	}
+	res, err := opts.Register.reserve(ctx, r)
+	if err != nil {
+		return fmt.Errorf("register the billing key with paymentctl at %s: %w", opts.Register.APIURL, err)
+	}
+	r.Reservation = res
+	r.Notes = append(r.Notes, fmt.Sprintf("Registered with paymentctl as reservation %s; read it with the password %q.", res.ID, opts.Register.Password))
 	return printResult(opts.IO.Out, opts.JSON, r)
 }

@@ -185,6 +185,9 @@ type fakeResult struct {
 	// History is the record paymentctl made of the payment, with
 	// `fake pay --register` only.
 	History *sdk.History `json:"history,omitempty"`
+	// Reservation is the saved card paymentctl made of a billing key,
+	// with `fake billing-key --register` only.
+	Reservation *sdk.Reservation `json:"reservation,omitempty"`
 	// Notes are printed after the fields in text mode only: what to do
 	// next.
 	Notes []string `json:"-"`

@@ -45,6 +45,8 @@ type registration struct {
 	APIURL, Key, IV string
 	Password        string
 	WebhookURL      string
+	// Title is a saved card's title (`fake billing-key --register`).
+	Title string
 }
 
 // newFakePayCmd returns `paymentctl fake pay` with its card and vbank
@@ -176,6 +178,7 @@ func newRegistration(f *factory, cmd *cobra.Command) (*registration, error) {
 	reg.APIURL, _ = fl.GetString("api-url")
 	reg.Password, _ = fl.GetString("password")
 	reg.WebhookURL, _ = fl.GetString("record-webhook-url")
+	reg.Title, _ = fl.GetString("title")
 	if reg.APIURL == "" {
 		reg.APIURL = "http://" + loopback(cfg.API.Port)
 	}
@@ -202,6 +205,21 @@ func (reg *registration) create(ctx context.Context, r fakeResult) (*sdk.History
 		Price:      r.Price,
 		Password:   reg.Password,
 		WebhookURL: reg.WebhookURL,
+	})
+}
+
+// reserve registers the billing key of r with paymentctl as a saved card
+// through the SDK.
+func (reg *registration) reserve(ctx context.Context, r fakeResult) (*sdk.Reservation, error) {
+	client, err := sdk.New(sdk.Options{BaseURL: reg.APIURL, Key: reg.Key, IV: reg.IV})
+	if err != nil {
+		return nil, err
+	}
+	return client.CreateReservation(ctx, sdk.ReservationCreate{
+		Vendor:   r.Vendor,
+		Source:   sdk.Source{Schema: "paymentctl-fake", Table: "customers", ID: r.SourceID},
+		Title:    reg.Title,
+		Password: reg.Password,
 	})
 }
 

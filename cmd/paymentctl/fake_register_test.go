@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server/servertest"
 )
 
@@ -61,6 +62,39 @@ func TestFakePayRegister(t *testing.T) {
 			t.Errorf("exit %d: %s", code, errOut.String())
 		}
 	})
+}
+
+// TestFakeBillingKeyRegister issues a billing key at each fake of an
+// embedded server and registers it with the server as a saved card
+// through `fake billing-key --register`.
+func TestFakeBillingKeyRegister(t *testing.T) {
+	ctx := context.Background()
+	srv := servertest.Start(t, nil)
+	for _, pg := range []string{"iamport", "toss", "portone"} {
+		t.Run(pg, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			f := &factory{IO: &iostreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, LookupEnv: func(string) (string, bool) { return "", false }, Now: time.Now}
+			args := []string{"fake", "billing-key", "--pg", pg, "--json", "--register", "--api-url", srv.URL, "--password", "card-password",
+				"--iamport-url", srv.Fakes.IamportURL, "--toss-url", srv.Fakes.TossURL, "--portone-url", srv.Fakes.PortOneURL}
+			if code := run(ctx, f, args); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var r fakeResult
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatalf("output %q: %v", out.String(), err)
+			}
+			if r.Reservation == nil || r.Reservation.Vendor != r.Vendor || r.Reservation.Source.ID != r.SourceID {
+				t.Fatalf("registered reservation %+v for %+v", r.Reservation, r)
+			}
+			client, err := sdk.New(sdk.Options{BaseURL: srv.URL, Key: srv.Config.Connection.Encryption.Key.Reveal(), IV: srv.Config.Connection.Encryption.IV.Reveal()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := client.Reservation(ctx, r.Reservation.ID, "card-password"); err != nil || got.Vendor != r.Vendor {
+				t.Errorf("read back with its password: %+v, %v", got, err)
+			}
+		})
+	}
 }
 
 // TestFakeDepositForwardsEvent follows the README's walkthrough against a

@@ -53,7 +53,8 @@ the first failure stops the rest:
   5. seed    run the payment flows against fake PGs through an in-process
              instance: an Iamport card payment, an Iamport virtual account and
              its deposit, a Toss card payment with a partial cancel, a Toss
-             virtual account, a saved card at each PG; prints their ids.
+             virtual account, a PortOne V2 card payment, a saved card at
+             each PG; prints their ids.
              Every sample record's password is "` + reset.SamplePassword + `".
   6. start   run <releases>/current/paymentctl serve --pid-file <pid file> in
              the background (log: <releases>/paymentctl.log), wait for

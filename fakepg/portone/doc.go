@@ -65,6 +65,12 @@
 // leaves it READY or PAY_PENDING. The DeclineRate fault declines card and
 // easy-pay checkouts and billing-key payments.
 //
+// With Options.AsyncCancels (or SetAsyncCancels) a cancel is taken as an
+// asynchronous PG takes it: the cancellation is REQUESTED, nothing is
+// refunded and Transaction.CancelPending is sent; SettleCancellations
+// then makes it SUCCEEDED (refunded, with its cancel webhook) or FAILED.
+// The requested amount is not held back from the balance.
+//
 // # Webhooks
 //
 // Every change is announced as PortOne does (format 2024-04-25): {type,

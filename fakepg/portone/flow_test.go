@@ -319,3 +319,48 @@ func TestWebhooksSignedAtEveryAttempt(t *testing.T) {
 		t.Errorf("the rotation's next secret: %v", err)
 	}
 }
+
+// TestAsyncCancels: with AsyncCancels a cancel is REQUESTED and moves
+// nothing (a Transaction.CancelPending webhook) until SettleCancellations
+// makes it SUCCEEDED (refunded, a cancel webhook) or FAILED (nothing).
+func TestAsyncCancels(t *testing.T) {
+	e := newEnv(t, portone.Options{AsyncCancels: true})
+	ctx := context.Background()
+	e.pay(portone.CheckoutRequest{PaymentID: "order-async", TotalAmount: 10000})
+
+	c, err := e.client.CancelPayment(ctx, "order-async", 10000, api.CancelRequest{Amount: ptr(int64(4000)), Reason: "async"})
+	if err != nil || c.Status != api.CancellationRequested || c.TotalAmount != 4000 || !c.CancelledAt.IsZero() {
+		t.Fatalf("cancel = %+v, %v; want REQUESTED 4000, not cancelled yet", c, err)
+	}
+	p, ok := e.get("order-async").(*api.PaidPayment)
+	if !ok || p.Amount.Cancelled != 0 || len(p.Cancellations) != 1 || p.Cancellations[0].Status != api.CancellationRequested {
+		t.Fatalf("after a requested cancel: %+v, want PAID, nothing refunded, one REQUESTED cancellation", e.get("order-async"))
+	}
+	if n, err := e.fake.SettleCancellations(ctx, "order-async", true); err != nil || n != 1 {
+		t.Fatalf("SettleCancellations = %d, %v; want 1", n, err)
+	}
+	pc, ok := e.get("order-async").(*api.PartialCancelledPayment)
+	if !ok || pc.Amount.Cancelled != 4000 || pc.Cancellations[0].Status != api.CancellationSucceeded || pc.Cancellations[0].CancelledAt.IsZero() {
+		t.Fatalf("after it succeeded: %+v", e.get("order-async"))
+	}
+
+	if _, err := e.client.CancelPayment(ctx, "order-async", 6000, api.CancelRequest{Amount: ptr(int64(1000)), Reason: "async, fails"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.fake.SettleCancellations(ctx, "order-async", false); err != nil || n != 1 {
+		t.Fatalf("SettleCancellations(fail) = %d, %v; want 1", n, err)
+	}
+	pc, ok = e.get("order-async").(*api.PartialCancelledPayment)
+	if !ok || pc.Amount.Cancelled != 4000 || len(pc.Cancellations) != 2 || pc.Cancellations[1].Status != api.CancellationFailed {
+		t.Fatalf("after it failed: %+v, want 4000 refunded and the second FAILED", e.get("order-async"))
+	}
+	if n, _ := e.fake.SettleCancellations(ctx, "order-async", true); n != 0 {
+		t.Errorf("settled %d again, want 0: nothing is requested", n)
+	}
+
+	want := []string{api.EventTransactionReady, api.EventTransactionPaid,
+		api.EventTransactionCancelPending, api.EventTransactionPartialCancelled, api.EventTransactionCancelPending}
+	if got := types(e.hooks.wait(len(want)), "order-async"); !reflect.DeepEqual(got, want) {
+		t.Errorf("webhooks = %v, want %v", got, want)
+	}
+}

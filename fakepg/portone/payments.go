@@ -1,7 +1,9 @@
 package portone
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -164,7 +166,10 @@ func (s *Server) cancel(r *http.Request) (any, error) {
 	}
 	if in.SkipWebhook == nil || !*in.SkipWebhook {
 		typ := api.EventTransactionPartialCancelled
-		if p.base.Status == api.StatusCancelled {
+		switch {
+		case c.Status == api.CancellationRequested:
+			typ = api.EventTransactionCancelPending
+		case p.base.Status == api.StatusCancelled:
 			typ = api.EventTransactionCancelled
 		}
 		data := p.data()
@@ -222,20 +227,90 @@ func (s *Server) applyCancel(p *payment, in api.CancelRequest) (api.Cancellation
 	}
 	now := stamp(s.now())
 	c := api.Cancellation{
-		Status: api.CancellationSucceeded, ID: uuid.NewString(), PgCancellationID: "pgcancel-" + randomHex(8),
+		Status: api.CancellationSucceeded, ID: uuid.NewString(),
 		TotalAmount: amount, TaxFreeAmount: taxFree, VatAmount: vat, Reason: in.Reason,
-		CancelledAt: now, RequestedAt: now, ReceiptURL: p.receiptURL, Trigger: "API",
+		RequestedAt: now, Trigger: "API",
+	}
+	if s.asyncCancels.Load() {
+		// Asked of an asynchronous PG: nothing moves until it settles.
+		// Like PortOne's documentation, the fake does not hold the
+		// requested amount back from the balance, so a client that
+		// cancels again before it settles is refunded twice.
+		c.Status = api.CancellationRequested
+		p.cancellations = append(p.cancellations, c)
+		p.base.UpdatedAt = now
+		return c, nil
 	}
 	p.cancellations = append(p.cancellations, c)
-	a.Cancelled += amount
-	a.CancelledTaxFree += taxFree
+	p.succeed(len(p.cancellations)-1, now)
+	return p.cancellations[len(p.cancellations)-1], nil
+}
+
+// succeed makes p's cancellation i SUCCEEDED at now and refunds it.
+func (p *payment) succeed(i int, now time.Time) {
+	c := &p.cancellations[i]
+	c.Status, c.PgCancellationID, c.CancelledAt, c.ReceiptURL = api.CancellationSucceeded, "pgcancel-"+randomHex(8), now, p.receiptURL
+	a := &p.base.Amount
+	a.Cancelled += c.TotalAmount
+	a.CancelledTaxFree += c.TaxFreeAmount
 	p.cancelledAt = now
 	status := api.StatusPartialCancelled
 	if a.Cancelled == a.Total {
 		status = api.StatusCancelled
 	}
 	p.setStatus(status, now)
-	return c, nil
+}
+
+// SetAsyncCancels sets Options.AsyncCancels: cancels from now on are
+// REQUESTED, or made at once again.
+func (s *Server) SetAsyncCancels(on bool) { s.asyncCancels.Store(on) }
+
+// SettleCancellations settles the REQUESTED cancellations of a payment, as
+// an asynchronous PG eventually does: with succeed, each is refunded
+// (SUCCEEDED, or FAILED when the balance no longer covers it) and a
+// Transaction.PartialCancelled or .Cancelled webhook is sent for it;
+// without, each is FAILED and nothing is refunded (PortOne documents no
+// webhook for that). It returns how many it settled.
+func (s *Server) SettleCancellations(ctx context.Context, paymentID string, succeed bool) (int, error) {
+	now := stamp(s.now())
+	var settled []string // refunded, each announced
+	n := 0
+	p, err := s.payments.Update(paymentID, func(p payment) (payment, error) {
+		p = p.clone()
+		settled, n = nil, 0
+		for i := range p.cancellations {
+			c := &p.cancellations[i]
+			if c.Status != api.CancellationRequested {
+				continue
+			}
+			n++
+			if succeed && c.TotalAmount <= p.base.Amount.Total-p.base.Amount.Cancelled {
+				p.succeed(i, now)
+				settled = append(settled, c.ID)
+				continue
+			}
+			c.Status = api.CancellationFailed
+			p.base.UpdatedAt = now
+		}
+		return p, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("settle the cancellations of %s: %w", paymentID, err)
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range settled {
+		typ := api.EventTransactionPartialCancelled
+		if p.base.Status == api.StatusCancelled {
+			typ = api.EventTransactionCancelled
+		}
+		data := p.data()
+		data.CancellationID = id
+		s.event(r, p, typ, data)
+	}
+	return n, nil
 }
 
 // vatOf is the VAT of a taxable amount, 1/11 of it rounded half up.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -98,6 +99,10 @@ type Options struct {
 	Now func() time.Time
 	// HTTPClient delivers webhooks; nil means hook's default client.
 	HTTPClient *http.Client
+	// AsyncCancels takes every cancel as an asynchronous PG does: the
+	// cancellation is REQUESTED and nothing is refunded until
+	// SettleCancellations. SetAsyncCancels changes it later.
+	AsyncCancels bool
 }
 
 // Store is one store of Options.Stores: its id, API secret and webhook
@@ -135,6 +140,8 @@ type Server struct {
 	billing  *memstore.Map[string, api.BillingKeyInfo]
 	tokens   *memstore.Map[string, grant] // access token → expiry and store
 	mu       sync.Mutex                   // serialises checkouts of one paymentId with its creation
+	// asyncCancels is Options.AsyncCancels, as SetAsyncCancels left it.
+	asyncCancels atomic.Bool
 }
 
 // New returns a Server configured by opts.
@@ -185,6 +192,7 @@ func New(opts Options) *Server {
 	})
 	s.now = s.Server.Now
 	s.faults = s.Server.Faults()
+	s.asyncCancels.Store(opts.AsyncCancels)
 	store := s.StoreOptions()
 	s.payments = memstore.New[string, payment](store)
 	s.prereg = memstore.New[string, preRegistration](store)

@@ -143,8 +143,8 @@ func TestResetDatabase(t *testing.T) {
 				}
 				got := counts(t, dsn)
 				want := map[string]int{
-					"histories": 4, "histories paid": 3, "histories refunded": 1,
-					"reservations": 2, "cancels": 1, "idempotency keys": 0,
+					"histories": 5, "histories paid": 4, "histories refunded": 1,
+					"reservations": 3, "cancels": 1, "idempotency keys": 0,
 					"unfinished jobs": 0,
 					// The deposit and the partial cancel, each delivered.
 					"forwarded webhooks": 2, "delivery answers ok": 2,
@@ -154,7 +154,7 @@ func TestResetDatabase(t *testing.T) {
 						t.Errorf("round %d: %s = %d, want %d", round, k, got[k], w)
 					}
 				}
-				if sample.Count(KindHistory) != 4 || sample.Count(KindReservation) != 2 || sample.Password != SamplePassword {
+				if sample.Count(KindHistory) != 5 || sample.Count(KindReservation) != 3 || sample.Password != SamplePassword {
 					t.Errorf("round %d: sample %+v", round, sample)
 				}
 				hist, res := ids(t, dsn, "payment_histories"), ids(t, dsn, "payment_reservations")

@@ -13,8 +13,10 @@ import (
 	"github.com/paymentctl/paymentctl/config"
 	"github.com/paymentctl/paymentctl/fakepg/hook"
 	fakeiamport "github.com/paymentctl/paymentctl/fakepg/iamport"
+	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	faketoss "github.com/paymentctl/paymentctl/fakepg/toss"
 	"github.com/paymentctl/paymentctl/gateway/iamport"
+	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/gateway/toss"
 	"github.com/paymentctl/paymentctl/sdk"
 	"github.com/paymentctl/paymentctl/server"
@@ -118,8 +120,8 @@ type SeedOptions struct {
 // this process on cfg's database with its own fake PGs (all on loopback
 // ports chosen by the system): an Iamport card payment; an Iamport virtual
 // account and its deposit; a Toss card payment with a partial cancel; a
-// Toss virtual account waiting for its deposit; and a saved card at each
-// PG. It waits for the webhooks the flows cause and for the job queue to
+// Toss virtual account waiting for its deposit; a PortOne V2 card
+// payment; and a saved card at each PG. It waits for the webhooks the flows cause and for the job queue to
 // drain, then stops the instance.
 //
 // The database must be migrated (RecreateSchema). In dev mode the instance
@@ -177,6 +179,7 @@ func Seed(ctx context.Context, cfg *config.Config, opts SeedOptions) (sample *Sa
 		srv: srv, api: api, wait: opts.Wait,
 		iamport: iamport.New(iamport.Options{BaseURL: srv.Fakes.IamportURL, Key: fakeiamport.DefaultKey, Secret: fakeiamport.DefaultSecret, HTTPClient: client}),
 		toss:    toss.New(toss.Options{BaseURL: srv.Fakes.TossURL, SecretKey: faketoss.DefaultSecretKey, HTTPClient: client}),
+		browser: fakeportone.NewBrowser(srv.Fakes.PortOneURL, fakeportone.DefaultSecret, opts.Wait),
 		sample:  &Sample{Password: SamplePassword, WebhookURL: srv.URL + "/payments/internal/webhook"},
 	}
 	flows := []struct {
@@ -187,8 +190,10 @@ func Seed(ctx context.Context, cfg *config.Config, opts SeedOptions) (sample *Sa
 		{"Iamport virtual account and deposit", s.iamportVBank},
 		{"Toss card payment with a partial cancel", s.tossCardPartialCancel},
 		{"Toss virtual account", s.tossVBank},
+		{"PortOne V2 card payment", s.portoneCard},
 		{"Iamport saved card", s.iamportSavedCard},
 		{"Toss saved card", s.tossSavedCard},
+		{"PortOne V2 saved card", s.portoneSavedCard},
 	}
 	for _, f := range flows {
 		if err := f.run(ctx); err != nil {
@@ -210,7 +215,7 @@ func seedConfig(cfg *config.Config) *config.Config {
 	c := *cfg
 	c.Database.URL = config.Secret(cfg.DatabaseURL())
 	c.Mode = config.ModeLocal
-	c.Iamport.URL, c.TossPayments.URL = "", ""
+	c.Iamport.URL, c.TossPayments.URL, c.PortOne.URL = "", "", ""
 	c.Metrics.Addr = ""
 	return &c
 }
@@ -221,6 +226,8 @@ type seeder struct {
 	api     *sdk.Client
 	iamport *iamport.Client
 	toss    *toss.Client
+	// browser does at the fake PortOne V2 what its checkout window does.
+	browser *fakeportone.Browser
 	wait    time.Duration
 	sample  *Sample
 }
@@ -396,6 +403,53 @@ func (s *seeder) tossSavedCard(ctx context.Context) error {
 	}
 	r, err := s.api.CreateReservation(ctx, sdk.ReservationCreate{
 		Vendor: sdk.Vendor{Code: sdk.VendorToss, StoreID: sampleTossStore, UID: b.BillingKey},
+		Source: src, Title: "sample saved card", Password: SamplePassword,
+	})
+	if err != nil {
+		return fmt.Errorf("register the saved card: %w", err)
+	}
+	s.addReservation(r, "saved card")
+	return nil
+}
+
+// portoneCard pays by card at the fake PortOne V2's checkout; its
+// paymentId is the order (source.id), as PortOne V2 registrations require.
+func (s *seeder) portoneCard(ctx context.Context) error {
+	src := newSource()
+	const price = 30000
+	out, err := s.browser.Checkout(ctx, fakeportone.CheckoutRequest{
+		PaymentID: src.ID, OrderName: "sample order", TotalAmount: price, Currency: "KRW",
+		PayMethod: fakeportone.PayMethodCard, Customer: &portone.Customer{Name: "Samchon"},
+	})
+	if err != nil {
+		return fmt.Errorf("pay at the fake PortOne V2: %w", err)
+	}
+	if out.Code != "" {
+		return fmt.Errorf("the fake PortOne V2 declined the payment: %s", out.Code)
+	}
+	h, err := s.register(ctx, sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: out.PaymentID}, src, price)
+	if err != nil {
+		return err
+	}
+	if h.PaidAt == nil {
+		return errors.New("the card payment was registered unpaid")
+	}
+	s.addHistory(h, "card")
+	return nil
+}
+
+// portoneSavedCard issues a billing key for the customer source.id at the
+// fake PortOne V2 and registers it as a saved card.
+func (s *seeder) portoneSavedCard(ctx context.Context) error {
+	src := newSource()
+	out, err := s.browser.IssueBillingKey(ctx, fakeportone.BillingKeyCheckoutRequest{
+		Customer: &portone.Customer{ID: src.ID, Name: "Samchon"},
+	})
+	if err != nil {
+		return fmt.Errorf("save a card at the fake PortOne V2: %w", err)
+	}
+	r, err := s.api.CreateReservation(ctx, sdk.ReservationCreate{
+		Vendor: sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: out.BillingKey},
 		Source: src, Title: "sample saved card", Password: SamplePassword,
 	})
 	if err != nil {

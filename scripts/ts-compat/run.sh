@@ -29,57 +29,14 @@ sdk_integrity="sha512-2Ad6RxDKZvx2KXhkZelh0ZXx7oZpjtceFS1CVqzIrKcCjIwa8u+zCD+VBq
 key="MCKOxv9B23r7EatArCFcBP03nfaS03T8"
 iv="9haeYD1tIf4v8xs7"
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/ts-compat.XXXXXX")"
-server_pid=""
-
-fail() {
-	echo "ts-compat: $*" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-}
-
-# unavailable: the npm registry could not be reached for the packages; exit
-# 3 so CI can tell "could not check" from "incompatible".
-unavailable() {
-	echo "ts-compat: $* (packages unavailable, nothing was checked)" >&2
-	exit 3
-}
-
-stop_server() {
-	[[ -n "$server_pid" ]] || return 0
-	if kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do
-			kill -0 "$server_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$server_pid" 2>/dev/null; then
-			echo "ts-compat: server did not stop on SIGTERM within 10 s; killing it" >&2
-			kill -KILL "$server_pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=""
-}
-
-cleanup() {
-	stop_server
-	if [[ "${TSCOMPAT_KEEP:-}" == 1 ]]; then
-		echo "ts-compat: kept $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+compat_name=ts-compat compat_keep="${TSCOMPAT_KEEP:-}" compat_signal=TERM
+# shellcheck source=../compat.sh
+. "$root/scripts/compat.sh"
 
 cd "$here"
 
 # 1. Node dependencies and the original SDK.
-if [[ "${TSCOMPAT_SKIP_INSTALL:-}" != 1 || ! -d node_modules/typia ]]; then
-	echo "== npm ci" >&2
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 || unavailable "npm ci failed"
-fi
+npm_ci node_modules/typia "${TSCOMPAT_SKIP_INSTALL:-}"
 if [[ ! -f node_modules/payment-backend/lib/api/index.js ]]; then
 	echo "== npm pack $sdk_spec" >&2
 	packed="$(npm pack "$sdk_spec" --json --pack-destination "$tmp" 2>/dev/null)" || unavailable "npm pack $sdk_spec failed"
@@ -95,8 +52,7 @@ rm -rf build
 node_modules/.bin/tspc -p tsconfig.json >&2 || fail "TypeScript compilation failed"
 
 # 3. Build paymentctl.
-echo "== go build ./cmd/paymentctl" >&2
-(cd "$root" && go build -o "$tmp/paymentctl" ./cmd/paymentctl) >&2 || fail "go build failed"
+build_paymentctl "$root"
 
 # A webhook signing secret as an operator makes one: the whsec_ line of
 # `paymentctl config generate`. The receiver verifies every forwarded
@@ -127,8 +83,6 @@ shop_whsec="$(sed -n 's/.*webhook_secret: "\([^"]*\)".*/\1/p' <<<"$shop")"
 } >"$tmp/services.yaml"
 
 mkdir -p "$tmp/work"
-scrub=()
-while IFS= read -r name; do scrub+=(-u "$name"); done < <(env | grep -o '^PAYMENT_[A-Za-z0-9_]*' || true)
 
 # run_flows LABEL [paymentctl serve flags...] -- [flow environment...]:
 # serve paymentctl in local mode from a fresh directory on free ports, run
@@ -142,21 +96,8 @@ run_flows() {
 	shift
 	local work="$tmp/work/$label"
 	mkdir -p "$work"
-	# Every port the server listens on is a free one, never a default: a
-	# real `paymentctl serve` may be running on this machine.
 	local api_port iamport_port toss_port metrics_port portone_port updator_port
-	read -r api_port iamport_port toss_port metrics_port portone_port updator_port < <(node -e '
-const net = require("net");
-(async () => {
-  const servers = [];
-  for (let i = 0; i < 6; i++) {
-    const s = net.createServer();
-    await new Promise((r) => s.listen(0, "127.0.0.1", r));
-    servers.push(s);
-  }
-  console.log(servers.map((s) => s.address().port).join(" "));
-  servers.forEach((s) => s.close());
-})();')
+	read -r api_port iamport_port toss_port metrics_port portone_port updator_port < <(free_ports 6)
 	echo "== [$label] paymentctl serve on 127.0.0.1:$api_port (fakes $iamport_port, $toss_port, $portone_port)" >&2
 	(
 		cd "$work"
@@ -172,11 +113,11 @@ const net = require("net");
 			PAYMENT_WEBHOOK_SECRET="$webhook_secret" \
 			"$tmp/paymentctl" serve --api-host 127.0.0.1 --api-port "$api_port" "${serve_args[@]}"
 	) >"$work/server.log" 2>&1 &
-	server_pid=$!
+	child_pid=$!
 
 	local api="http://127.0.0.1:$api_port" ready=0
 	for _ in $(seq 1 300); do
-		kill -0 "$server_pid" 2>/dev/null || break
+		kill -0 "$child_pid" 2>/dev/null || break
 		if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))' "$api/monitors/health"; then
 			ready=1
 			break
@@ -199,7 +140,7 @@ const net = require("net");
 	code=${PIPESTATUS[0]}
 	set -e
 
-	stop_server
+	stop_child
 	if [[ "$code" != 0 ]]; then
 		echo "== [$label] last lines of the server log" >&2
 		tail -n 40 "$work/server.log" >&2

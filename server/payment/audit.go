@@ -103,8 +103,17 @@ func historyAudit(event string, h *store.History) store.AuditEvent {
 // auditRefusal records a refused registration or cancel (err wraps
 // ErrRefused) outside any transaction: nothing else was written. A failure
 // is logged; the refusal stands.
+//
+// A refusal decided from the request and the configuration alone (an
+// unknown vendor.store_id, a PortOne V2 paymentId that is not the order's
+// source.id) is not recorded: it concerns no payment, and recording it
+// would let any caller add a row per request. Those are in the access log
+// and the flow metrics like any other 422.
 func (s *Service) auditRefusal(ctx context.Context, err error, e store.AuditEvent, d AuditDetails) {
 	if !errors.Is(err, ErrRefused) {
+		return
+	}
+	if r, ok := errors.AsType[*refusal](err); ok && r.onRequest {
 		return
 	}
 	d.Reason = refusalReason(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -152,8 +153,14 @@ func (s *Service) beginCancel(ctx context.Context, id string, in sdk.CancelCreat
 				busy = true
 				return nil
 			}
-			if h, err = s.resolveHistoryOps(ctx, tx, h, ops); err != nil {
+			var waiting bool
+			if h, waiting, err = s.resolveHistoryOps(ctx, tx, h, ops); err != nil {
 				return err
+			}
+			if waiting {
+				// A refund asked of the PG is not made yet: another cancel
+				// now could refund twice once both are made.
+				return errRefundPending
 			}
 			pgKey := uuid.NewString()
 			if key := requestKey(ctx); key != "" {
@@ -195,7 +202,7 @@ func (s *Service) beginCancel(ctx context.Context, id string, in sdk.CancelCreat
 			return o, before, done, err
 		}
 		if !s.now().Before(deadline) {
-			return nil, nil, nil, fmt.Errorf("%w: another cancel of this payment is at the PG; retry", store.ErrConflict)
+			return nil, nil, nil, fmt.Errorf("%w: another cancel of this payment is at the PG", ErrCancelInProgress)
 		}
 		select {
 		case <-ctx.Done():
@@ -326,26 +333,34 @@ func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.His
 	return current, s.recordEvent(ctx, tx, h, previous, current, raw)
 }
 
+// errRefundPending refuses a cancel while a refund of the payment is
+// asked of the PG and not made yet (a PortOne V2 REQUESTED cancellation).
+var errRefundPending = fmt.Errorf("%w: a refund of this payment is requested at the PG and not made yet", ErrCancelInProgress)
+
 // resolveHistoryOps settles the operations of a locked history whose
 // outcome is not known (unknown, or pending past their lease): it
 // re-fetches the payment, applies it as a webhook would, and marks each
-// cancel as markOps says. It returns the history as now stored.
-func (s *Service) resolveHistoryOps(ctx context.Context, tx *store.Tx, h *store.History, ops []store.Operation) (*store.History, error) {
+// cancel as markOps says. It returns the history as now stored, and
+// whether a cancel is left unknown because the PG still lists its refund
+// as requested, not made (waiting).
+func (s *Service) resolveHistoryOps(ctx context.Context, tx *store.Tx, h *store.History, ops []store.Operation) (_ *store.History, waiting bool, _ error) {
 	due := s.dueOps(ops)
 	if len(due) == 0 {
-		return h, nil
+		return h, false, nil
 	}
 	st, err := s.fetch(ctx, h.Vendor)
 	if err != nil {
-		return nil, pgFailure(h.Vendor.Code, false, err)
+		return nil, false, pgFailure(h.Vendor.Code, false, err)
 	}
 	if _, err := s.applyAndRecord(ctx, tx, h, st, nil, auditNote{event: AuditReconciled}); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.markOps(ctx, tx, h, due, st, true); err != nil {
-		return nil, err
+	waiting, err = s.markOps(ctx, tx, h, due, st, true)
+	if err != nil {
+		return nil, false, err
 	}
-	return tx.LockHistory(ctx, h.ID)
+	h, err = tx.LockHistory(ctx, h.ID)
+	return h, waiting, err
 }
 
 // settleOps marks the cancels of a locked history whose outcome is not
@@ -359,7 +374,8 @@ func (s *Service) settleOps(ctx context.Context, tx *store.Tx, h *store.History,
 	if err != nil {
 		return err
 	}
-	return s.markOps(ctx, tx, h, s.dueOps(ops), st, false)
+	_, err = s.markOps(ctx, tx, h, s.dueOps(ops), st, false)
+	return err
 }
 
 // dueOps returns the cancels among ops whose outcome must be found out:
@@ -376,9 +392,12 @@ func (s *Service) dueOps(ops []store.Operation) []store.Operation {
 
 // markOps marks each cancel of due succeeded when the PG's state lists a
 // cancel of its amount made after it started (each PG cancel answers one
-// operation) and, when final is set, failed otherwise.
-func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, due []store.Operation, st pgState, final bool) error {
+// operation) and, when final is set, failed otherwise; except that a
+// cancel the PG lists as requested and not made yet (st.pending, of the
+// same amount) is left unknown, and reported as waiting.
+func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, due []store.Operation, st pgState, final bool) (waiting bool, _ error) {
 	used := make([]bool, len(st.cancels))
+	usedPending := make([]bool, len(st.pending))
 	for _, o := range due {
 		state := store.OpFailed
 		for i := max(o.CancelsBefore, 0); i < len(st.cancels); i++ {
@@ -387,13 +406,19 @@ func (s *Service) markOps(ctx context.Context, tx *store.Tx, h *store.History, d
 				break
 			}
 		}
+		if state == store.OpFailed {
+			if i := slices.IndexFunc(st.pending, func(c pgCancel) bool { return c.amount == o.Amount }); i >= 0 && !usedPending[i] {
+				usedPending[i], waiting = true, true
+				continue
+			}
+		}
 		if state == store.OpFailed && !final {
 			continue
 		}
 		if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: state}); err != nil {
-			return err
+			return waiting, err
 		}
 		s.log.InfoContext(ctx, "verified a PG operation of unknown outcome", "operation", o.ID, "history", h.ID, "happened", state == store.OpSucceeded)
 	}
-	return nil
+	return waiting, nil
 }

@@ -32,6 +32,10 @@
 //     (ErrOutcomeUnknown, 502/504): it is resolved by re-fetching the
 //     payment before anything else touches it, so a retry returns the
 //     first outcome instead of refunding again (cancel.go).
+//     A PortOne V2 cancel taken as REQUESTED (an asynchronous PG) stays
+//     unknown until PortOne shows it SUCCEEDED or FAILED; meanwhile other
+//     cancels of the payment are refused (ErrCancelInProgress, 409)
+//     before the PG is asked.
 //   - A Toss registration is checked for everything that could refuse it
 //     before it is confirmed; a capture the registration then fails to
 //     record is cancelled at the PG, at once or by the reconciler.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,7 +39,8 @@ var errPortOneOff = fmt.Errorf("%w: vendor.code: PortOne V2 (portone) is not ena
 const portoneCurrency = "KRW"
 
 // portoneState reduces a PortOne V2 payment. Only SUCCEEDED cancellations
-// count: a REQUESTED one (an asynchronous PG) has not refunded yet.
+// count: a REQUESTED one (an asynchronous PG) has not refunded yet, and is
+// kept in pending.
 func portoneState(p portone.Payment) (pgState, error) {
 	data, err := json.Marshal(p)
 	if err != nil {
@@ -61,6 +63,10 @@ func portoneState(p portone.Payment) (pgState, error) {
 		st.paidAt = &t
 	}
 	for _, c := range cancels {
+		if c.Status == portone.CancellationRequested {
+			st.pending = append(st.pending, pgCancel{amount: c.TotalAmount, reason: c.Reason, at: c.RequestedAt.UTC()})
+			continue
+		}
 		if c.Status != portone.CancellationSucceeded {
 			continue
 		}
@@ -89,10 +95,10 @@ func portoneState(p portone.Payment) (pgState, error) {
 // (source.id), and the store is the one the client calls.
 func checkPortOneOrder(api PortOneAPI, in sdk.HistoryCreate) error {
 	if in.Vendor.UID != in.Source.ID {
-		return refusedf(ErrOrderMismatch, "a PortOne V2 payment's paymentId (vendor.uid) must be the order's source.id")
+		return requestRefusedf(ErrOrderMismatch, "a PortOne V2 payment's paymentId (vendor.uid) must be the order's source.id")
 	}
 	if id := api.StoreID(); id != "" && in.Vendor.StoreID != id {
-		return refusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
+		return requestRefusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
 	}
 	return nil
 }
@@ -228,8 +234,21 @@ func (s *Service) cancelPortOne(ctx context.Context, h *store.History, in sdk.Ca
 	if a := in.Account; a != nil {
 		req.RefundAccount = &portone.RefundAccount{Bank: a.Bank, Number: a.Account, HolderName: a.Holder, HolderPhoneNumber: a.Mobile}
 	}
-	if _, err := api.CancelPayment(ctx, h.Vendor.UID, remaining, req); err != nil {
+	c, err := api.CancelPayment(ctx, h.Vendor.UID, remaining, req)
+	if err != nil {
 		return pgState{}, portoneCancelError(err)
+	}
+	switch c.Status {
+	case portone.CancellationRequested:
+		// An asynchronous PG: the refund is asked for, not made, and may
+		// still fail. Until PortOne's webhook or a later fetch shows it
+		// SUCCEEDED or FAILED the operation stays unknown, and no other
+		// cancel of the payment is sent (beginCancel): answering "done"
+		// now would have a retry ask for the same refund again.
+		return pgState{}, &PGError{PG: pgName(h.Vendor.Code), Unknown: true, Err: errRefundRequested}
+	case portone.CancellationFailed:
+		// The PG's definite answer that nothing was refunded.
+		return pgState{}, &portone.Error{Status: http.StatusConflict, Type: portoneCancelFailed, Message: "PortOne V2 answered the cancel FAILED"}
 	}
 	p, err := api.GetPayment(ctx, h.Vendor.UID)
 	if err != nil {
@@ -239,6 +258,14 @@ func (s *Service) cancelPortOne(ctx context.Context, h *store.History, in sdk.Ca
 	}
 	return portoneState(p)
 }
+
+// errRefundRequested is the cause of an unknown outcome when PortOne V2
+// took a cancel as REQUESTED: the refund is asked for, not made.
+var errRefundRequested = errors.New("PortOne V2 took the cancel as REQUESTED: the refund is not made yet")
+
+// portoneCancelFailed is the error type the service gives a cancellation
+// PortOne V2 answered with status FAILED (a 200 carrying a refusal).
+const portoneCancelFailed portone.ErrorType = "CANCELLATION_FAILED"
 
 // portoneCancelError maps PortOne's refusals of a cancel that say the
 // balance is not there (CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT,
@@ -276,7 +303,7 @@ func (s *Service) portoneReservation(ctx context.Context, in sdk.ReservationCrea
 		return nil, err
 	}
 	if id := api.StoreID(); id != "" && in.Vendor.StoreID != id {
-		return nil, refusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
+		return nil, requestRefusedf(ErrOrderMismatch, "vendor.store_id is not the PortOne V2 store this server is configured for")
 	}
 	info, err := api.GetBillingKey(ctx, in.Vendor.UID)
 	if err != nil {

@@ -31,15 +31,16 @@ func TestPortOneState(t *testing.T) {
 		refund      int64
 		cancels     []int64
 		firstCancel *time.Time
+		pending     []int64 // requested, not made
 	}{
-		{"issued", &portone.VirtualAccountIssuedPayment{PaymentBase: base(portone.StatusVirtualAccountIssued, 0)}, nil, 0, nil, nil},
-		{"paid", &portone.PaidPayment{PaymentBase: base(portone.StatusPaid, 0), PaidAt: paid}, &paid, 0, nil, nil},
+		{"issued", &portone.VirtualAccountIssuedPayment{PaymentBase: base(portone.StatusVirtualAccountIssued, 0)}, nil, 0, nil, nil, nil},
+		{"paid", &portone.PaidPayment{PaymentBase: base(portone.StatusPaid, 0), PaidAt: paid}, &paid, 0, nil, nil, nil},
 		{"partly cancelled, one cancel still requested", &portone.PartialCancelledPayment{PaymentBase: base(portone.StatusPartialCancelled, 3000), PaidAt: paid,
 			Cancellations: []portone.Cancellation{cancellation(portone.CancellationSucceeded, 3000, first), cancellation(portone.CancellationRequested, 2000, second)}},
-			&paid, 3000, []int64{3000}, &first},
+			&paid, 3000, []int64{3000}, &first, []int64{2000}},
 		{"cancelled", &portone.CancelledPayment{PaymentBase: base(portone.StatusCancelled, 10000), PaidAt: paid, CancelledAt: second,
 			Cancellations: []portone.Cancellation{cancellation(portone.CancellationSucceeded, 4000, first), cancellation(portone.CancellationSucceeded, 6000, second)}},
-			&paid, 10000, []int64{4000, 6000}, &first},
+			&paid, 10000, []int64{4000, 6000}, &first, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +54,13 @@ func TestPortOneState(t *testing.T) {
 			}
 			if st.price != 10000 || st.currency != "KRW" || st.refund != tt.refund || fmt.Sprint(cancels) != fmt.Sprint(tt.cancels) {
 				t.Errorf("portoneState() = price %d %s, refund %d, cancels %v; want 10000 KRW, %d, %v", st.price, st.currency, st.refund, cancels, tt.refund, tt.cancels)
+			}
+			var pending []int64
+			for _, c := range st.pending {
+				pending = append(pending, c.amount)
+			}
+			if fmt.Sprint(pending) != fmt.Sprint(tt.pending) {
+				t.Errorf("pending %v, want %v", pending, tt.pending)
 			}
 			if fmt.Sprint(st.paidAt) != fmt.Sprint(tt.paidAt) || fmt.Sprint(st.firstCancel) != fmt.Sprint(tt.firstCancel) {
 				t.Errorf("portoneState() paid at %v, first cancel %v; want %v, %v", st.paidAt, st.firstCancel, tt.paidAt, tt.firstCancel)

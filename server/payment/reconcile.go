@@ -247,8 +247,15 @@ func (s *Service) reconcileOperation(ctx context.Context, o store.Operation, opt
 	d := &Drift{OperationID: o.ID, HistoryID: o.HistoryID, Vendor: o.Vendor.Code, UID: o.Vendor.UID, Amount: o.Amount}
 	if o.Kind == store.OpCancel {
 		err := s.store.WithHistoryLocked(ctx, o.HistoryID, func(tx *store.Tx, h *store.History) error {
-			if _, err := s.resolveHistoryOps(ctx, tx, h, []store.Operation{o}); err != nil {
+			_, waiting, err := s.resolveHistoryOps(ctx, tx, h, []store.Operation{o})
+			if err != nil {
 				return err
+			}
+			if waiting {
+				// The PG lists the refund as requested, not made: no drift
+				// yet; a later sweep or the PG's webhook settles it.
+				d = nil
+				return nil
 			}
 			after, err := tx.OperationOfID(ctx, o.ID)
 			if err != nil {

@@ -45,6 +45,10 @@ var (
 	// ErrRefundExceedsBalance means a cancel asks for more than what
 	// remains of the payment.
 	ErrRefundExceedsBalance = errors.New("refund exceeds balance")
+	// ErrCancelInProgress refuses a cancel while another cancel of the
+	// payment is at the PG: its call still running, or its refund
+	// requested and not made yet (an asynchronous PG). Retry later.
+	ErrCancelInProgress = errors.New("cancel in progress")
 )
 
 // refusal is a refused request: its message is ErrRefused's and the
@@ -52,6 +56,10 @@ var (
 type refusal struct {
 	reason error
 	msg    string
+	// onRequest marks a refusal decided from the request and the
+	// configuration alone, before any PG call or stored record was
+	// consulted; the audit trail does not record those (auditRefusal).
+	onRequest bool
 }
 
 func (e *refusal) Error() string   { return ErrRefused.Error() + ": " + e.msg }
@@ -61,6 +69,12 @@ func (e *refusal) Unwrap() []error { return []error{ErrRefused, e.reason} }
 // client-facing message.
 func refusedf(reason error, format string, args ...any) error {
 	return &refusal{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// requestRefusedf is refusedf for a refusal decided from the request and
+// the configuration alone (see refusal.onRequest).
+func requestRefusedf(reason error, format string, args ...any) error {
+	return &refusal{reason: reason, msg: fmt.Sprintf(format, args...), onRequest: true}
 }
 
 // Queue is the stored-job queue the service enqueues into, inside its own

@@ -88,7 +88,7 @@ func (s *Service) checkStore(v store.Vendor) error {
 // client sees, naming the field and not the value it sent.
 func storeError(vendor sdk.VendorCode, err error) error {
 	if errors.Is(err, ErrUnknownStore) {
-		return refusedf(ErrUnknownStore, "no %s store is configured under this vendor.store_id", vendor)
+		return requestRefusedf(ErrUnknownStore, "no %s store is configured under this vendor.store_id", vendor)
 	}
 	return err
 }

@@ -39,7 +39,12 @@ type pgState struct {
 	// firstCancel is the time of the earliest cancel, nil when none.
 	firstCancel *time.Time
 	cancels     []pgCancel
-	data        []byte // the PG's payment object as JSON
+	// pending are refunds the PG was asked for and has not made yet
+	// (PortOne V2's REQUESTED cancellations, at asynchronous PGs): not in
+	// refund or cancels, and an operation they may answer stays unknown
+	// (markOps).
+	pending []pgCancel
+	data    []byte // the PG's payment object as JSON
 }
 
 // pgCancel is one cancel event as the PG reports it.

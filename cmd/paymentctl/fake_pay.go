@@ -193,9 +193,14 @@ func newRegistration(f *factory, cmd *cobra.Command) (*registration, error) {
 	return reg, nil
 }
 
+// client is the SDK client registrations go through.
+func (reg *registration) client() (*sdk.Client, error) {
+	return sdk.New(sdk.Options{BaseURL: reg.APIURL, Key: reg.Key, IV: reg.IV})
+}
+
 // create registers the paid result with paymentctl through the SDK.
 func (reg *registration) create(ctx context.Context, r fakeResult) (*sdk.History, error) {
-	client, err := sdk.New(sdk.Options{BaseURL: reg.APIURL, Key: reg.Key, IV: reg.IV})
+	client, err := reg.client()
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +216,7 @@ func (reg *registration) create(ctx context.Context, r fakeResult) (*sdk.History
 // reserve registers the billing key of r with paymentctl as a saved card
 // through the SDK.
 func (reg *registration) reserve(ctx context.Context, r fakeResult) (*sdk.Reservation, error) {
-	client, err := sdk.New(sdk.Options{BaseURL: reg.APIURL, Key: reg.Key, IV: reg.IV})
+	client, err := reg.client()
 	if err != nil {
 		return nil, err
 	}

@@ -248,6 +248,20 @@ func (s *seeder) register(ctx context.Context, v sdk.Vendor, src sdk.Source, pri
 	return h, nil
 }
 
+// registerPaidCard registers a card payment made at a fake PG, which
+// must be paid already, as the sample record of flow "card".
+func (s *seeder) registerPaidCard(ctx context.Context, v sdk.Vendor, src sdk.Source, price int64) error {
+	h, err := s.register(ctx, v, src, price)
+	if err != nil {
+		return err
+	}
+	if h.PaidAt == nil {
+		return errors.New("the card payment was registered unpaid")
+	}
+	s.addHistory(h, "card")
+	return nil
+}
+
 // addHistory records a sample payment.
 func (s *seeder) addHistory(h *sdk.History, flow string) {
 	state := "waiting for deposit"
@@ -279,15 +293,7 @@ func (s *seeder) iamportCard(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pay at the fake Iamport: %w", err)
 	}
-	h, err := s.register(ctx, sdk.Vendor{Code: sdk.VendorIamport, StoreID: sampleIamportStore, UID: p.ImpUID}, src, price)
-	if err != nil {
-		return err
-	}
-	if h.PaidAt == nil {
-		return errors.New("the card payment was registered unpaid")
-	}
-	s.addHistory(h, "card")
-	return nil
+	return s.registerPaidCard(ctx, sdk.Vendor{Code: sdk.VendorIamport, StoreID: sampleIamportStore, UID: p.ImpUID}, src, price)
 }
 
 func (s *seeder) iamportVBank(ctx context.Context) error {
@@ -427,15 +433,7 @@ func (s *seeder) portoneCard(ctx context.Context) error {
 	if out.Code != "" {
 		return fmt.Errorf("the fake PortOne V2 declined the payment: %s", out.Code)
 	}
-	h, err := s.register(ctx, sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: out.PaymentID}, src, price)
-	if err != nil {
-		return err
-	}
-	if h.PaidAt == nil {
-		return errors.New("the card payment was registered unpaid")
-	}
-	s.addHistory(h, "card")
-	return nil
+	return s.registerPaidCard(ctx, sdk.Vendor{Code: sdk.VendorPortOne, StoreID: fakeportone.DefaultStoreID, UID: out.PaymentID}, src, price)
 }
 
 // portoneSavedCard issues a billing key for the customer source.id at the

@@ -194,14 +194,20 @@ func (s *Server) HasParent() bool {
 //   - if the readiness check fails, srv stops serving on its own, or Shutdown
 //     exceeds ShutdownTimeout: an error.
 //
-// Serve wraps srv.Handler (nil means http.DefaultServeMux) to add the drain
-// header, and always closes ln. It may be called once.
+// Serve wraps srv.Handler to add the drain header, and always closes ln.
+// It may be called once. A nil srv.Handler is refused rather than read as
+// http.DefaultServeMux, on which imported packages register handlers of
+// their own (net/http/pprof's profiles, in this binary).
 func (s *Server) Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	if !s.served.CompareAndSwap(false, true) {
 		ln.Close()
 		return errors.New("serve called more than once")
 	}
 	defer s.upg.Stop()
+	if srv.Handler == nil {
+		ln.Close()
+		return errors.New("serve: the server has no handler (http.DefaultServeMux is never served)")
+	}
 
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
@@ -291,9 +297,6 @@ func (s *Server) drain(srv *http.Server, ln net.Listener, served <-chan error, r
 // server drains, so that net/http closes the connection after the response and
 // the client does not reuse it.
 func (s *Server) drainHandler(next http.Handler) http.Handler {
-	if next == nil {
-		next = http.DefaultServeMux
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			w.Header().Set("Connection", "close")

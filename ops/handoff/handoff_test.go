@@ -356,7 +356,7 @@ func TestServeReadyCheckFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = s.Serve(context.Background(), &http.Server{}, ln)
+			err = s.Serve(context.Background(), &http.Server{Handler: http.NotFoundHandler()}, ln)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Serve() = %v, want %v", err, tt.want)
 			}
@@ -444,6 +444,23 @@ func TestServeTwice(t *testing.T) {
 	}
 	if err := ts.Serve(context.Background(), &http.Server{}, ln); err == nil {
 		t.Error("second Serve() = nil, want an error")
+	}
+}
+
+// TestServeRefusesNilHandler: a server without a handler is refused, not
+// served as http.DefaultServeMux, where net/http/pprof (imported by this
+// binary) registers the runtime's profiles.
+func TestServeRefusesNilHandler(t *testing.T) {
+	s := newServer(newFakeUpgrader(), Options{DrainWindow: 10 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(context.Background(), &http.Server{}, ln); err == nil || !strings.Contains(err.Error(), "no handler") {
+		t.Errorf("Serve() of a server without a handler = %v, want a refusal", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Error("the listener is still open after the refusal")
 	}
 }
 

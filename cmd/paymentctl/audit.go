@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -97,9 +96,7 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 		return err
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(opts.IO.Out, struct {
 			HistoryID string               `json:"history_id"`
 			Events    []updater.AuditEntry `json:"events"`
 		}{opts.HistoryID, trail})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"time"
@@ -66,4 +67,12 @@ func (f *factory) loadConfig(cmd *cobra.Command) (*config.Config, error) {
 		LookupEnv: f.LookupEnv,
 		Flags:     cmd.Flags(),
 	})
+}
+
+// writeJSON writes v to w as the commands' --json output: indented by two
+// spaces, one value, a newline after it.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -51,13 +51,11 @@ source.id the customer id.`,
 			if opts.CustomerID == "" {
 				opts.CustomerID = newOrderID()
 			}
-			if register, _ := cmd.Flags().GetBool("register"); register {
-				reg, err := newRegistration(f, cmd)
-				if err != nil {
-					return err
-				}
-				opts.Register = reg
+			reg, err := newRegistration(f, cmd)
+			if err != nil {
+				return err
 			}
+			opts.Register = reg
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -67,9 +65,7 @@ source.id the customer id.`,
 	addFakeClientFlags(cmd, &opts.fakeClientOptions)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.CustomerID, "customer-id", "", "customer id, the registration's source.id (default a fresh UUID)")
-	fl.Bool("register", false, "then register the billing key with paymentctl as a saved card (POST /payments/reservations), as a service would")
-	fl.String("api-url", "", "with --register: paymentctl's API (default the local server, http://127.0.0.1:<api.port>)")
-	fl.String("password", "some-password", "with --register: the record's password")
+	addRegisterFlags(cmd, "then register the billing key with paymentctl as a saved card (POST /payments/reservations), as a service would")
 	fl.String("title", "paymentctl fake card", "with --register: the saved card's title")
 	return cmd
 }

@@ -107,13 +107,11 @@ VIRTUAL_ACCOUNT_ISSUED).`
 		if opts.OrderID == "" {
 			opts.OrderID = newOrderID()
 		}
-		if register, _ := cmd.Flags().GetBool("register"); register {
-			reg, err := newRegistration(f, cmd)
-			if err != nil {
-				return err
-			}
-			opts.Register = reg
+		reg, err := newRegistration(f, cmd)
+		if err != nil {
+			return err
 		}
+		opts.Register = reg
 		if runF != nil {
 			return runF(cmd.Context(), opts)
 		}
@@ -123,9 +121,7 @@ VIRTUAL_ACCOUNT_ISSUED).`
 	fl := cmd.Flags()
 	fl.Int64Var(&opts.Amount, "amount", 0, "amount in won (required)")
 	fl.StringVar(&opts.OrderID, "order-id", "", "order id, the registration's source.id (default a fresh UUID)")
-	fl.Bool("register", false, "then register the payment with paymentctl (POST /payments/histories), as a service would")
-	fl.String("api-url", "", "with --register: paymentctl's API (default the local server, http://127.0.0.1:<api.port>)")
-	fl.String("password", "some-password", "with --register: the record's password")
+	addRegisterFlags(cmd, "then register the payment with paymentctl (POST /payments/histories), as a service would")
 	fl.String("record-webhook-url", "", "with --register: where paymentctl forwards the payment's events (default the local test receiver)")
 	if method == payCard {
 		fl.BoolVar(&opts.Approve, "approve", false, "Toss: approve at once (DONE) instead of leaving the payment to paymentctl")
@@ -166,26 +162,44 @@ func runFakePay(ctx context.Context, opts *fakePayOptions) error {
 	return printResult(opts.IO.Out, opts.JSON, r)
 }
 
-// newRegistration reads the --register flags and the API's address and
-// connection key from the configuration.
+// addRegisterFlags adds --register, with usage saying what it registers,
+// and the flags every registration reads: --api-url and --password.
+func addRegisterFlags(cmd *cobra.Command, usage string) {
+	fl := cmd.Flags()
+	fl.Bool("register", false, usage)
+	fl.String("api-url", "", "with --register: paymentctl's API (default the local server, http://127.0.0.1:<api.port>)")
+	fl.String("password", "some-password", "with --register: the record's password")
+}
+
+// newRegistration reads the --register flags (addRegisterFlags, and the
+// command's own --record-webhook-url or --title) and the API's address
+// and connection key from the configuration. It returns nil when
+// --register is not set.
 func newRegistration(f *factory, cmd *cobra.Command) (*registration, error) {
+	fl := cmd.Flags()
+	if register, _ := fl.GetBool("register"); !register {
+		return nil, nil
+	}
 	cfg, err := f.loadConfig(cmd)
 	if err != nil {
 		return nil, err
 	}
-	fl := cmd.Flags()
 	reg := &registration{Key: cfg.Connection.Encryption.Key.Reveal(), IV: cfg.Connection.Encryption.IV.Reveal()}
 	reg.APIURL, _ = fl.GetString("api-url")
 	reg.Password, _ = fl.GetString("password")
-	reg.WebhookURL, _ = fl.GetString("record-webhook-url")
 	reg.Title, _ = fl.GetString("title")
 	if reg.APIURL == "" {
 		reg.APIURL = "http://" + loopback(cfg.API.Port)
 	}
-	if reg.WebhookURL == "" {
-		reg.WebhookURL = strings.TrimRight(reg.APIURL, "/") + "/payments/internal/webhook"
+	urls := []struct{ flag, v string }{{"--api-url", reg.APIURL}}
+	if fl.Lookup("record-webhook-url") != nil {
+		reg.WebhookURL, _ = fl.GetString("record-webhook-url")
+		if reg.WebhookURL == "" {
+			reg.WebhookURL = strings.TrimRight(reg.APIURL, "/") + "/payments/internal/webhook"
+		}
+		urls = append(urls, struct{ flag, v string }{"--record-webhook-url", reg.WebhookURL})
 	}
-	for _, u := range []struct{ flag, v string }{{"--api-url", reg.APIURL}, {"--record-webhook-url", reg.WebhookURL}} {
+	for _, u := range urls {
 		if !httpURL(u.v) {
 			return nil, &usageError{fmt.Errorf("%s %q: use an http(s) URL", u.flag, u.v)}
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -112,9 +111,7 @@ func runReconcile(ctx context.Context, opts *reconcileOptions) error {
 		return fmt.Errorf("reconcile: %w", err)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(opts.IO.Out, rep)
 	}
 	printReconcile(opts.IO.Out, rep, opts.DryRun)
 	return nil

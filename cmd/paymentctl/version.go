@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -25,9 +24,7 @@ checkout falls back to the commit and commit time Go records (with
 		RunE: func(_ *cobra.Command, _ []string) error {
 			info := buildinfo.Get()
 			if asJSON {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
+				return writeJSON(f.IO.Out, info)
 			}
 			commit := info.Commit
 			if info.Modified {

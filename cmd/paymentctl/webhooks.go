@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -181,9 +180,7 @@ func runWebhooks(ctx context.Context, opts *webhooksOptions) error {
 		return err
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(opts.IO.Out, struct {
 			Deliveries []updater.Delivery `json:"deliveries"`
 		}{list})
 	}

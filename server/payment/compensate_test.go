@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paymentctl/paymentctl/gateway/toss"
+	"github.com/paymentctl/paymentctl/internal/pgschema"
 	"github.com/paymentctl/paymentctl/server/seal"
 	"github.com/paymentctl/paymentctl/server/store"
 	"github.com/paymentctl/paymentctl/wirecrypt"
@@ -32,8 +33,24 @@ func (r *replayingToss) Cancel(_ context.Context, paymentKey string, _ toss.Canc
 // operation compensated under the payment's lock and neither asks the PG
 // again nor adds a second "cancelled" event to the audit trail.
 func TestCancelCaptureOnce(t *testing.T) {
+	dsns := map[string]func(t *testing.T) string{
+		"sqlite": func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "payments.db") },
+	}
+	if base := pgschema.TestDSN(); base != "" {
+		dsns["postgres"] = func(t *testing.T) string { return pgschema.ForTest(t, base, "t_payment_") }
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		dsn, ok := dsns[name]
+		if !ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) { cancelCaptureOnce(t, dsn(t)) })
+	}
+}
+
+func cancelCaptureOnce(t *testing.T, dsn string) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "payments.db"))
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	fakeportone "github.com/paymentctl/paymentctl/fakepg/portone"
 	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server/payment"
 )
 
 // TestPortOneAsyncCancel: a PortOne V2 cancel that an asynchronous PG
@@ -79,6 +80,17 @@ func TestPortOneAsyncCancel(t *testing.T) {
 		for _, amount := range []int64{5000, 15000} {
 			if err := cancel(amount); !errors.Is(err, sdk.ErrCancelInProgress) {
 				t.Errorf("another cancel of %d while a refund is requested = %v, want 409 cancel_in_progress", amount, err)
+			}
+		}
+		// The reconciler finds the refund requested, not made: no drift,
+		// nothing sent to the PG, the operation left for later.
+		rep, err := h.srv.Payments.Reconcile(ctx, payment.SweepOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range rep.Drifts {
+			if d.UID == uid {
+				t.Errorf("the reconciler reported %s for a refund still requested", d.Kind)
 			}
 		}
 		if n, err := fake.SettleCancellations(ctx, uid, true); err != nil || n != 1 {

@@ -1,16 +1,14 @@
 package portone
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/paymentctl/paymentctl/gateway/jsoncall"
 	api "github.com/paymentctl/paymentctl/gateway/portone"
 )
 
@@ -18,9 +16,7 @@ import (
 // at PortOne; gateway/portone's Client does the rest. Failures are
 // *api.Error, as from the real routes.
 type Browser struct {
-	base   string
-	secret string
-	hc     *http.Client
+	api jsoncall.Client
 }
 
 // NewBrowser returns a Browser of the fake at baseURL, authenticated with
@@ -33,7 +29,11 @@ func NewBrowser(baseURL, secret string, timeout time.Duration) *Browser {
 	if timeout <= 0 {
 		timeout = api.DefaultTimeout
 	}
-	return &Browser{base: strings.TrimRight(baseURL, "/"), secret: secret, hc: &http.Client{Timeout: timeout}}
+	return &Browser{api: jsoncall.Client{
+		PG: "fake portone", Base: strings.TrimRight(baseURL, "/"), Auth: api.AuthScheme + " " + secret,
+		HTTP: &http.Client{}, Timeout: timeout,
+		ParseError: func(status int, body []byte) error { return api.ParseError(status, body) },
+	}}
 }
 
 // Checkout makes or re-attempts a payment (POST /internal/checkout).
@@ -61,30 +61,5 @@ func (b *Browser) Deposit(ctx context.Context, paymentID string) (api.Payment, e
 
 // do POSTs in as JSON to path and decodes the answer into out.
 func (b *Browser) do(ctx context.Context, path string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("fake portone %s: %w", path, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("fake portone %s: %w", path, err)
-	}
-	req.Header.Set("Authorization", api.AuthScheme+" "+b.secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("fake portone %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("fake portone %s: %w", path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("fake portone %s: %w", path, api.ParseError(resp.StatusCode, raw))
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("fake portone %s: decode: %w", path, err)
-	}
-	return nil
+	return b.api.Do(ctx, jsoncall.Call{Method: http.MethodPost, Path: path, In: in, Out: out})
 }

@@ -3,7 +3,8 @@
 // of the API's credentials, a per-call timeout, at most MaxResponse bytes
 // of the answer read, a 2xx answer decoded into the caller's value and any
 // other turned into the PG's own error by the PG client's parser. The toss
-// and portone clients send every call through it.
+// and portone clients send every call through it, and so does the fake
+// PortOne V2's Browser (fakepg/portone).
 //
 // Every error Do returns starts with the PG's name, the method and the
 // path (without the query), and wraps the cause: the transport's error

@@ -35,6 +35,9 @@ type Faults struct {
 	// ErrorRate is the share (0..1) of API calls answered with HTTP 500 in
 	// the PG's error shape.
 	ErrorRate float64
+	// FailRoutes lists routes whose calls are all answered as ErrorRate's
+	// are, without being handled: the PG's HTTP 500, nothing changed.
+	FailRoutes []Route
 	// WebhookDelay makes each webhook delivery start this late.
 	WebhookDelay time.Duration
 	// WebhookDuplicate delivers every webhook twice.
@@ -52,6 +55,7 @@ type Faults struct {
 func (f Faults) clone() Faults {
 	f.RouteLatency = slices.Clone(f.RouteLatency)
 	f.DropResponse = slices.Clone(f.DropResponse)
+	f.FailRoutes = slices.Clone(f.FailRoutes)
 	return f
 }
 

@@ -12,8 +12,8 @@ import (
 // that Set takes effect at once. A call goes through these steps:
 //
 //  1. Wait Latency plus every Before RouteLatency matching the call.
-//  2. With probability ErrorRate, call fail(w, r) instead of next, so
-//     nothing changes. fail writes the gateway's error answer; nil means a
+//  2. With probability ErrorRate, or when a FailRoutes entry matches the
+//     call, call fail(w, r) instead of next, so nothing changes. fail writes the gateway's error answer; nil means a
 //     plain-text HTTP 500.
 //  3. Call next. When a RouteLatency (not Before) or DropResponse matches,
 //     next answers into a buffer: the change is stored and its webhooks are
@@ -48,19 +48,13 @@ func (i *Injector) Middleware(next http.Handler, fail func(w http.ResponseWriter
 				after += rl.Latency
 			}
 		}
-		drop := false
-		for _, rt := range f.DropResponse {
-			if rt.Match(r) {
-				drop = true
-				break
-			}
-		}
+		drop := matchAny(f.DropResponse, r)
 
 		if !wait(r.Context(), before) {
 			hangUp(w)
 			return
 		}
-		if i.Fail() {
+		if i.Fail() || matchAny(f.FailRoutes, r) {
 			fail(w, r)
 			return
 		}
@@ -84,6 +78,16 @@ func (i *Injector) Middleware(next http.Handler, fail func(w http.ResponseWriter
 		}
 		held.writeTo(w)
 	})
+}
+
+// matchAny reports whether one of routes selects r.
+func matchAny(routes []Route, r *http.Request) bool {
+	for _, rt := range routes {
+		if rt.Match(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // wait waits d, or until ctx is done; it reports whether d passed.

@@ -219,3 +219,33 @@ func TestDropResponseWithoutHijack(t *testing.T) {
 	}()
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/x", nil))
 }
+
+func TestFailRoutes(t *testing.T) {
+	srv, h := faultServer(t, Faults{FailRoutes: []Route{mustRoute(t, "POST /v1/payments/*/cancel")}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tests := []struct {
+		path        string
+		wantStatus  int
+		wantHandled int
+	}{
+		{"/v1/payments/pk_1/cancel", http.StatusInternalServerError, 0},
+		{"/v1/payments/pk_1", http.StatusCreated, 1},
+	}
+	for _, tt := range tests {
+		resp, err := post(ctx, srv, tt.path)
+		if err != nil {
+			t.Fatalf("POST %s: %v", tt.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.wantStatus {
+			t.Errorf("POST %s = %d, want %d", tt.path, resp.StatusCode, tt.wantStatus)
+		}
+		if tt.wantHandled > 0 {
+			waitHandled(t, h, tt.wantHandled)
+		}
+		if n, _ := h.state(); n != tt.wantHandled {
+			t.Errorf("after POST %s: handled %d calls, want %d", tt.path, n, tt.wantHandled)
+		}
+	}
+}

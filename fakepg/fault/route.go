@@ -10,7 +10,7 @@ import (
 )
 
 // Route selects API calls by method and URL path, for the per-route faults
-// (Faults.RouteLatency, Faults.DropResponse). Its text form, which
+// (Faults.RouteLatency, Faults.DropResponse, Faults.FailRoutes). Its text form, which
 // ParseRoute reads and String writes, is "[METHOD ]PATH":
 //
 //	POST /v1/payments/*/cancel   a Toss cancel, whatever the paymentKey

@@ -101,14 +101,12 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 // settleConfirms marks the open confirm operations of the payment being
 // registered as succeeded, inside the registration's transaction: the
 // history now records what they captured. A payment whose earlier
-// registration failed after its capture is being cancelled: it is refused.
+// registration failed after its capture, or that was refused for its
+// amount, is being cancelled: it is refused.
 func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.History) error {
-	if h.Vendor.Code == string(sdk.VendorIamport) {
-		// An Iamport registration confirms nothing: no confirm operation
-		// of an Iamport payment exists to settle or refuse it by (only
-		// Toss's confirm and PortOne V2's capture make them).
-		return nil
-	}
+	// Iamport's included: an Iamport registration confirms nothing, but
+	// a payment refused for its amount has a confirm operation that
+	// cancels it (cancelRefused), and refuses it here.
 	ops, err := tx.OperationsOfVendorPayment(ctx, h.Vendor.Code, h.Vendor.UID)
 	if err != nil {
 		return err
@@ -177,8 +175,9 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 			return pgState{}, nil, refusedf(ErrOrderMismatch, "the payment %s was made for order %q, not for source.id %q", in.Vendor.UID, p.MerchantUID, in.Source.ID)
 		}
 		if int64(p.Amount) != in.Price {
-			s.cancelWrongAmount(ctx, in, int64(p.Amount))
-			return pgState{}, nil, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", int64(p.Amount), in.Price)
+			// A virtual account waiting for its deposit has taken nothing.
+			paid := p.Status == iamport.StatusPaid || p.Status == iamport.StatusCancelled
+			return pgState{}, nil, s.refuseWrongAmount(ctx, in, int64(p.Amount), int64(p.Amount-p.CancelAmount), paid)
 		}
 		st, err := iamportState(p)
 		return st, nil, err
@@ -215,8 +214,9 @@ func (s *Service) verify(ctx context.Context, in sdk.HistoryCreate) (pgState, *s
 				return pgState{}, nil, refusedf(ErrOrderMismatch, "the payment %s belongs to order %s, not %s", in.Vendor.UID, p.OrderID, in.Source.ID)
 			}
 			if p.TotalAmount != in.Price {
-				s.cancelWrongAmount(ctx, in, p.TotalAmount)
-				return pgState{}, nil, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d but %d; the payment was cancelled at the PG", p.TotalAmount, in.Price)
+				// Captured (or a virtual account issued, whose cancel
+				// keeps it from being paid into).
+				return pgState{}, nil, s.refuseWrongAmount(ctx, in, p.TotalAmount, p.BalanceAmount, true)
 			}
 		}
 		st, err := tossState(p)
@@ -310,8 +310,12 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 			// A money event with no history. The registration's service
 			// when it runs in its request; the reconciler's retry does not
 			// know it (payment_operations keeps none).
+			reason := "registration_failed"
+			if isRefused(o) {
+				reason = string(sdk.CodeAmountMismatch)
+			}
 			if err := s.audit(ctx, tx, store.AuditEvent{Service: ServiceOf(ctx), Event: AuditCancelled, VendorCode: o.Vendor.Code, StoreID: o.Vendor.StoreID},
-				AuditDetails{VendorUID: o.Vendor.UID, Price: o.Amount, RefundAfter: o.Amount, Amount: o.Amount, Reason: "registration_failed"}); err != nil {
+				AuditDetails{VendorUID: o.Vendor.UID, Price: o.Amount, RefundAfter: o.Amount, Amount: o.Amount, Reason: reason}); err != nil {
 				return err
 			}
 		}
@@ -325,47 +329,32 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 
 // cancelCaptureAtPG cancels in full at the PG the payment of a capture
 // no registration records, and reports whether it cancelled anything (a
-// payment cancelled already is not an error).
+// payment cancelled already is not an error). Toss's cancel carries an
+// Idempotency-Key derived from the operation, so a retry of a cancel that
+// went through is answered with the first answer and cancels nothing
+// more.
 func (s *Service) cancelCaptureAtPG(ctx context.Context, o *store.Operation) (bool, error) {
-	if o.Vendor.Code == string(sdk.VendorPortOne) {
+	reason := reasonFailed
+	if isRefused(o) {
+		reason = reasonRefused
+	}
+	switch o.Vendor.Code {
+	case string(sdk.VendorPortOne):
 		return s.cancelPortOneCapture(ctx, o)
+	case string(sdk.VendorIamport):
+		return s.cancelIamportCapture(ctx, o, reason)
 	}
 	pg, err := s.tossOf(o.Vendor)
 	if err != nil {
 		return false, err
 	}
 	_, err = pg.Cancel(ctx, o.Vendor.UID, toss.CancelRequest{
-		CancelReason: "the payment's registration failed", IdempotencyKey: "compensate:" + o.ID,
+		CancelReason: reason, IdempotencyKey: "compensate:" + o.ID,
 	})
 	if err != nil && !toss.IsCode(err, toss.CodeAlreadyCanceledPayment) {
 		return false, pgFailure(o.Vendor.Code, true, err)
 	}
 	return err == nil, nil
-}
-
-// cancelWrongAmount cancels, in full, a payment whose amount is not what
-// the service expected, so the customer is not charged for an order that
-// will not be registered. A failure is logged: the refusal stands.
-func (s *Service) cancelWrongAmount(ctx context.Context, in sdk.HistoryCreate, paid int64) {
-	const reason = "wrong paid amount"
-	var err error
-	switch in.Vendor.Code {
-	case sdk.VendorIamport:
-		var pg IamportAPI
-		if pg, err = s.iamportOf(storeVendor(in.Vendor)); err == nil {
-			_, err = pg.Cancel(ctx, iamport.CancelRequest{ImpUID: in.Vendor.UID, MerchantUID: in.Source.ID, Reason: reason})
-		}
-	case sdk.VendorToss:
-		var pg TossAPI
-		if pg, err = s.tossOf(storeVendor(in.Vendor)); err == nil {
-			_, err = pg.Cancel(ctx, in.Vendor.UID, toss.CancelRequest{CancelReason: reason})
-		}
-	}
-	if err != nil {
-		s.log.ErrorContext(ctx, "cancel a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price, "err", err)
-		return
-	}
-	s.log.WarnContext(ctx, "cancelled a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", paid, "expected", in.Price)
 }
 
 // History returns a history by id after checking its password.

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/paymentctl/paymentctl/gateway/portone"
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/sdk"
@@ -141,9 +139,10 @@ func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgSt
 			return pgState{}, refusedf(ErrAmountMismatch, "wrong amount: the payment is of %d %s, not %d %s; nothing was paid, nothing was cancelled",
 				b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency)
 		}
-		what := "the payment was cancelled at the PG"
-		if !s.cancelRefused(ctx, in, b) {
-			what = "the payment is being cancelled at the PG"
+		what, err := s.cancelRefused(ctx, in, b.Cancellable(),
+			fmt.Sprintf("paid %d %s, expected %d %s", b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency))
+		if err != nil {
+			return pgState{}, err
 		}
 		return pgState{}, refusedf(ErrAmountMismatch, "wrong paid amount: it must be not %d %s but %d %s; %s",
 			b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency, what)
@@ -154,41 +153,6 @@ func (s *Service) verifyPortOne(ctx context.Context, in sdk.HistoryCreate) (pgSt
 // pgWord quotes a word the PG supplied (a status, a currency) in a
 // client message: bounded and clean, whatever the PG sent.
 func pgWord(s string) string { return safetext.Quote(s, maxStatus) }
-
-// cancelRefused cancels, in full, a paid PortOne V2 payment refused for
-// its amount, so that the customer is not charged for an order that will
-// not be registered. The cancel is recorded first as an operation of a
-// capture no registration records (store.OpConfirm in state
-// store.OpCompensate, as a Toss confirm whose registration failed), so
-// that a cancel that fails or whose outcome is unknown is retried by the
-// reconciler (cancelCapture) and a later registration of the payment is
-// refused. It reports whether the cancel is settled; a failure is logged:
-// the refusal stands.
-func (s *Service) cancelRefused(ctx context.Context, in sdk.HistoryCreate, b *portone.PaymentBase) bool {
-	ctx = context.WithoutCancel(ctx)
-	o := &store.Operation{
-		Kind: store.OpConfirm, State: store.OpCompensate,
-		Vendor:     store.Vendor{Code: string(in.Vendor.Code), StoreID: in.Vendor.StoreID, UID: in.Vendor.UID},
-		RequestKey: requestKey(ctx), PGKey: "refused:" + in.Vendor.UID, Amount: b.Cancellable(),
-		Error: fmt.Sprintf("paid %d %s, expected %d %s", b.Amount.Total, pgWord(b.Currency), in.Price, portoneCurrency),
-	}
-	o.ID = uuid.NewString()
-	sealed, err := s.keys.Cancel.Seal([]byte(`{"reason":"wrong paid amount"}`), []byte(o.ID))
-	if err == nil {
-		o.Data = sealed
-		err = s.store.CreateOperation(ctx, o)
-	}
-	if err != nil {
-		s.log.ErrorContext(ctx, "record the cancel of a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "err", err)
-		return false
-	}
-	if _, err := s.cancelCapture(ctx, o); err != nil {
-		s.log.ErrorContext(ctx, "cancel a payment of the wrong amount; the reconciler retries", "vendor", in.Vendor.Code, "operation", o.ID, "err", err)
-		return false
-	}
-	s.log.WarnContext(ctx, "cancelled a payment of the wrong amount", "vendor", in.Vendor.Code, "uid", in.Vendor.UID, "paid", b.Amount.Total, "expected", in.Price)
-	return true
-}
 
 // cancelPortOneCapture cancels at the PG all that remains of a PortOne V2
 // payment no registration records (cancelCapture), with the balance just

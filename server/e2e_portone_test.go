@@ -338,7 +338,8 @@ func TestPortOneWebhookBeforeRegistration(t *testing.T) {
 // which finds the refund and settles it: one refund in all.
 func TestPortOneRefusedPaymentCancelledOnce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
-		h := startWith(t, dsn(t), nil, func(o *server.Options) { o.PGTimeout = pgTimeout })
+		// No periodic pass: the test's own pass is the reconciler's.
+		h := startWith(t, dsn(t), map[string]string{"PAYMENT_RECONCILE_INTERVAL": "0"}, func(o *server.Options) { o.PGTimeout = pgTimeout })
 		ctx := context.Background()
 		src := newSource()
 		uid := h.portoneCheckout(src, 20000, fakeportone.PayMethodCard)

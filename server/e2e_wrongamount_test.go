@@ -63,7 +63,8 @@ func TestWrongAmountCancelledOnce(t *testing.T) {
 		}, true, false},
 	}
 	forEachBackend(t, func(t *testing.T, dsn func(t *testing.T) string) {
-		h := startWith(t, dsn(t), nil, func(o *server.Options) { o.PGTimeout = pgTimeout })
+		// No periodic pass: the test's own passes are the reconciler's.
+		h := startWith(t, dsn(t), map[string]string{"PAYMENT_RECONCILE_INTERVAL": "0"}, func(o *server.Options) { o.PGTimeout = pgTimeout })
 		ctx := context.Background()
 		for _, v := range vendors {
 			for _, f := range faults {

@@ -46,9 +46,10 @@ type AuditDetails struct {
 	// Amount is what the request asked for: the registered price, the
 	// cancel's amount.
 	Amount int64 `json:"amount,omitempty"`
-	// Reason is a refusal's reason code (amount_mismatch, …), or
-	// registration_failed for a capture cancelled because its
-	// registration failed (an event with no history).
+	// Reason is a refusal's reason code (amount_mismatch, …); for a
+	// payment cancelled with no history (an event with no history id),
+	// registration_failed when its capture's registration failed, or
+	// amount_mismatch when it was refused for its amount.
 	Reason string `json:"reason,omitempty"`
 	// WebhookID is the event whose delivery was given up.
 	WebhookID string `json:"webhook_id,omitempty"`

@@ -10,17 +10,30 @@
 // Decisions, and where they differ from the original payment-backend:
 //
 //   - Verification before writing. A payment is checked with its PG before
-//     any row is written. An Iamport payment whose amount differs from the
-//     expected price is cancelled at the PG in full and refused (422). A
-//     Toss payment still waiting for confirmation is confirmed with the
-//     expected amount (Toss refuses a mismatch); one already confirmed is
-//     compared like Iamport's.
+//     any row is written. A Toss payment still waiting for confirmation is
+//     confirmed with the expected amount (Toss refuses a mismatch, and
+//     nothing is captured).
+//   - A paid payment of another amount than the expected price (Iamport,
+//     a Toss one already captured, PortOne V2) is refused (422
+//     amount_mismatch) and cancelled in full at the PG (refused.go): the
+//     cancel is first recorded as a confirm operation in state
+//     compensate, as a Toss capture whose registration failed is, and
+//     made by the same code (cancelCapture, under the payment's lock, so
+//     a payment registered meanwhile is left alone). A cancel that fails,
+//     or whose answer is lost, leaves the operation for the reconciler,
+//     which retries it: Toss with an Idempotency-Key derived from the
+//     operation, Iamport by imp_uid after re-fetching the balance (sent as
+//     amount and checksum), PortOne V2 with currentCancellableAmount, so
+//     a retry never refunds twice. The refusal says the payment was
+//     cancelled only when it was, and otherwise that the cancel will be
+//     retried. A later registration of the payment is refused
+//     (payment_not_paid). A payment that took nothing yet (a virtual
+//     account not paid into, of Iamport or PortOne V2) is refused and
+//     left alone; a Toss virtual account waiting for its deposit is
+//     cancelled, so that it cannot be paid into.
 //   - PortOne V2 (portone.go): the paymentId (vendor.uid) must be the
 //     order's source.id and the payment of vendor.store_id, checked before
-//     the PG is asked; a paid payment of another amount or currency is
-//     cancelled at the PG through an operation in state compensate, as a
-//     Toss capture whose registration failed is, so a cancel that fails is
-//     retried by the reconciler. Cancels send the balance as
+//     the PG is asked. Cancels send the balance as
 //     currentCancellableAmount. Without a configured client (PortOne V2
 //     off) a request naming it is refused (400).
 //   - Cancels are serialised per payment and happen at most once per

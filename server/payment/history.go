@@ -86,6 +86,9 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 		h.Cancels = cancels
 		return s.replayPending(ctx, tx, string(in.Vendor.Code), in.Vendor.UID, fetchedAt, applied)
 	})
+	if errors.Is(err, store.ErrCaptureCancelled) {
+		err = errCaptureCancelled(in.Vendor.UID)
+	}
 	if err != nil {
 		if confirm != nil {
 			s.compensate(context.WithoutCancel(ctx), confirm, err)
@@ -102,11 +105,15 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 // registered as succeeded, inside the registration's transaction: the
 // history now records what they captured. A payment whose earlier
 // registration failed after its capture, or that was refused for its
-// amount, is being cancelled: it is refused.
+// amount, is being cancelled: it is refused (as RegisterHistory would).
 func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.History) error {
-	// Iamport's included: an Iamport registration confirms nothing, but
-	// a payment refused for its amount has a confirm operation that
-	// cancels it (cancelRefused), and refuses it here.
+	if h.Vendor.Code == string(sdk.VendorIamport) {
+		// An Iamport registration confirms nothing: its only confirm
+		// operation is the cancel of a payment refused for its amount
+		// (cancelRefused), which RegisterHistory refuses it for, in the
+		// same statement on PostgreSQL (store.ErrCaptureCancelled).
+		return nil
+	}
 	ops, err := tx.OperationsOfVendorPayment(ctx, h.Vendor.Code, h.Vendor.UID)
 	if err != nil {
 		return err
@@ -117,7 +124,7 @@ func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.His
 		}
 		switch o.State {
 		case store.OpCompensate, store.OpCompensated:
-			return refusedf(ErrNotPaid, "the payment %s was cancelled at the PG because an earlier registration of it failed", h.Vendor.UID)
+			return errCaptureCancelled(h.Vendor.UID)
 		case store.OpPending, store.OpUnknown:
 			if err := tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpSucceeded, HistoryID: h.ID}); err != nil {
 				return err
@@ -125,6 +132,13 @@ func (s *Service) settleConfirms(ctx context.Context, tx *store.Tx, h *store.His
 		}
 	}
 	return nil
+}
+
+// errCaptureCancelled refuses the registration of a payment whose money
+// is being or was given back at the PG: a confirm operation of it is in
+// state compensate or compensated (see compensate and cancelRefused).
+func errCaptureCancelled(uid string) error {
+	return refusedf(ErrNotPaid, "the payment %s was cancelled at the PG because an earlier registration of it failed or was refused", uid)
 }
 
 // precheck refuses, before any money is captured, a registration that the
@@ -146,7 +160,7 @@ func (s *Service) precheck(ctx context.Context, in sdk.HistoryCreate) error {
 	}
 	for _, o := range ops {
 		if o.Kind == store.OpConfirm && (o.State == store.OpCompensate || o.State == store.OpCompensated) {
-			return refusedf(ErrNotPaid, "the payment %s was cancelled at the PG because an earlier registration of it failed", in.Vendor.UID)
+			return errCaptureCancelled(in.Vendor.UID)
 		}
 	}
 	return nil

@@ -40,7 +40,8 @@ var (
 	// than the registration's source.
 	ErrOrderMismatch = errors.New("order mismatch")
 	// ErrNotPaid means the PG's payment failed, was aborted or expired, or
-	// was cancelled because an earlier registration of it failed.
+	// was cancelled because an earlier registration of it failed or was
+	// refused for its amount.
 	ErrNotPaid = errors.New("payment not paid")
 	// ErrRefundExceedsBalance means a cancel asks for more than what
 	// remains of the payment.

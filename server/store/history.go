@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -212,6 +213,12 @@ func (q *queries) historyArgs(h *History) (string, []any, func(), error) {
 // PostgreSQL, with applyPending, that is one statement (registerHistory),
 // on SQLite the three in turn; the transaction holds them together either
 // way, and the caller holds the payment's lock (LockVendorPayment).
+//
+// A payment with a confirm operation in state OpCompensate or
+// OpCompensated (its money is being or was given back at the PG) is
+// refused with ErrCaptureCancelled; on PostgreSQL the check travels in the
+// same statement, and the caller's transaction, which holds the rows the
+// statement wrote, must be rolled back (InTx does so on the error).
 func (tx *Tx) RegisterHistory(ctx context.Context, h *History, e *AuditEvent, applyPending bool) ([]PendingWebhook, error) {
 	const op = "create history"
 	id, args, stored, err := tx.historyArgs(h)
@@ -232,11 +239,21 @@ func (tx *Tx) RegisterHistory(ctx context.Context, h *History, e *AuditEvent, ap
 		if err != nil {
 			return nil, tx.rawFail(err, op, query)
 		}
-		if applied, err = scanApplied(rows); err != nil {
+		cancelled, kept, err := scanRegistered(rows)
+		if err != nil {
 			return nil, tx.rawFail(err, op, query)
 		}
 		tx.reportSlow(start, query)
+		if cancelled {
+			return nil, fmt.Errorf("%s: %w", op, ErrCaptureCancelled)
+		}
+		applied = asApplied(kept)
 	} else {
+		if cancelled, err := tx.captureIsCancelled(ctx, op, h.Vendor.Code, h.Vendor.UID); err != nil {
+			return nil, err
+		} else if cancelled {
+			return nil, fmt.Errorf("%s: %w", op, ErrCaptureCancelled)
+		}
 		if _, err := tx.execRaw(ctx, op, tx.stmts.insertHistory, args...); err != nil {
 			return nil, err
 		}
@@ -252,6 +269,26 @@ func (tx *Tx) RegisterHistory(ctx context.Context, h *History, e *AuditEvent, ap
 	stored()
 	e.ID, e.CreatedAt = row.ID, row.CreatedAt
 	return applied, nil
+}
+
+// captureIsCancelled runs captureCancelled: whether a confirm operation of
+// the payment (code, uid) is in state OpCompensate or OpCompensated.
+func (q *queries) captureIsCancelled(ctx context.Context, op, code, uid string) (bool, error) {
+	start := time.Now()
+	rows, err := q.raw.QueryContext(ctx, q.stmts.captureCancelled, code, uid)
+	if err != nil {
+		return false, q.rawFail(err, op, q.stmts.captureCancelled)
+	}
+	defer rows.Close()
+	var cancelled bool
+	if rows.Next() {
+		err = rows.Scan(&cancelled)
+	}
+	if err = cmp.Or(err, rows.Err()); err != nil {
+		return false, q.rawFail(err, op, q.stmts.captureCancelled)
+	}
+	q.reportSlow(start, q.stmts.captureCancelled)
+	return cancelled, nil
 }
 
 // History returns the history with the given id, with its cancels.

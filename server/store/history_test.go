@@ -380,7 +380,8 @@ func TestRegisterHistory(t *testing.T) {
 		tests := []struct {
 			name         string
 			edit         func(h *History)
-			keep         bool // a webhook of the payment kept before
+			keep         bool           // a webhook of the payment kept before
+			cancelled    OperationState // a confirm operation of the payment in this state before
 			applyPending bool
 			wantErr      error
 			wantApplied  int
@@ -391,12 +392,23 @@ func TestRegisterHistory(t *testing.T) {
 			{name: "payment taken", edit: func(h *History) { h.Vendor = taken.Vendor }, applyPending: true, wantErr: ErrConflict},
 			{name: "source taken", edit: func(h *History) { h.Source = taken.Source }, keep: true, applyPending: true, wantErr: ErrConflict},
 			{name: "unstorable", edit: func(h *History) { h.Currency = "KR\x00" }, applyPending: true, wantErr: ErrInvalid},
+			{name: "capture being cancelled", cancelled: OpCompensate, keep: true, applyPending: true, wantErr: ErrCaptureCancelled},
+			{name: "capture cancelled", cancelled: OpCompensated, keep: true, applyPending: true, wantErr: ErrCaptureCancelled},
+			{name: "capture cancelled, nothing kept", cancelled: OpCompensated, applyPending: true, wantErr: ErrCaptureCancelled},
+			{name: "capture cancelled, webhooks left", cancelled: OpCompensated, keep: true, wantErr: ErrCaptureCancelled},
+			{name: "capture confirmed", cancelled: OpSucceeded, keep: true, applyPending: true, wantApplied: 1},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				h := newHistory(20000)
 				if tt.edit != nil {
 					tt.edit(h)
+				}
+				if tt.cancelled != "" {
+					o := &Operation{Kind: OpConfirm, State: tt.cancelled, Vendor: h.Vendor, Amount: h.Price}
+					if err := s.CreateOperation(ctx, o); err != nil {
+						t.Fatalf("CreateOperation: %v", err)
+					}
 				}
 				var kept *PendingWebhook
 				if tt.keep {
@@ -434,6 +446,15 @@ func TestRegisterHistory(t *testing.T) {
 				if tt.wantErr != nil {
 					if tt.keep && len(pending) != 1 {
 						t.Errorf("pending webhooks left after a refusal = %d, want the kept one", len(pending))
+					}
+					if tt.cancelled == "" {
+						return
+					}
+					if got, err := s.HistoryByVendor(ctx, h.Vendor.Code, h.Vendor.UID); !errors.Is(err, ErrNotFound) {
+						t.Errorf("HistoryByVendor() after the refusal = %+v, %v; want ErrNotFound", got, err)
+					}
+					if trail, err := s.AuditTrail(ctx, e.HistoryID); err != nil || len(trail) != 0 {
+						t.Errorf("AuditTrail() after the refusal = %d events, %v; want none", len(trail), err)
 					}
 					return
 				}

@@ -145,13 +145,19 @@ func scanApplied(rows *sql.Rows) ([]PendingWebhook, error) {
 	if err != nil {
 		return nil, err
 	}
+	return asApplied(out), nil
+}
+
+// asApplied returns webhooks just marked applied as they were before
+// (AppliedAt nil), in the order they were received.
+func asApplied(out []PendingWebhook) []PendingWebhook {
 	for i := range out {
 		out[i].AppliedAt = nil
 	}
 	slices.SortFunc(out, func(a, b PendingWebhook) int {
 		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return out
 }
 
 // MarkPendingWebhookApplied records that the pending webhook with the given

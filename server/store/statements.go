@@ -75,11 +75,21 @@ RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
 const insertAudit = `INSERT INTO payment_audit_events (id, history_id, service, event, vendor_code, store_id, request_id, data, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
-// registerHistory is insertHistory, insertAudit and applyPending in one
-// statement, PostgreSQL's data-modifying CTEs (RegisterHistory): one
-// round trip where three were. The three run on one snapshot, taken after
-// the payment's lock, which keeps new pending webhooks of the payment out
-// until the commit; a failure of any of them fails the statement.
+// captureCancelled is true when a confirm operation of the payment
+// (vendor_code $1, vendor_uid $2) is in state compensate or compensated:
+// its registration is refused (ErrCaptureCancelled).
+const captureCancelled = `SELECT EXISTS (SELECT 1 FROM payment_operations
+WHERE vendor_code = $1 AND vendor_uid = $2 AND kind = 'confirm' AND state IN ('compensate', 'compensated'))`
+
+// registerHistory is captureCancelled, insertHistory, insertAudit and
+// applyPending in one statement, PostgreSQL's data-modifying CTEs
+// (RegisterHistory): one round trip where four were. They run on one
+// snapshot, taken after the payment's lock, which keeps new pending
+// webhooks of the payment out until the commit, and shows the operations
+// committed before it; a failure of any of them fails the statement. The
+// first column says whether the payment's capture is cancelled (the
+// caller then rolls the transaction back); the others are the applied
+// webhooks, NULL when there are none.
 const registerHistory = `WITH history AS (
 INSERT INTO payment_histories (id, service, source_schema, source_table, source_id, vendor_code, vendor_uid,
  vendor_store_id, payment_reservation_id, currency, price, refund, webhook_url, data, password, created_at, paid_at, cancelled_at)
@@ -87,10 +97,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 ), audit AS (
 INSERT INTO payment_audit_events (id, history_id, service, event, vendor_code, store_id, request_id, data, created_at)
 VALUES ($19, $20, $21, $22, $23, $24, $25, $26, $27)
-)
+), applied AS (
 UPDATE payment_pending_webhooks SET applied_at = $28
 WHERE vendor_code = $29 AND vendor_uid = $30 AND applied_at IS NULL
-RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
+RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at
+)
+SELECT c.cancelled, a.id, a.vendor_code, a.vendor_uid, a.data, a.received_at, a.applied_at
+FROM (SELECT EXISTS (SELECT 1 FROM payment_operations
+ WHERE vendor_code = $29 AND vendor_uid = $30 AND kind = 'confirm' AND state IN ('compensate', 'compensated')) AS cancelled) c
+LEFT JOIN applied a ON true`
 
 // statements holds the hand-written statements in one dialect's
 // placeholders.
@@ -102,6 +117,7 @@ type statements struct {
 	insertAudit        string
 	registerHistory    string // PostgreSQL only; "" on SQLite
 	operationsOfVendor string
+	captureCancelled   string
 	applyPending       string
 	lockVendor         string
 }
@@ -117,6 +133,7 @@ func newStatements(dialect string) *statements {
 		registerHistory:    registerHistory,
 		operationsOfVendor: `SELECT ` + operationColumns + ` FROM payment_operations WHERE vendor_code = $1 AND vendor_uid = $2 ORDER BY created_at`,
 		applyPending:       applyPending,
+		captureCancelled:   captureCancelled,
 		// PostgreSQL only (LockVendorPayment): SQLite's transactions hold
 		// the database's write lock already.
 		lockVendor: `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS text), 0))`,
@@ -126,7 +143,7 @@ func newStatements(dialect string) *statements {
 		// three statements.
 		s.registerHistory = ""
 		for _, q := range []*string{&s.historyByID, &s.historyByVendor, &s.historyBySource, &s.insertHistory,
-			&s.insertAudit, &s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
+			&s.insertAudit, &s.operationsOfVendor, &s.applyPending, &s.lockVendor, &s.captureCancelled} {
 			*q = questionMarks(*q)
 		}
 	}
@@ -279,6 +296,32 @@ func scanOperations(rows *sql.Rows) ([]Operation, error) {
 		out = append(out, r.domain())
 	}
 	return out, rows.Err()
+}
+
+// scanRegistered reads the rows of registerHistory and closes rows: whether
+// the payment's capture is cancelled, and the applied webhooks.
+func scanRegistered(rows *sql.Rows) (cancelled bool, _ []PendingWebhook, _ error) {
+	defer rows.Close()
+	out := []PendingWebhook{}
+	for rows.Next() {
+		var r struct {
+			ID, VendorCode, VendorUID, Data sql.NullString
+			ReceivedAt, AppliedAt           sql.NullTime
+		}
+		if err := rows.Scan(&cancelled, &r.ID, &r.VendorCode, &r.VendorUID, &r.Data, &r.ReceivedAt, &r.AppliedAt); err != nil {
+			return false, nil, err
+		}
+		if !r.ID.Valid {
+			continue // no webhook kept: the one row of the LEFT JOIN
+		}
+		row := pendingWebhookRow{ID: r.ID.String, VendorCode: r.VendorCode.String, VendorUID: r.VendorUID.String,
+			Data: r.Data.String, ReceivedAt: r.ReceivedAt.Time}
+		if r.AppliedAt.Valid {
+			row.AppliedAt = &r.AppliedAt.Time
+		}
+		out = append(out, row.domain())
+	}
+	return cancelled, out, rows.Err()
 }
 
 // scanPending reads rows of payment_pending_webhooks (id, vendor_code,

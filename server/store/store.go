@@ -50,6 +50,11 @@ var (
 	// first; this keeps such a value a client error instead of a database
 	// one.
 	ErrInvalid = errors.New("invalid value")
+	// ErrCaptureCancelled means a payment cannot be registered: a confirm
+	// operation of it is in state OpCompensate or OpCompensated, its
+	// money being or having been given back at the PG (a capture whose
+	// registration failed, or a payment refused for its amount).
+	ErrCaptureCancelled = errors.New("the payment is cancelled at the PG: its capture was not registered")
 )
 
 // DefaultIdempotencyTTL is how long an idempotency key is remembered unless

@@ -46,14 +46,16 @@ const (
 	// another request; use a new key.
 	CodeIdempotencyKeyReused ErrorCode = "idempotency_key_reused"
 	// CodeAmountMismatch (422): the PG's payment is of another amount than
-	// the registration says (an Iamport one, or a Toss one already
-	// captured, is cancelled at the PG).
+	// the registration says (a paid one, Iamport, a Toss one already
+	// captured or PortOne V2, is cancelled at the PG; if that cancel did
+	// not complete, the message says so and the server retries it).
 	CodeAmountMismatch ErrorCode = "amount_mismatch"
 	// CodeOrderMismatch (422): the PG's payment was made for another
 	// order than source.id.
 	CodeOrderMismatch ErrorCode = "order_mismatch"
 	// CodePaymentNotPaid (422): the PG's payment failed, was aborted or
-	// expired, or was cancelled because an earlier registration failed.
+	// expired, or was cancelled because an earlier registration of it
+	// failed or was refused for its amount.
 	CodePaymentNotPaid ErrorCode = "payment_not_paid"
 	// CodeRefundExceedsBalance (422): a cancel asks for more than what
 	// remains of the payment.

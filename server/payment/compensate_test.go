@@ -33,6 +33,12 @@ func (r *replayingToss) Cancel(_ context.Context, paymentKey string, _ toss.Canc
 // operation compensated under the payment's lock and neither asks the PG
 // again nor adds a second "cancelled" event to the audit trail.
 func TestCancelCaptureOnce(t *testing.T) {
+	eachDatabase(t, cancelCaptureOnce)
+}
+
+// eachDatabase runs fn on a fresh SQLite database, and on a PostgreSQL
+// schema of its own when PAYMENTCTL_TEST_POSTGRES_DSN is set.
+func eachDatabase(t *testing.T, fn func(t *testing.T, dsn string)) {
 	dsns := map[string]func(t *testing.T) string{
 		"sqlite": func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "payments.db") },
 	}
@@ -44,11 +50,14 @@ func TestCancelCaptureOnce(t *testing.T) {
 		if !ok {
 			continue
 		}
-		t.Run(name, func(t *testing.T) { cancelCaptureOnce(t, dsn(t)) })
+		t.Run(name, func(t *testing.T) { fn(t, dsn(t)) })
 	}
 }
 
-func cancelCaptureOnce(t *testing.T, dsn string) {
+// compensateService returns a service on a migrated database at dsn whose
+// Toss cancels always succeed, with its store and that Toss.
+func compensateService(t *testing.T, dsn string) (*Service, *store.Store, *replayingToss) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -83,6 +92,12 @@ func cancelCaptureOnce(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, st, pg
+}
+
+func cancelCaptureOnce(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s, st, pg := compensateService(t, dsn)
 	o := &store.Operation{Kind: store.OpConfirm, State: store.OpCompensate,
 		Vendor: store.Vendor{Code: "toss.payments", StoreID: "tosspayments", UID: "pk_orphan"}, Amount: 7000}
 	if err := st.CreateOperation(ctx, o); err != nil {
@@ -109,4 +124,49 @@ func cancelCaptureOnce(t *testing.T, dsn string) {
 	if audited != 1 {
 		t.Errorf("%d cancelled events in the audit trail, want 1", audited)
 	}
+}
+
+// TestRefusedTwiceCancelledOnce: two refusals of the same Toss payment
+// for its amount at once, each with an operation of its own (neither saw
+// the other's), cancel it once between them: the second finds the first
+// compensated under the payment's lock, asks the PG nothing (a new
+// Idempotency-Key would have it cancel again, or answer as if it had),
+// and is not audited again.
+func TestRefusedTwiceCancelledOnce(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s, st, pg := compensateService(t, dsn)
+		vendor := store.Vendor{Code: "toss.payments", StoreID: "tosspayments", UID: "pk_refused"}
+		var ops []*store.Operation
+		for range 2 {
+			o := &store.Operation{Kind: store.OpConfirm, State: store.OpCompensate, Vendor: vendor,
+				PGKey: refusedKeyPrefix + vendor.UID, Amount: 7000}
+			if err := st.CreateOperation(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			ops = append(ops, o)
+		}
+		for i, o := range ops {
+			cancelled, err := s.cancelCapture(ctx, o)
+			if err != nil {
+				t.Fatalf("operation %d: %v", i, err)
+			}
+			if want := i == 0; cancelled != want {
+				t.Errorf("operation %d: cancelled = %v, want %v", i, cancelled, want)
+			}
+			if cur, err := st.OperationOfID(ctx, o.ID); err != nil || cur.State != store.OpCompensated {
+				t.Errorf("operation %d after its cancel: %+v, %v; want compensated", i, cur, err)
+			}
+		}
+		if n := pg.cancels.Load(); n != 1 {
+			t.Errorf("the PG was asked to cancel %d times, want 1", n)
+		}
+		var audited int
+		if err := st.SQLDB().QueryRowContext(ctx, "SELECT count(*) FROM payment_audit_events WHERE event = 'cancelled'").Scan(&audited); err != nil {
+			t.Fatal(err)
+		}
+		if audited != 1 {
+			t.Errorf("%d cancelled events in the audit trail, want 1", audited)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -316,7 +317,16 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 		} else if !isNotFound(err) {
 			return err
 		}
-		var err error
+		// Cancelled already by another operation of the payment (two
+		// refusals of it at once each recorded one): nothing is left to
+		// cancel, and nothing to audit again.
+		done, err := cancelledByAnother(ctx, tx, o)
+		if err != nil {
+			return err
+		}
+		if done {
+			return tx.UpdateOperation(ctx, o.ID, store.OperationUpdate{State: store.OpCompensated})
+		}
 		if cancelled, err = s.cancelCaptureAtPG(ctx, o); err != nil {
 			return err
 		}
@@ -339,6 +349,18 @@ func (s *Service) cancelCapture(ctx context.Context, o *store.Operation) (bool, 
 		s.log.InfoContext(ctx, "cancelled an orphaned capture at the PG", "vendor", o.Vendor.Code, "operation", o.ID, "amount", o.Amount)
 	}
 	return cancelled, err
+}
+
+// cancelledByAnother reports whether another confirm operation of o's
+// payment is compensated: the payment was cancelled at the PG already.
+func cancelledByAnother(ctx context.Context, tx *store.Tx, o *store.Operation) (bool, error) {
+	ops, err := tx.OperationsOfVendorPayment(ctx, o.Vendor.Code, o.Vendor.UID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(ops, func(x store.Operation) bool {
+		return x.ID != o.ID && x.Kind == store.OpConfirm && x.State == store.OpCompensated
+	}), nil
 }
 
 // cancelCaptureAtPG cancels in full at the PG the payment of a capture

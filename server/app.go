@@ -218,6 +218,8 @@ func (a *App) assemble(ctx context.Context, opts Options, log *slog.Logger, now 
 	if err != nil {
 		return fmt.Errorf("webhook queue: %w", err)
 	}
+	// River's LISTEN connection is dialled while the schema is checked.
+	a.queue.Warm()
 	svc.SetQueue(a.queue)
 	a.observe(svc)
 

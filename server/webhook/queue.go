@@ -216,6 +216,9 @@ type Queue struct {
 	wake *sqliteWake
 	// listenPool holds the LISTEN connection on PostgreSQL, or is nil.
 	listenPool *pgxpool.Pool
+	// warmed is closed when Warm's connection is open (or failed to); nil
+	// when Warm was not called.
+	warmed chan struct{}
 	// transport is the default client's own transport (Options.DialContext),
 	// or nil.
 	transport *http.Transport
@@ -412,12 +415,43 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 	return nil
 }
 
+// warmTimeout bounds Warm's dial; River's own dial at Start follows a
+// failed or slow one.
+const warmTimeout = 5 * time.Second
+
+// Warm opens the LISTEN connection on PostgreSQL in the background and
+// returns at once, so that Start finds it open instead of dialling it
+// then; Start waits for it. A serving process calls it after New while it
+// assembles the rest. It does nothing on SQLite or when called again; a
+// failed dial is left to Start, which reports it.
+func (q *Queue) Warm() {
+	if q.listenPool == nil || q.warmed != nil {
+		return
+	}
+	q.warmed = make(chan struct{})
+	go func() {
+		defer close(q.warmed)
+		ctx, cancel := context.WithTimeout(q.firstCtx, warmTimeout)
+		defer cancel()
+		if c, err := q.listenPool.Acquire(ctx); err == nil {
+			c.Release() // idle in the pool, for River's listener
+		}
+	}()
+}
+
 // Start starts working jobs in the background and returns. The workers run
 // until Stop; cancelling ctx does not stop them, so that a shutdown signal
 // can still be followed by a graceful Stop.
 func (q *Queue) Start(ctx context.Context) error {
 	if q.stopped.Load() {
 		return errors.New("start webhook queue: already stopped")
+	}
+	if q.warmed != nil {
+		// One LISTEN connection: River's listener takes Warm's.
+		select {
+		case <-q.warmed:
+		case <-ctx.Done():
+		}
 	}
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start webhook queue: %w", err)

@@ -498,6 +498,11 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 	if err != nil {
 		return err
 	}
+	// The first attempt sends what was just stored instead of loading it
+	// again; if it cannot be built here, the attempt loads it.
+	if msg, err := s.message(h, sdk.WebhookHistory{ID: id, Previous: *previous, Current: *current}); err == nil {
+		c = c.WithMessage(msg)
+	}
 	*claims = append(*claims, c)
 	return nil
 }
@@ -577,13 +582,7 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (webhook.Messa
 	if err != nil {
 		return webhook.Message{}, err
 	}
-	keys, err := s.keysOf(h.Source.Service)
-	if err != nil {
-		return webhook.Message{}, err
-	}
-	var ev sdk.WebhookHistory
-	ev.ID = w.ID
-	ev.Source = sdk.Source{Schema: h.Source.Schema, Table: h.Source.Table, ID: h.Source.ID}
+	ev := sdk.WebhookHistory{ID: w.ID}
 	for _, part := range []struct {
 		sealed string
 		into   *sdk.History
@@ -596,6 +595,18 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (webhook.Messa
 			return webhook.Message{}, fmt.Errorf("%w: decode webhook %s: %v", webhook.ErrPermanent, w.ID, err)
 		}
 	}
+	return s.message(h, ev)
+}
+
+// message is the delivery of event ev of history h: its body, with ev's
+// Source set from h, encrypted with the keys of the service that owns h,
+// as they are configured now.
+func (s *Service) message(h *store.History, ev sdk.WebhookHistory) (webhook.Message, error) {
+	keys, err := s.keysOf(h.Source.Service)
+	if err != nil {
+		return webhook.Message{}, err
+	}
+	ev.Source = sdk.Source{Schema: h.Source.Schema, Table: h.Source.Table, ID: h.Source.ID}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return webhook.Message{}, err

@@ -457,12 +457,12 @@ func sameState(a, b *sdk.History) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
-// recordEvent stores a {previous, current} snapshot, sealed, and enqueues
-// its delivery to the service, in tx. raw is the PG's webhook body, nil for
-// changes paymentctl made itself (API cancels). With claims set, the
-// delivery is claimed for a first attempt right after the commit
-// (applyAndRecord).
-func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.History, previous, current *sdk.History, raw []byte, claims *[]webhook.Claim) error {
+// recordEvent stores a {previous, current} snapshot, sealed, with audit,
+// the audit event of the change (nil: none), and enqueues its delivery to
+// the service, in tx. raw is the PG's webhook body, nil for changes
+// paymentctl made itself (API cancels). With claims set, the delivery is
+// claimed for a first attempt right after the commit (applyAndRecord).
+func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.History, previous, current *sdk.History, raw []byte, audit *store.AuditEvent, claims *[]webhook.Claim) error {
 	id := uuid.NewString()
 	prev, err := json.Marshal(previous)
 	if err != nil {
@@ -485,7 +485,7 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 	if w.Data, err = s.keys.Webhook.Seal(raw, []byte(id)); err != nil {
 		return err
 	}
-	if err := tx.CreateWebhook(ctx, w); err != nil {
+	if err := tx.RecordWebhook(ctx, w, audit); err != nil {
 		return err
 	}
 	if h.WebhookURL == "" || s.queue == nil {

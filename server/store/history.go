@@ -348,6 +348,29 @@ func (q *queries) UpdateHistory(ctx context.Context, id string, u HistoryUpdate)
 	return nil
 }
 
+// UpdateAndReadHistory writes u onto the history with the given id as
+// UpdateHistory does, and returns the history as now stored, with its
+// cancels, as History does: on PostgreSQL in one statement
+// (updateHistory), on SQLite the two in turn. Add the cancels of the same
+// change first (AddCancels), so that they are read back with it.
+func (tx *Tx) UpdateAndReadHistory(ctx context.Context, id string, u HistoryUpdate) (*History, error) {
+	query := tx.stmts.updateHistory
+	if query == "" {
+		if err := tx.UpdateHistory(ctx, id, u); err != nil {
+			return nil, err
+		}
+		return tx.History(ctx, id)
+	}
+	op := "update history " + id
+	if !validID(id) {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	if !storable(u.Currency, u.Data) {
+		return nil, unstorable(op)
+	}
+	return tx.queryHistory(ctx, op, query, u.Currency, u.Price, u.Refund, stampPtr(u.PaidAt), u.Data, stampPtr(u.CancelledAt), id)
+}
+
 // AddCancels stores cancel events of the history with the given id and
 // returns how many were new: events already stored (same history and
 // Sequence) are skipped, so a full re-sync from the PG can be added as is. An

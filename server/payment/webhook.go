@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -226,11 +227,14 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 	}
 	var change *Change
 	var claims []webhook.Claim
-	err = s.store.WithHistoryLocked(ctx, h.ID, func(tx *store.Tx, locked *store.History) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		claims = claims[:0]
+		locked, err := lockAsRead(ctx, tx, h)
+		if err != nil {
+			return err
+		}
 		st := fetched
 		if changedSince(h, locked) {
-			var err error
 			if st, err = s.fetch(ctx, h.Vendor); err != nil {
 				return err
 			}
@@ -265,6 +269,28 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		}
 	}
 	return change, err
+}
+
+// lockAsRead locks history h, read before with its cancels (History,
+// HistoryByVendor), and returns it as now stored. Every write of a
+// history reseals its data, and cancels are added only in the
+// transaction of such a write (apply, the registration's insert), so
+// when the locked row's data is h's, nothing was written since h was
+// read and h's cancels are still the history's: the lock is one
+// statement instead of two (the row, then its cancels).
+func lockAsRead(ctx context.Context, tx *store.Tx, h *store.History) (*store.History, error) {
+	locked, err := tx.LockHistoryRow(ctx, h.ID)
+	if err != nil {
+		return nil, err
+	}
+	if locked.Data == h.Data {
+		locked.Cancels = slices.Clone(h.Cancels)
+		return locked, nil
+	}
+	if locked.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
+		return nil, err
+	}
+	return locked, nil
 }
 
 // fetch re-reads a payment from its PG, with the credentials of the

@@ -286,6 +286,19 @@ func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, er
 // locks its row (SELECT ... FOR UPDATE) until the transaction ends. On
 // SQLite the transaction already holds the database's write lock.
 func (tx *Tx) LockHistory(ctx context.Context, id string) (*History, error) {
+	h, err := tx.LockHistoryRow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if h.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// LockHistoryRow is LockHistory without the cancels (Cancels is nil): one
+// statement, the locked row as it is now.
+func (tx *Tx) LockHistoryRow(ctx context.Context, id string) (*History, error) {
 	op := "lock history " + id
 	if !validID(id) {
 		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
@@ -296,11 +309,7 @@ func (tx *Tx) LockHistory(ctx context.Context, id string) (*History, error) {
 	if err != nil {
 		return nil, translate(err, op)
 	}
-	h := row.domain()
-	if h.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
-		return nil, err
-	}
-	return h, nil
+	return row.domain(), nil
 }
 
 // WithHistoryLocked runs fn in a transaction holding the lock on the history

@@ -214,6 +214,10 @@ type Queue struct {
 	// wake shortens SQLite's notification polling after an enqueue; nil on
 	// PostgreSQL.
 	wake *sqliteWake
+	// notifier sends notifyTx's notifications: River's driver itself when
+	// the client's is a pgDriver, which drops them; nil means the
+	// client's driver.
+	notifier riverdriver.Driver[*sql.Tx]
 	// listenPool holds the LISTEN connection on PostgreSQL, or is nil.
 	listenPool *pgxpool.Pool
 	// warmed is closed when Warm's connection is open (or failed to); nil
@@ -379,7 +383,9 @@ func (q *Queue) driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx],
 			return riverdatabasesql.New(db), nil
 		}
 		q.listenPool = pool
-		return riverdatabasesql.NewWithPgxListener(db, pool), nil
+		d := riverdatabasesql.NewWithPgxListener(db, pool)
+		q.notifier = d
+		return &pgDriver{Driver: d}, nil
 	case migrations.SQLite:
 		q.wake = &sqliteWake{}
 		return &sqliteDriver{Driver: riversqlite.New(db), wake: q.wake}, nil
@@ -633,12 +639,18 @@ func (q *Queue) deliveryOpts() *river.InsertOpts {
 }
 
 // notifyTx announces a job inserted in tx to the workers of every instance,
-// delivered when tx commits. InsertTx announces jobs too, but at most once
-// per queue every FetchCooldown: a job enqueued right after the previous
-// one (the usual case when one event follows another) would wait for the
-// fetch poll, up to a second.
+// delivered when tx commits. River's InsertTx would announce jobs too, but
+// at most once per queue every FetchCooldown: a job enqueued right after
+// the previous one (the usual case when one event follows another) would
+// wait for the fetch poll, up to a second. On PostgreSQL, River's own
+// announcements of the webhook queues are dropped (pgDriver), so that an
+// enqueue sends one NOTIFY, not two.
 func (q *Queue) notifyTx(ctx context.Context, tx *sql.Tx, queue string) error {
-	err := q.client.Driver().UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
+	d := q.notifier
+	if d == nil {
+		d = q.client.Driver()
+	}
+	err := d.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
 		Payload: []string{`{"queue":"` + queue + `"}`},
 		Topic:   riverInsertTopic,
 	})

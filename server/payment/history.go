@@ -62,14 +62,12 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 	}); err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		// Before the insert, so that a webhook kept meanwhile is either
-		// seen by replayPending or sees this history (LockVendorPayment),
-		// and so that the reconciler does not cancel this payment as an
-		// orphaned capture while it is being registered.
-		if err := tx.LockVendorPayment(ctx, string(in.Vendor.Code), in.Vendor.UID); err != nil {
-			return err
-		}
+	// The payment's lock from the transaction's start (with BEGIN, in one
+	// round trip, on PostgreSQL): before the insert, so that a webhook
+	// kept meanwhile is either seen by replayPending or sees this history
+	// (LockVendorPayment), and so that the reconciler does not cancel this
+	// payment as an orphaned capture while it is being registered.
+	err = s.store.InLockedTx(ctx, string(in.Vendor.Code), in.Vendor.UID, func(tx *store.Tx) error {
 		if err := s.settleConfirms(ctx, tx, h); err != nil {
 			return err
 		}

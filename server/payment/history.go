@@ -63,14 +63,12 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 	}); err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		// Before the insert, so that a webhook kept meanwhile is either
-		// seen by replayPending or sees this history (LockVendorPayment),
-		// and so that the reconciler does not cancel this payment as an
-		// orphaned capture while it is being registered.
-		if err := tx.LockVendorPayment(ctx, string(in.Vendor.Code), in.Vendor.UID); err != nil {
-			return err
-		}
+	// The payment's lock from the transaction's start (with BEGIN, in one
+	// round trip, on PostgreSQL): before the insert, so that a webhook
+	// kept meanwhile is either seen by replayPending or sees this history
+	// (LockVendorPayment), and so that the reconciler does not cancel this
+	// payment as an orphaned capture while it is being registered.
+	err = s.store.InLockedTx(ctx, string(in.Vendor.Code), in.Vendor.UID, func(tx *store.Tx) error {
 		if err := s.settleConfirms(ctx, tx, h); err != nil {
 			return err
 		}
@@ -98,8 +96,8 @@ func (s *Service) CreateHistory(ctx context.Context, in sdk.HistoryCreate) (_ *s
 	}
 	s.log.InfoContext(ctx, "payment registered", "history", id, "vendor", in.Vendor.Code, "price", st.price, "confirmed", confirm != nil)
 	// The store filled in what it stored (id, times as kept); no need to
-	// read the new record back.
-	return s.historyDTO(h)
+	// read the new record back, nor to open the data just sealed.
+	return historyView(h, st.data), nil
 }
 
 // settleConfirms marks the open confirm operations of the payment being
@@ -470,6 +468,11 @@ func (s *Service) historyDTO(h *store.History) (*sdk.History, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", h.ID, err)
 	}
+	return historyView(h, data), nil
+}
+
+// historyView is historyDTO with h's PG data given opened (data).
+func historyView(h *store.History, data []byte) *sdk.History {
 	out := &sdk.History{
 		ID:          h.ID,
 		VendorCode:  sdk.VendorCode(h.Vendor.Code),
@@ -494,7 +497,7 @@ func (s *Service) historyDTO(h *store.History) (*sdk.History, error) {
 	for _, c := range h.Cancels {
 		out.Cancels = append(out.Cancels, sdk.CancelHistory{Reason: c.Reason, Price: c.Amount, CreatedAt: c.CreatedAt})
 	}
-	return out, nil
+	return out
 }
 
 // sourceOf converts an API source of the calling service's (ServiceOf).

@@ -167,11 +167,17 @@ func createPrivate(file string) error {
 	return f.Close()
 }
 
-func (t target) dialector() gorm.Dialector {
+func (t target) dialector() (gorm.Dialector, error) {
 	if t.dialect == migrations.Postgres {
-		return postgres.Open(t.dsn)
+		// gorm on a pool of our own: its connections begin a locked
+		// transaction in one round trip (InLockedTx).
+		db, err := openPostgres(t.dsn)
+		if err != nil {
+			return nil, err
+		}
+		return postgres.New(postgres.Config{Conn: db}), nil
 	}
-	return sqlite.Open(t.dsn)
+	return sqlite.Open(t.dsn), nil
 }
 
 // tunePool sizes the connection pool for the dialect.

@@ -174,7 +174,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		// gorm's own ping ignores ctx; Open pings below with it.
 		DisableAutomaticPing: true,
 	}
-	db, err := gorm.Open(target.dialector(), cfg)
+	dialector, err := target.dialector()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", target.dialect, err)
+	}
+	db, err := gorm.Open(dialector, cfg)
 	if err != nil {
 		if db != nil {
 			if sqlDB, dbErr := db.DB(); dbErr == nil {

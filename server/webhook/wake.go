@@ -67,7 +67,9 @@ func connConfig(ctx context.Context, db *sql.DB) (*pgx.ConnConfig, error) {
 	defer conn.Close()
 	var cfg *pgx.ConnConfig
 	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
+		// The store's connections wrap pgx's (store.openPostgres) and
+		// keep its Conn method.
+		c, ok := dc.(interface{ Conn() *pgx.Conn })
 		if !ok {
 			return fmt.Errorf("read connection settings: unexpected driver connection %T", dc)
 		}

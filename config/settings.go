@@ -191,7 +191,7 @@ func Settings() []Setting {
 		{Key: "fake.portone_port", Env: "PAYMENT_FAKE_PORTONE_PORT", Default: "10861", Kind: KindInt,
 			Help: "Port of the fake PortOne V2 server."},
 		{Key: "fake.capacity", Env: "PAYMENT_FAKE_CAPACITY", Default: "10000", Kind: KindInt,
-			Help: "Records of each kind (payments, billing keys, …) that local mode's in-process fake PGs keep, oldest dropped first; 1 to 1,000,000."},
+			Help: "Records of each kind (payments, billing keys, …) that the fake PGs keep (local mode's in-process fakes and `paymentctl fake`), oldest dropped first; 1 to 1,000,000."},
 		{Key: "dev.api_url", Env: "PAYMENT_DEV_API_URL", Default: "", Kind: KindString,
 			Help: "Base URL of the dev API (used by `monitor dev`)."},
 		{Key: "dev.master", Env: "PAYMENT_DEV_MASTER", Default: "", Kind: KindString,

@@ -233,6 +233,7 @@ func runFake(ctx context.Context, opts *fakeOptions) error {
 		TossWebhookURL:    opts.TossWebhookURL,
 		PortOneWebhookURL: opts.PortOneWebhookURL,
 		Faults:            opts.Faults,
+		Capacity:          opts.Config.Fake.Capacity,
 		Log:               log,
 	}
 	set, err := startFakes(ctx, so)

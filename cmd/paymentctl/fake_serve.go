@@ -41,6 +41,9 @@ type fakeSetOptions struct {
 	IamportWebhookURL, TossWebhookURL, PortOneWebhookURL string
 	// Faults are the initial fault knobs of each fake.
 	Faults fault.Faults
+	// Capacity bounds each record store of every fake (fake.capacity);
+	// 0 means each fake's default.
+	Capacity int
 	// Log receives a line per call and per webhook attempt, the fakes'
 	// own diagnostics at debug level and their servers' errors as
 	// warnings.
@@ -62,6 +65,7 @@ func startFakes(ctx context.Context, opts fakeSetOptions) (*fakepg.Fakes, error)
 		WebhookSelfSink:   true,
 		WebhookDrain:      webhookDrain,
 		Faults:            opts.Faults,
+		Capacity:          opts.Capacity,
 		Wrap: func(pg string, h http.Handler) http.Handler {
 			return logCalls(opts.Log.With("pg", pg), h)
 		},

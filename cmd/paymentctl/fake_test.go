@@ -926,3 +926,26 @@ func TestFakeLogf(t *testing.T) {
 		})
 	}
 }
+
+// TestFakeCapacity checks that `paymentctl fake` passes fake.capacity to
+// the fakes: with room for one payment, the older of two is dropped.
+func TestFakeCapacity(t *testing.T) {
+	set, _, _ := startTestFakes(t, fakeSetOptions{Capacity: 1})
+	ctx := context.Background()
+	var out bytes.Buffer
+	co := clientOpts(set, pgIamport, &out)
+	var uids []string
+	for range 2 {
+		if err := runFakePay(ctx, &fakePayOptions{fakeClientOptions: co, Method: payCard, Amount: 1000, OrderID: uuid.NewString()}); err != nil {
+			t.Fatal(err)
+		}
+		uids = append(uids, decodeResult(t, &out).Vendor.UID)
+	}
+	pg := co.iamportClient()
+	if _, err := pg.Payment(ctx, uids[0]); err == nil {
+		t.Errorf("the first payment is still kept with a capacity of 1")
+	}
+	if _, err := pg.Payment(ctx, uids[1]); err != nil {
+		t.Errorf("the last payment: %v", err)
+	}
+}

@@ -349,7 +349,12 @@ func (c *Config) PreviousPasswordSecrets() []string { return splitList(c.Passwor
 // FlagName returns the command-line flag that may override key: the key
 // with dots and underscores turned into dashes ("api.port" → "api-port").
 func FlagName(key string) string {
-	return strings.NewReplacer(".", "-", "_", "-").Replace(key)
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '_' {
+			return '-'
+		}
+		return r
+	}, key)
 }
 
 // LogValue masks the secret in log/slog output.

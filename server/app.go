@@ -158,24 +158,43 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := prepareSchema(ctx, a.Store); err != nil {
-		return nil, err
+	// The schema is checked (PostgreSQL) or migrated (SQLite) while the
+	// rest is assembled, which does not use the database; its verdict
+	// comes first, as when it was checked before the rest was built.
+	schema := make(chan error, 1)
+	go func() { schema <- prepareSchema(ctx, a.Store) }()
+	err = a.assemble(ctx, opts, log, now, wire, wireGCM, keys)
+	if serr := <-schema; serr != nil {
+		return nil, serr
 	}
-
-	gateways, portoneSigs, err := a.gateways(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
+	}
+	// Found current (or just migrated): the first GET /readyz need not
+	// ask again, as no later one does within schemaCheckEvery.
+	a.health.schemaFound(time.Now())
+	return a, nil
+}
+
+// assemble builds the App's parts over its open Store: the PG clients
+// (and local mode's fakes), the payment service, the webhook queue and
+// the HTTP handler. It does not use the database.
+func (a *App) assemble(ctx context.Context, opts Options, log *slog.Logger, now func() time.Time, wire *wirecrypt.Cipher, wireGCM *wirecrypt.GCM, keys payment.Keys) error {
+	cfg := opts.Config
+	gateways, portoneSigs, err := a.gateways(ctx, cfg, opts)
+	if err != nil {
+		return err
 	}
 	ts, err := newTenants(cfg, wire, wireGCM)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	svc, err := payment.New(payment.Options{
 		Store: a.Store, Gateways: gateways, Keys: keys,
 		Wire: wire, Services: forwarding(cfg, ts), Logger: log, Now: now,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.Payments = svc
 	svc.SetSweepObserver(a.Metrics.ReconcileObserver(payment.DriftKinds()))
@@ -197,8 +216,10 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Now:           now,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("webhook queue: %w", err)
+		return fmt.Errorf("webhook queue: %w", err)
 	}
+	// River's LISTEN connection is dialled while the schema is checked.
+	a.queue.Warm()
 	svc.SetQueue(a.queue)
 	a.observe(svc)
 
@@ -207,7 +228,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 	}
 	th, lim, err := newThrottling(cfg, a.Store, a.Metrics, now, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.throttle = lim
 	a.Monitor = monitor.New(monitor.Options{Now: now})
@@ -225,7 +246,7 @@ func NewApp(ctx context.Context, opts Options) (app *App, err error) {
 		Middleware: []gin.HandlerFunc{a.Monitor.Middleware(), a.Metrics.Middleware()},
 		Logger:     log,
 	})
-	return a, nil
+	return nil
 }
 
 // Start starts the webhook workers and the periodic clean-ups of expired

@@ -81,11 +81,16 @@ func (a *App) schemaCurrent(ctx context.Context) (bool, error) {
 	}
 	ok, err := a.Store.SchemaUpToDate(ctx)
 	if ok && err == nil {
-		h.mu.Lock()
-		h.schemaOK = time.Now()
-		h.mu.Unlock()
+		h.schemaFound(time.Now())
 	}
 	return ok, err
+}
+
+// schemaFound records that the schema was found current at t.
+func (h *health) schemaFound(t time.Time) {
+	h.mu.Lock()
+	h.schemaOK = t
+	h.mu.Unlock()
 }
 
 // probeHandlers serve GET /livez and GET /readyz, Kubernetes' probe

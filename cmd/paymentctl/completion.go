@@ -83,11 +83,12 @@ func registerCompletions(root *cobra.Command) {
 		if cmd.Annotations[modeArgAnnotation] != "" {
 			cmd.ValidArgsFunction = modeCompletion(cmd.Annotations[modeArgAnnotation] == modeArgNotReal)
 		}
+		// Built once per command: cobra makes a new, sorted set each call.
+		fs := cmd.LocalNonPersistentFlags()
+		if cmd == root {
+			fs = cmd.PersistentFlags()
+		}
 		for name, values := range fixed {
-			fs := cmd.LocalNonPersistentFlags()
-			if cmd == root {
-				fs = cmd.PersistentFlags()
-			}
 			if fs.Lookup(name) == nil {
 				continue
 			}

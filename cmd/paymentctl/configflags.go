@@ -24,13 +24,17 @@ func loadsConfig() map[string]string {
 // They are hidden from cmd's --help, which lists the flags the command is
 // about; `paymentctl config --help` lists them all (configFlagsHelp).
 func addConfigFlags(cmd *cobra.Command) {
+	// cobra builds (and sorts) the inherited set anew on every call: once
+	// per command, not once per key, or building the command tree costs
+	// `serve` about 10 ms of CPU before it starts.
+	flags, inherited := cmd.Flags(), cmd.InheritedFlags()
 	for _, s := range config.Settings() {
 		name := config.FlagName(s.Key)
-		if cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil {
+		if flags.Lookup(name) != nil || inherited.Lookup(name) != nil {
 			continue
 		}
-		cmd.Flags().String(name, "", fmt.Sprintf("%s (%s)", s.Key, s.Env))
-		_ = cmd.Flags().MarkHidden(name) // the flag was just defined
+		flags.String(name, "", fmt.Sprintf("%s (%s)", s.Key, s.Env))
+		_ = flags.MarkHidden(name) // the flag was just defined
 	}
 }
 

@@ -154,15 +154,21 @@ type auditNote struct {
 	amount int64
 }
 
-// auditChange records the change of history h (as locked, before it) to
-// current in tx, as note says.
-func (s *Service) auditChange(ctx context.Context, tx *store.Tx, h *store.History, current int64, note auditNote) error {
+// auditChange returns the audit event of the change of history h (as
+// locked, before it) to the refunded total current, as note says, sealed
+// and ready to store; nil when note records none.
+func (s *Service) auditChange(ctx context.Context, h *store.History, current int64, note auditNote) (*store.AuditEvent, error) {
 	if note.event == "" {
-		return nil
+		return nil, nil
 	}
-	return s.audit(ctx, tx, historyAudit(note.event, h), AuditDetails{
+	e := historyAudit(note.event, h)
+	err := s.sealAudit(ctx, &e, AuditDetails{
 		VendorUID: h.Vendor.UID, Price: h.Price, RefundBefore: h.Refund, RefundAfter: current, Amount: note.amount,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 // AuditTrail returns the audit events of a history, oldest first, their

@@ -331,10 +331,11 @@ func (s *Service) applyAndRecord(ctx context.Context, tx *store.Tx, h *store.His
 	if current.Refund != nil {
 		refund = *current.Refund
 	}
-	if err := s.auditChange(ctx, tx, h, refund, note); err != nil {
+	audit, err := s.auditChange(ctx, h, refund, note)
+	if err != nil {
 		return nil, err
 	}
-	return current, s.recordEvent(ctx, tx, h, previous, current, raw, claims)
+	return current, s.recordEvent(ctx, tx, h, previous, current, raw, audit, claims)
 }
 
 // errRefundPending refuses a cancel while a refund of the payment is

@@ -402,17 +402,14 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, h *store.History, st 
 	if err != nil {
 		return nil, err
 	}
-	err = tx.UpdateHistory(ctx, h.ID, store.HistoryUpdate{
-		Currency: st.currency, Price: st.price, Refund: st.refund,
-		PaidAt: st.paidAt, CancelledAt: st.firstCancel, Data: sealed,
-	})
-	if err != nil {
-		return nil, err
-	}
+	// The cancels first: the update reads the history back with them.
 	if _, err := s.addCancels(ctx, tx, h.ID, st.cancels); err != nil {
 		return nil, err
 	}
-	updated, err := tx.History(ctx, h.ID)
+	updated, err := tx.UpdateAndReadHistory(ctx, h.ID, store.HistoryUpdate{
+		Currency: st.currency, Price: st.price, Refund: st.refund,
+		PaidAt: st.paidAt, CancelledAt: st.firstCancel, Data: sealed,
+	})
 	if err != nil {
 		return nil, err
 	}

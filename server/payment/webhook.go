@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -226,11 +227,14 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 	}
 	var change *Change
 	var claims []webhook.Claim
-	err = s.store.WithHistoryLocked(ctx, h.ID, func(tx *store.Tx, locked *store.History) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		claims = claims[:0]
+		locked, err := lockAsRead(ctx, tx, h)
+		if err != nil {
+			return err
+		}
 		st := fetched
 		if changedSince(h, locked) {
-			var err error
 			if st, err = s.fetch(ctx, h.Vendor); err != nil {
 				return err
 			}
@@ -265,6 +269,28 @@ func (s *Service) refresh(ctx context.Context, h *store.History, raw []byte, dry
 		}
 	}
 	return change, err
+}
+
+// lockAsRead locks history h, read before with its cancels (History,
+// HistoryByVendor), and returns it as now stored. Every write of a
+// history reseals its data, and cancels are added only in the
+// transaction of such a write (apply, the registration's insert), so
+// when the locked row's data is h's, nothing was written since h was
+// read and h's cancels are still the history's: the lock is one
+// statement instead of two (the row, then its cancels).
+func lockAsRead(ctx context.Context, tx *store.Tx, h *store.History) (*store.History, error) {
+	locked, err := tx.LockHistoryRow(ctx, h.ID)
+	if err != nil {
+		return nil, err
+	}
+	if locked.Data == h.Data {
+		locked.Cancels = slices.Clone(h.Cancels)
+		return locked, nil
+	}
+	if locked.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
+		return nil, err
+	}
+	return locked, nil
 }
 
 // fetch re-reads a payment from its PG, with the credentials of the
@@ -457,12 +483,12 @@ func sameState(a, b *sdk.History) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
-// recordEvent stores a {previous, current} snapshot, sealed, and enqueues
-// its delivery to the service, in tx. raw is the PG's webhook body, nil for
-// changes paymentctl made itself (API cancels). With claims set, the
-// delivery is claimed for a first attempt right after the commit
-// (applyAndRecord).
-func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.History, previous, current *sdk.History, raw []byte, claims *[]webhook.Claim) error {
+// recordEvent stores a {previous, current} snapshot, sealed, with audit,
+// the audit event of the change (nil: none), and enqueues its delivery to
+// the service, in tx. raw is the PG's webhook body, nil for changes
+// paymentctl made itself (API cancels). With claims set, the delivery is
+// claimed for a first attempt right after the commit (applyAndRecord).
+func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.History, previous, current *sdk.History, raw []byte, audit *store.AuditEvent, claims *[]webhook.Claim) error {
 	id := uuid.NewString()
 	prev, err := json.Marshal(previous)
 	if err != nil {
@@ -485,7 +511,7 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 	if w.Data, err = s.keys.Webhook.Seal(raw, []byte(id)); err != nil {
 		return err
 	}
-	if err := tx.CreateWebhook(ctx, w); err != nil {
+	if err := tx.RecordWebhook(ctx, w, audit); err != nil {
 		return err
 	}
 	if h.WebhookURL == "" || s.queue == nil {
@@ -497,6 +523,11 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, h *store.Histor
 	c, err := s.queue.ClaimDeliveryTx(ctx, tx.SQLTx(), id)
 	if err != nil {
 		return err
+	}
+	// The first attempt sends what was just stored instead of loading it
+	// again; if it cannot be built here, the attempt loads it.
+	if msg, err := s.message(h, sdk.WebhookHistory{ID: id, Previous: *previous, Current: *current}); err == nil {
+		c = c.WithMessage(msg)
 	}
 	*claims = append(*claims, c)
 	return nil
@@ -577,13 +608,7 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (webhook.Messa
 	if err != nil {
 		return webhook.Message{}, err
 	}
-	keys, err := s.keysOf(h.Source.Service)
-	if err != nil {
-		return webhook.Message{}, err
-	}
-	var ev sdk.WebhookHistory
-	ev.ID = w.ID
-	ev.Source = sdk.Source{Schema: h.Source.Schema, Table: h.Source.Table, ID: h.Source.ID}
+	ev := sdk.WebhookHistory{ID: w.ID}
 	for _, part := range []struct {
 		sealed string
 		into   *sdk.History
@@ -596,6 +621,18 @@ func (s *Service) Delivery(ctx context.Context, webhookID string) (webhook.Messa
 			return webhook.Message{}, fmt.Errorf("%w: decode webhook %s: %v", webhook.ErrPermanent, w.ID, err)
 		}
 	}
+	return s.message(h, ev)
+}
+
+// message is the delivery of event ev of history h: its body, with ev's
+// Source set from h, encrypted with the keys of the service that owns h,
+// as they are configured now.
+func (s *Service) message(h *store.History, ev sdk.WebhookHistory) (webhook.Message, error) {
+	keys, err := s.keysOf(h.Source.Service)
+	if err != nil {
+		return webhook.Message{}, err
+	}
+	ev.Source = sdk.Source{Schema: h.Source.Schema, Table: h.Source.Table, ID: h.Source.ID}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return webhook.Message{}, err

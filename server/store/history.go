@@ -286,6 +286,19 @@ func (q *queries) HistoryBySource(ctx context.Context, src Source) (*History, er
 // locks its row (SELECT ... FOR UPDATE) until the transaction ends. On
 // SQLite the transaction already holds the database's write lock.
 func (tx *Tx) LockHistory(ctx context.Context, id string) (*History, error) {
+	h, err := tx.LockHistoryRow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if h.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// LockHistoryRow is LockHistory without the cancels (Cancels is nil): one
+// statement, the locked row as it is now.
+func (tx *Tx) LockHistoryRow(ctx context.Context, id string) (*History, error) {
 	op := "lock history " + id
 	if !validID(id) {
 		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
@@ -296,11 +309,7 @@ func (tx *Tx) LockHistory(ctx context.Context, id string) (*History, error) {
 	if err != nil {
 		return nil, translate(err, op)
 	}
-	h := row.domain()
-	if h.Cancels, err = tx.Cancels(ctx, h.ID); err != nil {
-		return nil, err
-	}
-	return h, nil
+	return row.domain(), nil
 }
 
 // WithHistoryLocked runs fn in a transaction holding the lock on the history
@@ -346,6 +355,29 @@ func (q *queries) UpdateHistory(ctx context.Context, id string, u HistoryUpdate)
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
 	return nil
+}
+
+// UpdateAndReadHistory writes u onto the history with the given id as
+// UpdateHistory does, and returns the history as now stored, with its
+// cancels, as History does: on PostgreSQL in one statement
+// (updateHistory), on SQLite the two in turn. Add the cancels of the same
+// change first (AddCancels), so that they are read back with it.
+func (tx *Tx) UpdateAndReadHistory(ctx context.Context, id string, u HistoryUpdate) (*History, error) {
+	query := tx.stmts.updateHistory
+	if query == "" {
+		if err := tx.UpdateHistory(ctx, id, u); err != nil {
+			return nil, err
+		}
+		return tx.History(ctx, id)
+	}
+	op := "update history " + id
+	if !validID(id) {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	if !storable(u.Currency, u.Data) {
+		return nil, unstorable(op)
+	}
+	return tx.queryHistory(ctx, op, query, u.Currency, u.Price, u.Refund, stampPtr(u.PaidAt), u.Data, stampPtr(u.CancelledAt), id)
 }
 
 // AddCancels stores cancel events of the history with the given id and

@@ -462,3 +462,71 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestUpdateAndReadHistory: the update writes what UpdateHistory writes
+// and reads the history back with its cancels, those added earlier in the
+// same transaction included.
+func TestUpdateAndReadHistory(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		h := createHistory(t, s, 10000)
+		paid := stamp(clock.Now())
+		first := paid.Add(time.Hour)
+		seq := func(i int) *int { return &i }
+		tests := []struct {
+			name            string
+			cancels         []Cancel // added first, in the same transaction
+			update          HistoryUpdate
+			wantCancels     int
+			wantCancelledAt *time.Time
+			wantErr         error
+		}{
+			{name: "paid", update: HistoryUpdate{Currency: "KRW", Price: 10000, PaidAt: &paid, Data: "v1.k1.paid"}},
+			{name: "cancel added before", cancels: []Cancel{{Amount: 4000, Reason: "customer", Data: "v1.k1.c", CreatedAt: first, Sequence: seq(0)}},
+				update:      HistoryUpdate{Currency: "KRW", Price: 10000, Refund: 4000, PaidAt: &paid, CancelledAt: &first, Data: "v1.k1.partial"},
+				wantCancels: 1, wantCancelledAt: &first},
+			{name: "cancel time kept", update: HistoryUpdate{Currency: "KRW", Price: 10000, Refund: 4000, PaidAt: &paid, Data: "v1.k1.resync"},
+				wantCancels: 1, wantCancelledAt: &first},
+			{name: "refund above price", update: HistoryUpdate{Currency: "KRW", Price: 10000, Refund: 10001, Data: "x"}, wantErr: ErrConflict},
+			{name: "unstorable", update: HistoryUpdate{Currency: "KR\x00", Data: "x"}, wantErr: ErrInvalid},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var got *History
+				err := s.InTx(ctx, func(tx *Tx) error {
+					if _, err := tx.AddCancels(ctx, h.ID, tt.cancels); err != nil {
+						return err
+					}
+					var err error
+					got, err = tx.UpdateAndReadHistory(ctx, h.ID, tt.update)
+					return err
+				})
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("UpdateAndReadHistory() error = %v, want %v", err, tt.wantErr)
+				}
+				if tt.wantErr != nil {
+					return
+				}
+				stored, err := s.History(ctx, h.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(stored, got); diff != "" {
+					t.Errorf("UpdateAndReadHistory() differs from History() (-stored +got):\n%s", diff)
+				}
+				if got.Data != tt.update.Data || got.Refund != tt.update.Refund || len(got.Cancels) != tt.wantCancels {
+					t.Errorf("UpdateAndReadHistory() = data %q refund %d %d cancels, want %q %d %d",
+						got.Data, got.Refund, len(got.Cancels), tt.update.Data, tt.update.Refund, tt.wantCancels)
+				}
+				if diff := cmp.Diff(tt.wantCancelledAt, got.CancelledAt); diff != "" {
+					t.Errorf("CancelledAt (-want +got):\n%s", diff)
+				}
+			})
+		}
+		err := s.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.UpdateAndReadHistory(ctx, uuid.NewString(), HistoryUpdate{Currency: "KRW", Data: "x"})
+			return err
+		})
+		wantErr(t, "unknown history", err, ErrNotFound)
+	})
+}

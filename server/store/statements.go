@@ -94,6 +94,36 @@ UPDATE payment_pending_webhooks SET applied_at = $28
 WHERE vendor_code = $29 AND vendor_uid = $30 AND applied_at IS NULL
 RETURNING id, vendor_code, vendor_uid, data, received_at, applied_at`
 
+// updateHistory writes the PG-derived state of a history (UpdateHistory;
+// cancelled_at only when it has none) and returns the history as the
+// update left it with its cancels, as historyByID does, in one statement
+// (PostgreSQL's data-modifying CTE; UpdateAndReadHistory): one round trip
+// where two were. The cancels are those of the statement's snapshot,
+// which holds every cancel the transaction added before it.
+const updateHistory = `WITH h AS (
+UPDATE payment_histories SET currency = $1, price = $2, refund = $3, paid_at = $4, data = $5,
+ cancelled_at = COALESCE(cancelled_at, $6)
+WHERE id = $7
+RETURNING *
+)
+SELECT ` + historyColumns + `
+FROM h LEFT JOIN payment_history_cancels c ON c.payment_history_id = h.id
+ORDER BY c.created_at, c.sequence, c.id`
+
+// insertWebhook stores a webhook event (RecordWebhook).
+const insertWebhook = `INSERT INTO payment_history_webhooks (id, payment_history_id, previous, current, data, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)`
+
+// recordWebhook is insertAudit and insertWebhook in one statement
+// (RecordWebhook): one round trip where two were; a failure of either
+// fails both.
+const recordWebhook = `WITH audit AS (
+INSERT INTO payment_audit_events (id, history_id, service, event, vendor_code, store_id, request_id, data, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+)
+INSERT INTO payment_history_webhooks (id, payment_history_id, previous, current, data, created_at)
+VALUES ($10, $11, $12, $13, $14, $15)`
+
 // statements holds the hand-written statements in one dialect's
 // placeholders.
 type statements struct {
@@ -103,6 +133,9 @@ type statements struct {
 	insertHistory      string
 	insertAudit        string
 	registerHistory    string // PostgreSQL only; "" on SQLite
+	updateHistory      string // PostgreSQL only; "" on SQLite
+	insertWebhook      string
+	recordWebhook      string // PostgreSQL only; "" on SQLite
 	operationsOfVendor string
 	applyPending       string
 	lockVendor         string
@@ -117,6 +150,9 @@ func newStatements(dialect string) *statements {
 		insertHistory:      insertHistory,
 		insertAudit:        insertAudit,
 		registerHistory:    registerHistory,
+		updateHistory:      updateHistory,
+		insertWebhook:      insertWebhook,
+		recordWebhook:      recordWebhook,
 		operationsOfVendor: `SELECT ` + operationColumns + ` FROM payment_operations WHERE vendor_code = $1 AND vendor_uid = $2 ORDER BY created_at`,
 		applyPending:       applyPending,
 		// PostgreSQL only (LockVendorPayment): SQLite's transactions hold
@@ -124,11 +160,12 @@ func newStatements(dialect string) *statements {
 		lockVendor: `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS text), 0))`,
 	}
 	if dialect == migrations.SQLite {
-		// SQLite has no data-modifying CTEs: RegisterHistory runs the
-		// three statements.
-		s.registerHistory = ""
+		// SQLite has no data-modifying CTEs: RegisterHistory,
+		// UpdateAndReadHistory and RecordWebhook run their statements in
+		// turn.
+		s.registerHistory, s.updateHistory, s.recordWebhook = "", "", ""
 		for _, q := range []*string{&s.historyByID, &s.historyByVendor, &s.historyBySource, &s.insertHistory,
-			&s.insertAudit, &s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
+			&s.insertAudit, &s.insertWebhook, &s.operationsOfVendor, &s.applyPending, &s.lockVendor} {
 			*q = questionMarks(*q)
 		}
 	}

@@ -115,6 +115,53 @@ func (q *queries) CreateWebhook(ctx context.Context, w *Webhook) error {
 	return nil
 }
 
+// RecordWebhook stores the webhook event w as CreateWebhook does and,
+// when e is not nil, the audit event e of the same change as
+// AddAuditEvent does (filling in their ids and times): on PostgreSQL in
+// one statement (recordWebhook), on SQLite the two in turn.
+func (tx *Tx) RecordWebhook(ctx context.Context, w *Webhook, e *AuditEvent) error {
+	const op = "create webhook"
+	id, err := newID(w.ID)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if !validID(w.HistoryID) {
+		return fmt.Errorf("%s: history %q: %w", op, w.HistoryID, ErrNotFound)
+	}
+	if !storable(w.Previous, w.Current, w.Data) {
+		return unstorable(op)
+	}
+	created := tx.stampOrNow(w.CreatedAt)
+	args := []any{id, w.HistoryID, w.Previous, w.Current, w.Data, created}
+	if e == nil {
+		if _, err := tx.execRaw(ctx, op, tx.stmts.insertWebhook, args...); err != nil {
+			return err
+		}
+		w.ID, w.CreatedAt = id, created
+		return nil
+	}
+	row, err := tx.auditRowOf("add audit event", e)
+	if err != nil {
+		return err
+	}
+	audit := []any{row.ID, row.HistoryID, row.Service, row.Event, row.VendorCode, row.StoreID, row.RequestID, row.Data, row.CreatedAt}
+	if query := tx.stmts.recordWebhook; query != "" {
+		if _, err := tx.execRaw(ctx, op, query, append(audit, args...)...); err != nil {
+			return err
+		}
+	} else {
+		if _, err := tx.execRaw(ctx, "add audit event", tx.stmts.insertAudit, audit...); err != nil {
+			return err
+		}
+		if _, err := tx.execRaw(ctx, op, tx.stmts.insertWebhook, args...); err != nil {
+			return err
+		}
+	}
+	w.ID, w.CreatedAt = id, created
+	e.ID, e.CreatedAt = row.ID, row.CreatedAt
+	return nil
+}
+
 // Webhook returns the webhook event with the given id.
 func (q *queries) Webhook(ctx context.Context, id string) (*Webhook, error) {
 	op := "find webhook " + id

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -330,6 +332,75 @@ func TestApplyPendingWebhooksConcurrently(t *testing.T) {
 		close(release)
 		if a, b := <-first, <-second; a != 1 || b != 0 {
 			t.Errorf("concurrent ApplyPendingWebhooks got %d and %d rows, want 1 and 0", a, b)
+		}
+	})
+}
+
+// TestRecordWebhook: the event and its audit event are stored together,
+// or neither is.
+func TestRecordWebhook(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, s *Store, _ *testClock) {
+		h := createHistory(t, s, 19900)
+		taken := &AuditEvent{HistoryID: h.ID, Service: h.Source.Service, Event: "reconciled", VendorCode: h.Vendor.Code, Data: "v1.k1.taken"}
+		if err := s.AddAuditEvent(ctx, taken); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name      string
+			historyID string
+			audit     *AuditEvent
+			wantErr   error
+		}{
+			{name: "with audit", historyID: h.ID, audit: &AuditEvent{Service: h.Source.Service, Event: "reconciled", VendorCode: h.Vendor.Code, Data: "v1.k1.audit"}},
+			{name: "without audit", historyID: h.ID},
+			{name: "audit id taken", historyID: h.ID, audit: &AuditEvent{ID: taken.ID, Event: "reconciled", Data: "v1.k1.again"}, wantErr: ErrConflict},
+			{name: "unknown history", historyID: uuid.NewString(), wantErr: ErrNotFound},
+			{name: "unknown history with audit", historyID: uuid.NewString(), audit: &AuditEvent{Event: "reconciled", Data: "v1.k1.lost"}, wantErr: ErrNotFound},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if tt.audit != nil && tt.audit.HistoryID == "" {
+					tt.audit.HistoryID = h.ID
+				}
+				before, err := s.AuditTrail(ctx, h.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := &Webhook{HistoryID: tt.historyID, Previous: "v1.k1.prev", Current: "v1.k1.cur", Data: "v1.k1.data"}
+				err = s.InTx(ctx, func(tx *Tx) error { return tx.RecordWebhook(ctx, w, tt.audit) })
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("RecordWebhook() error = %v, want %v", err, tt.wantErr)
+				}
+				trail, terr := s.AuditTrail(ctx, h.ID)
+				if terr != nil {
+					t.Fatal(terr)
+				}
+				if tt.wantErr != nil {
+					if len(trail) != len(before) {
+						t.Errorf("audit events after a failed RecordWebhook = %d, want %d", len(trail), len(before))
+					}
+					return
+				}
+				got, err := s.Webhook(ctx, w.ID)
+				if err != nil {
+					t.Fatalf("Webhook(%s): %v", w.ID, err)
+				}
+				if diff := cmp.Diff(w, got); diff != "" {
+					t.Errorf("stored webhook (-want +got):\n%s", diff)
+				}
+				wantAudit := len(before)
+				if tt.audit != nil {
+					wantAudit++
+					i := slices.IndexFunc(trail, func(e AuditEvent) bool { return e.ID == tt.audit.ID })
+					if i < 0 || trail[i].Data != tt.audit.Data || !trail[i].CreatedAt.Equal(tt.audit.CreatedAt) {
+						t.Errorf("audit trail = %+v, want it to hold %+v", trail, tt.audit)
+					}
+				}
+				if len(trail) != wantAudit {
+					t.Errorf("audit events = %d, want %d", len(trail), wantAudit)
+				}
+			})
 		}
 	})
 }

@@ -37,6 +37,22 @@ type Claim struct {
 	// requestID is the ID of the request that caused the event, which the
 	// first attempt logs under as a worker would (requestIDMiddleware).
 	requestID string
+	// msg is what the first attempt sends, when the caller built it
+	// (WithMessage); nil means Payloads.Delivery loads it.
+	msg *Message
+}
+
+// WithMessage returns c carrying msg, the event's delivery as
+// Payloads.Delivery would return it, built by the caller from what its
+// transaction stored: the first attempt sends it instead of loading the
+// event again. Later attempts, River's, load the event as always. An
+// empty Claim stays empty.
+func (c Claim) WithMessage(msg Message) Claim {
+	if c.jobID == 0 {
+		return c
+	}
+	c.msg = &msg
+	return c
 }
 
 // ClaimDeliveryTx enqueues the delivery of the stored webhook event
@@ -113,7 +129,12 @@ func (q *Queue) firstAttempt(c Claim) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, firstAttemptTimeout)
 	defer cancel()
-	err := q.deliver(ctx, c.webhookID, 1)
+	var err error
+	if c.msg != nil {
+		err = q.send(ctx, c.webhookID, 1, *c.msg)
+	} else {
+		err = q.deliver(ctx, c.webhookID, 1)
+	}
 	// The job is settled even when a shutdown cancelled the attempt.
 	settle, cancelSettle := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancelSettle()

@@ -98,6 +98,42 @@ func TestClaimedDeliveryFailureGoesToWorkers(t *testing.T) {
 	})
 }
 
+// TestClaimedDeliveryWithMessage: the first attempt of a claim carrying
+// its message (Claim.WithMessage) sends that message without loading the
+// event; a retry by River's workers loads it from the Payloads.
+func TestClaimedDeliveryWithMessage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		rcv := newReceiver(t, func(_ string, n int) int {
+			if n == 1 {
+				return http.StatusServiceUnavailable
+			}
+			return http.StatusOK
+		})
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		payloads := newFakePayloads()
+		id := payloads.add(srv.URL, []byte("loaded"))
+		q := startQueue(t, queueOptions(s, noProcessor(t), payloads))
+
+		c := claimDelivery(t, s, q, id).WithMessage(Message{URL: srv.URL, Body: []byte("built")})
+		q.DeliverClaimed(c)
+		waitFor(t, "the retry's record", func() bool { return len(payloads.statuses(id)) == 2 })
+		var bodies []string
+		for _, r := range rcv.requests() {
+			bodies = append(bodies, r.Body)
+		}
+		if want := []string{"built", "loaded"}; !cmp.Equal(bodies, want) {
+			t.Errorf("bodies sent = %q, want %q", bodies, want)
+		}
+		if got := payloads.statuses(id); !cmp.Equal(got, []int{503, 200}) {
+			t.Errorf("recorded attempts = %v, want [503 200]", got)
+		}
+		if empty := (Claim{}).WithMessage(Message{URL: srv.URL}); empty.jobID != 0 || empty.msg != nil {
+			t.Errorf("Claim{}.WithMessage = %+v, want an empty claim", empty)
+		}
+	})
+}
+
 // TestClaimedDeliveryWithoutFirstAttempt: a claim whose first attempt is
 // never made (the process died right after the commit) is delivered by
 // the job once its window has passed.

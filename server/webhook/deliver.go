@@ -38,6 +38,12 @@ func (q *Queue) deliver(ctx context.Context, id string, attempt int) error {
 	if err != nil {
 		return fmt.Errorf("load webhook %s: %w", id, err)
 	}
+	return q.send(ctx, id, attempt, msg)
+}
+
+// send makes attempt of the delivery of the webhook event id, whose
+// content is msg, and records it, as deliver does.
+func (q *Queue) send(ctx context.Context, id string, attempt int, msg Message) error {
 	url, body, secret := msg.URL, msg.Body, msg.Secret
 	if secret == nil {
 		secret = q.secret

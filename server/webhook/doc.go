@@ -82,7 +82,10 @@
 // attempt never happens (the process died after the commit), River's
 // scheduler makes the job available when its minute has passed, and a
 // worker delivers it: the job stays the durable record. The first attempt
-// is not counted among the job's River attempts.
+// is not counted among the job's River attempts. A Processor that built the
+// event's message in its transaction hands it over with Claim.WithMessage,
+// and the first attempt sends it without loading the event again; the
+// workers' attempts always load it (Payloads.Delivery).
 //
 // River records a job's outcome in batches, up to 250 ms after the attempt;
 // a crash within that window leaves the job running until River rescues it

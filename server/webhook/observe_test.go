@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -182,5 +183,34 @@ func TestRunning(t *testing.T) {
 	}
 	if q.Running() {
 		t.Error("Running after Stop")
+	}
+}
+
+// TestWarm: Warm, called any number of times before Start, leaves the
+// queue starting and running as without it; on PostgreSQL River's
+// listener takes the warmed LISTEN connection, so none is left idle
+// beside it.
+func TestWarm(t *testing.T) {
+	for _, calls := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d calls", calls), func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, s *store.Store) {
+				q := newQueue(t, queueOptions(s, noProcessor(t), newFakePayloads()))
+				for range calls {
+					q.Warm()
+				}
+				if err := q.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if !q.Running() {
+					t.Error("not Running after Warm and Start")
+				}
+				if q.listenPool == nil {
+					return // SQLite: nothing to warm
+				}
+				if idle := q.listenPool.Stat().IdleConns(); idle != 0 {
+					t.Errorf("idle LISTEN connections after Start = %d, want 0 (River's listener took the warmed one)", idle)
+				}
+			})
+		})
 	}
 }

@@ -214,8 +214,15 @@ type Queue struct {
 	// wake shortens SQLite's notification polling after an enqueue; nil on
 	// PostgreSQL.
 	wake *sqliteWake
+	// notifier sends notifyTx's notifications: River's driver itself when
+	// the client's is a pgDriver, which drops them; nil means the
+	// client's driver.
+	notifier riverdriver.Driver[*sql.Tx]
 	// listenPool holds the LISTEN connection on PostgreSQL, or is nil.
 	listenPool *pgxpool.Pool
+	// warmed is closed when Warm's connection is open (or failed to); nil
+	// when Warm was not called.
+	warmed chan struct{}
 	// transport is the default client's own transport (Options.DialContext),
 	// or nil.
 	transport *http.Transport
@@ -376,7 +383,9 @@ func (q *Queue) driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx],
 			return riverdatabasesql.New(db), nil
 		}
 		q.listenPool = pool
-		return riverdatabasesql.NewWithPgxListener(db, pool), nil
+		d := riverdatabasesql.NewWithPgxListener(db, pool)
+		q.notifier = d
+		return &pgDriver{Driver: d}, nil
 	case migrations.SQLite:
 		q.wake = &sqliteWake{}
 		return &sqliteDriver{Driver: riversqlite.New(db), wake: q.wake}, nil
@@ -412,12 +421,43 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 	return nil
 }
 
+// warmTimeout bounds Warm's dial; River's own dial at Start follows a
+// failed or slow one.
+const warmTimeout = 5 * time.Second
+
+// Warm opens the LISTEN connection on PostgreSQL in the background and
+// returns at once, so that Start finds it open instead of dialling it
+// then; Start waits for it. A serving process calls it after New while it
+// assembles the rest. It does nothing on SQLite or when called again; a
+// failed dial is left to Start, which reports it.
+func (q *Queue) Warm() {
+	if q.listenPool == nil || q.warmed != nil {
+		return
+	}
+	q.warmed = make(chan struct{})
+	go func() {
+		defer close(q.warmed)
+		ctx, cancel := context.WithTimeout(q.firstCtx, warmTimeout)
+		defer cancel()
+		if c, err := q.listenPool.Acquire(ctx); err == nil {
+			c.Release() // idle in the pool, for River's listener
+		}
+	}()
+}
+
 // Start starts working jobs in the background and returns. The workers run
 // until Stop; cancelling ctx does not stop them, so that a shutdown signal
 // can still be followed by a graceful Stop.
 func (q *Queue) Start(ctx context.Context) error {
 	if q.stopped.Load() {
 		return errors.New("start webhook queue: already stopped")
+	}
+	if q.warmed != nil {
+		// One LISTEN connection: River's listener takes Warm's.
+		select {
+		case <-q.warmed:
+		case <-ctx.Done():
+		}
 	}
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start webhook queue: %w", err)
@@ -599,12 +639,18 @@ func (q *Queue) deliveryOpts() *river.InsertOpts {
 }
 
 // notifyTx announces a job inserted in tx to the workers of every instance,
-// delivered when tx commits. InsertTx announces jobs too, but at most once
-// per queue every FetchCooldown: a job enqueued right after the previous
-// one (the usual case when one event follows another) would wait for the
-// fetch poll, up to a second.
+// delivered when tx commits. River's InsertTx would announce jobs too, but
+// at most once per queue every FetchCooldown: a job enqueued right after
+// the previous one (the usual case when one event follows another) would
+// wait for the fetch poll, up to a second. On PostgreSQL, River's own
+// announcements of the webhook queues are dropped (pgDriver), so that an
+// enqueue sends one NOTIFY, not two.
 func (q *Queue) notifyTx(ctx context.Context, tx *sql.Tx, queue string) error {
-	err := q.client.Driver().UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
+	d := q.notifier
+	if d == nil {
+		d = q.client.Driver()
+	}
+	err := d.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
 		Payload: []string{`{"queue":"` + queue + `"}`},
 		Topic:   riverInsertTopic,
 	})

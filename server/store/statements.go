@@ -22,7 +22,9 @@ import (
 // (docs/performance.md). The statements here go to database/sql directly,
 // with their text fixed per dialect, so the PostgreSQL driver (pgx) keeps
 // one prepared statement per connection for each and every execution is a
-// single Bind/Execute round trip. Everything else stays on gorm.
+// single Bind/Execute round trip. Everything else stays on gorm. The
+// history look-ups outside a transaction on PostgreSQL go one step further,
+// to pgx's own interface on the same pool's connection (pgxread.go).
 //
 // Each statement is written once with PostgreSQL's $n placeholders, in
 // order, and rewritten to SQLite's ? by newStatements; both dialects get
@@ -198,16 +200,24 @@ func questionMarks(q string) string {
 }
 
 // queryHistory runs one of the history statements and returns the
-// history, with its cancels; no row is ErrNotFound.
+// history, with its cancels; no row is ErrNotFound. On PostgreSQL outside
+// a transaction it runs on pgx's own interface (pgxread.go).
 func (q *queries) queryHistory(ctx context.Context, op, query string, args ...any) (*History, error) {
 	start := time.Now()
-	rows, err := q.raw.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, q.rawFail(err, op, query)
-	}
-	h, err := scanHistoryRows(rows)
-	if err != nil {
-		return nil, q.rawFail(err, op, query)
+	var h *History
+	if q.pgxPool != nil {
+		var err error
+		if h, err = queryHistoryPgx(ctx, q.pgxPool, query, args...); err != nil {
+			return nil, q.rawFail(err, op, query)
+		}
+	} else {
+		rows, err := q.raw.QueryContext(ctx, query, args...)
+		if err != nil {
+			return nil, q.rawFail(err, op, query)
+		}
+		if h, err = scanHistoryRows(rows); err != nil {
+			return nil, q.rawFail(err, op, query)
+		}
 	}
 	q.reportSlow(start, query)
 	if h == nil {

@@ -1,8 +1,9 @@
 // Package store is paymentctl's storage layer: the only package that talks
 // to the database, on PostgreSQL or SQLite, through gorm, except the hot
 // paths (a history's look-ups, the registration's statements), which run
-// hand-written statements on database/sql, all in statements.go
-// (docs/performance.md).
+// hand-written statements on database/sql, all in statements.go, the
+// history look-ups on PostgreSQL on pgx's own interface under the same
+// pool (pgxread.go; docs/performance.md).
 //
 // Methods take a context, return domain structs (History, Reservation, ...)
 // and report failures as ErrNotFound, ErrConflict or ErrInvalid (test with
@@ -91,8 +92,12 @@ type Tx struct {
 // pool or a transaction, and raw the same under gorm, for the hand-written
 // statements (statements.go).
 type queries struct {
-	db      *gorm.DB
-	raw     rawQuerier
+	db  *gorm.DB
+	raw rawQuerier
+	// pgxPool is the pool when it is pgx's (PostgreSQL) and the queries
+	// are not in a transaction: the history look-ups then run on pgx's
+	// own interface (pgxread.go). Nil otherwise.
+	pgxPool *sql.DB
 	stmts   *statements
 	dialect string
 	now     func() time.Time
@@ -196,8 +201,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", target.dialect, err)
 	}
+	var pgxPool *sql.DB
+	if target.dialect == migrations.Postgres {
+		pgxPool = sqlDB
+	}
 	return &Store{
-		queries: queries{db: db, raw: sqlDB, stmts: newStatements(target.dialect), dialect: target.dialect, now: o.now, ttl: o.ttl, logf: o.logf},
+		queries: queries{db: db, raw: sqlDB, pgxPool: pgxPool, stmts: newStatements(target.dialect), dialect: target.dialect, now: o.now, ttl: o.ttl, logf: o.logf},
 		sqlDB:   sqlDB,
 	}, nil
 }
@@ -247,7 +256,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			return fnErr
 		}
 		q := s.queries
-		q.db, q.raw = gtx, sqlTx
+		q.db, q.raw, q.pgxPool = gtx, sqlTx, nil
 		fnErr = fn(&Tx{queries: q})
 		return fnErr
 	})

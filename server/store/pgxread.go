@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // The history look-ups on PostgreSQL, outside a transaction, run on pgx's
@@ -60,7 +59,8 @@ func runOnPgxConn(ctx context.Context, db *sql.DB, fn func(*pgx.Conn) error) err
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
+		// pgx's *stdlib.Conn, or the store's lockingConn around it.
+		sc, ok := dc.(interface{ Conn() *pgx.Conn })
 		if !ok {
 			return errNotPgx
 		}

@@ -107,6 +107,13 @@ echo "== waiting for the webhook jobs the registrations caused (replays, Toss co
 "$work/load" drain -dsn "$dsn" -timeout 5m | tee "$out/drain_iamport.txt"
 phase register_toss register.lua "$reg_duration" BODIES="$work/toss.bodies"
 "$work/load" drain -dsn "$dsn" -timeout 5m | tee "$out/drain_toss.txt"
+# The tables grew by 40,000 rows in the last minute, before autovacuum's
+# first look (it wakes once a minute): ANALYZE as it would, so that what
+# follows is timed against planner statistics a running server has, not
+# the empty tables' (with those, the history look-up by the PG's id was
+# planned on the index of vendor_code and source_id and read every
+# Iamport history: 8-10 ms a statement; docs/performance.md).
+psql -XAq -c "ANALYZE" "$base"
 
 echo "== webhook latency: $hooks deposits, one at a time"
 "$work/load" webhook -api "$url" -iamport "$iamport_url" -n "$hooks" -dsn "$dsn" -metrics "http://127.0.0.1:$metrics/metrics" | tee "$out/webhook.txt"

@@ -52,7 +52,8 @@ make_schema() {
 }
 
 # start_server: serve (with --pprof-addr when profiling), waiting for the
-# first 200 of /readyz, asked every 5 ms; startup_ms is exec to ready.
+# first 200 of /readyz, asked every 2 ms (`load ready`); startup_ms is
+# exec to ready.
 start_server() {
   local pprof_flag=() exec_ns
   [ -n "$profile" ] && pprof_flag=(--pprof-addr "127.0.0.1:$pprof")
@@ -60,13 +61,8 @@ start_server() {
   exec_ns=$(date +%s%N)
   "$work/paymentctl" serve "${pprof_flag[@]}" 2>>"$out/serve.log" &
   server_pid=$!
-  for _ in $(seq 3000); do
-    curl -sf -o /dev/null "$url/readyz" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out/serve.log" >&2; exit 1; }
-    sleep 0.005
-  done
-  curl -sf -o /dev/null "$url/readyz" || { echo "the server did not come up" >&2; exit 1; }
-  startup_ms=$((($(date +%s%N) - exec_ns) / 1000000))
+  startup_ms=$("$work/load" ready -url "$url" -since "$exec_ns" -pid "$server_pid") ||
+    { cat "$out/serve.log" >&2; echo "the server did not come up" >&2; exit 1; }
   echo "start-up (exec to ready): $startup_ms ms"
 }
 

@@ -5,7 +5,8 @@
 // the webhook latency from a deposit at the fake PG to the event's
 // arrival at a service's receiver and the drain rate of a backlog of
 // deliveries, fills the database to a size with COPY, and serves the
-// machine's baselines (a bare gin server; the pgbench insert script).
+// machine's baselines (a bare gin server; the pgbench insert script),
+// and times a server's start to its first ready answer.
 // Profiles come from the server itself (`paymentctl serve --pprof-addr`).
 //
 // Usage (run.sh calls these; every address is loopback):
@@ -18,6 +19,7 @@
 //	go run ./scripts/load backlog -api URL -iamport URL -dsn DSN -n N
 //	go run ./scripts/load fill -api URL -iamport URL -dsn DSN -to N -dir DIR
 //	go run ./scripts/load gin -addr ADDR
+//	go run ./scripts/load ready -url URL -since UNIX_NS [-pid PID]
 //	go run ./scripts/load insert-script -schema S -out DIR
 //
 // The connection key and IV come from the environment as for the server
@@ -48,7 +50,7 @@ func main() {
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: load ports|schema|prepare|drain|webhook|backlog|fill|gin|insert-script ...")
+		return errors.New("usage: load ports|schema|prepare|drain|webhook|backlog|fill|gin|ready|insert-script ...")
 	}
 	switch args[0] {
 	case "ports":
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string) error {
 		return fill(ctx, args[1:])
 	case "gin":
 		return ginPlain(ctx, args[1:])
+	case "ready":
+		return readyCmd(ctx, args[1:])
 	case "insert-script":
 		return insertScript(args[1:])
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up time of `paymentctl serve` (docs/performance.md): from exec to
 # the first 200 of GET /readyz (database reachable, schema current, webhook
-# workers running), asked every 2 ms, on SQLite (the zero-setup default,
+# workers running), asked every 2 ms by one process (`load ready`, not a
+# curl per try, whose forks took CPU from the start being timed), on SQLite (the zero-setup default,
 # a database created and migrated by the first start) and on PostgreSQL (a
 # throw-away schema migrated beforehand), LOAD_STARTS times each; it
 # prints every time and the median. Also the idle RSS 2 s after ready.
@@ -49,11 +50,7 @@ measure() {
       PAYMENT_METRICS_ADDR="127.0.0.1:${port[4]}" PAYMENT_UPDATOR_PORT="${port[5]}" PAYMENT_LOG_LEVEL=warn \
       "$work/paymentctl" serve 2>>"$work/serve.log" &
     pid=$!
-    until curl -sf -o /dev/null "$url/readyz" 2>/dev/null; do
-      kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-      sleep 0.002
-    done
-    ms=$((($(date +%s%N) - t0) / 1000000))
+    ms=$("$work/load" ready -url "$url" -since "$t0" -pid "$pid") || { cat "$work/serve.log" >&2; exit 1; }
     times+=("$ms")
     sleep 2
     rss=$(awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status")

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -103,6 +104,10 @@ func (c lockingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 // asks for it (beginLock).
 type lockingConn struct {
 	*stdConn
+	// inTx is set from BeginTx to the end of the transaction it began;
+	// atCommit holds that transaction's AtCommit statements.
+	inTx     bool
+	atCommit []string
 }
 
 // stdConn names pgx's connection in lockingConn, whose embedded field
@@ -115,9 +120,15 @@ type stdConn = stdlib.Conn
 // query fails after BEGIN ran, the connection is closed (database/sql then
 // drops it): it must not go back to the pool inside a transaction.
 func (c *lockingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.atCommit = c.atCommit[:0]
 	lock, ok := ctx.Value(beginLockKey{}).(*beginLock)
 	if !ok || lock.taken || opts != (driver.TxOptions{}) {
-		return c.stdConn.BeginTx(ctx, opts)
+		tx, err := c.stdConn.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		c.inTx = true
+		return connTx{Tx: tx, ctx: ctx, c: c}, nil
 	}
 	pc := c.Conn()
 	if pc.IsClosed() {
@@ -131,11 +142,12 @@ func (c *lockingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 		return nil, err
 	}
 	lock.taken = true
-	return lockedTx{ctx: ctx, tx: tx}, nil
+	c.inTx = true
+	return connTx{Tx: lockedTx{ctx: ctx, tx: tx}, ctx: ctx, c: c}, nil
 }
 
-// lockedTx is a transaction begun by lockingConn.BeginTx, ended as pgx's
-// driver ends its own.
+// lockedTx is a transaction begun with its lock by lockingConn.BeginTx,
+// ended as pgx's driver ends its own.
 type lockedTx struct {
 	ctx context.Context
 	tx  pgx.Tx
@@ -146,3 +158,73 @@ func (t lockedTx) Commit() error { return t.tx.Commit(t.ctx) }
 
 // Rollback rolls the transaction back.
 func (t lockedTx) Rollback() error { return t.tx.Rollback(t.ctx) }
+
+// AtCommit begins a statement that a transaction on PostgreSQL may send
+// with its COMMIT instead of on its own: ExecContext on a lockingConn in a
+// transaction it began holds such a statement, without arguments, and
+// Commit sends the statements held and COMMIT as one simple-protocol
+// query, one round trip instead of one more each. It is meant for
+// statements whose effect is only seen at commit anyway and whose result
+// nobody reads: NOTIFY (pg_notify), which PostgreSQL delivers at commit
+// whenever it ran in the transaction. The statement's text must be the
+// program's own; a rollback drops it. Anywhere else (SQLite, a statement
+// outside a transaction, a pool not opened by the store) the statement
+// runs at once, which has the same effect.
+const AtCommit = "/* at commit */ "
+
+// ExecContext runs query as pgx's driver does, except that a statement
+// marked AtCommit inside a transaction of this connection is held for
+// the commit (connTx.Commit).
+func (c *lockingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.inTx && len(args) == 0 && strings.HasPrefix(query, AtCommit) {
+		c.atCommit = append(c.atCommit, query)
+		return driver.RowsAffected(0), nil
+	}
+	return c.stdConn.ExecContext(ctx, query, args)
+}
+
+// connTx is a transaction begun by lockingConn.BeginTx: pgx's own, or a
+// lockedTx, whose commit also sends the statements held for it
+// (AtCommit).
+type connTx struct {
+	driver.Tx
+	ctx context.Context
+	c   *lockingConn
+}
+
+// Commit commits the transaction, with the statements held for it in
+// the same query when there are any. As with pgx's own commit, a failed
+// commit that leaves the connection inside a transaction closes it, and a
+// transaction PostgreSQL had aborted reports pgx.ErrTxCommitRollback.
+func (t connTx) Commit() error {
+	held := t.c.atCommit
+	t.c.atCommit, t.c.inTx = t.c.atCommit[:0], false
+	if len(held) == 0 {
+		return t.Tx.Commit()
+	}
+	pc := t.c.Conn()
+	var q strings.Builder
+	for _, s := range held {
+		q.WriteString(s)
+		q.WriteString(";\n")
+	}
+	q.WriteString("COMMIT")
+	results, err := pc.PgConn().Exec(t.ctx, q.String()).ReadAll()
+	if err != nil {
+		if !pc.IsClosed() && pc.PgConn().TxStatus() != 'I' {
+			pc.Close(context.WithoutCancel(t.ctx))
+		}
+		return err
+	}
+	if n := len(results); n == 0 || results[n-1].CommandTag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
+}
+
+// Rollback rolls the transaction back, dropping the statements held for
+// it.
+func (t connTx) Rollback() error {
+	t.c.atCommit, t.c.inTx = t.c.atCommit[:0], false
+	return t.Tx.Rollback()
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/internal/safetext"
 	"github.com/paymentctl/paymentctl/migrations"
+	"github.com/paymentctl/paymentctl/server/store"
 )
 
 // River queue names, one per job kind so that a flood of deliveries to a
@@ -214,10 +215,11 @@ type Queue struct {
 	// wake shortens SQLite's notification polling after an enqueue; nil on
 	// PostgreSQL.
 	wake *sqliteWake
-	// notifier sends notifyTx's notifications: River's driver itself when
-	// the client's is a pgDriver, which drops them; nil means the
-	// client's driver.
-	notifier riverdriver.Driver[*sql.Tx]
+	// ownNotify is set when the client's driver is a pgDriver, which
+	// drops River's notifications of the webhook queues: notifyTx then
+	// sends them as the store's AtCommit statements. Otherwise River's
+	// driver sends them.
+	ownNotify bool
 	// listenPool holds the LISTEN connection on PostgreSQL, or is nil.
 	listenPool *pgxpool.Pool
 	// warmed is closed when Warm's connection is open (or failed to); nil
@@ -384,7 +386,7 @@ func (q *Queue) driver(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx],
 		}
 		q.listenPool = pool
 		d := riverdatabasesql.NewWithPgxListener(db, pool)
-		q.notifier = d
+		q.ownNotify = true
 		return &pgDriver{Driver: d}, nil
 	case migrations.SQLite:
 		q.wake = &sqliteWake{}
@@ -645,15 +647,23 @@ func (q *Queue) deliveryOpts() *river.InsertOpts {
 // wait for the fetch poll, up to a second. On PostgreSQL, River's own
 // announcements of the webhook queues are dropped (pgDriver), so that an
 // enqueue sends one NOTIFY, not two.
+//
+// On PostgreSQL the NOTIFY is the store's AtCommit statement: PostgreSQL
+// sends a notification at commit whenever it ran, so it travels with the
+// COMMIT and costs the transaction no round trip of its own. It is
+// River's own (riverdatabasesql's NotifyMany: the topic is the schema
+// and the topic name, joined by a dot).
 func (q *Queue) notifyTx(ctx context.Context, tx *sql.Tx, queue string) error {
-	d := q.notifier
-	if d == nil {
-		d = q.client.Driver()
+	var err error
+	if q.ownNotify {
+		_, err = tx.ExecContext(ctx, store.AtCommit+"SELECT pg_notify(concat(current_schema(), '.', '"+
+			riverInsertTopic+`'), '{"queue":"`+queue+`"}')`)
+	} else {
+		err = q.client.Driver().UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
+			Payload: []string{`{"queue":"` + queue + `"}`},
+			Topic:   riverInsertTopic,
+		})
 	}
-	err := d.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
-		Payload: []string{`{"queue":"` + queue + `"}`},
-		Topic:   riverInsertTopic,
-	})
 	if err != nil {
 		return fmt.Errorf("notify workers: %w", err)
 	}

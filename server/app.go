@@ -250,17 +250,29 @@ func (a *App) assemble(ctx context.Context, opts Options, log *slog.Logger, now 
 }
 
 // Start starts the webhook workers and the periodic clean-ups of expired
-// idempotency keys and pending webhooks; it returns at once. Stop them
-// with Close.
+// idempotency keys, throttle counters and pending webhooks; it returns at
+// once; the clean-ups' first passes are cleanupDelay after Start. Stop
+// them with Close.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.queue.Start(ctx); err != nil {
 		return fmt.Errorf("start webhook queue: %w", err)
 	}
-	go a.expireIdempotencyKeys(ctx)
-	if a.throttle != nil {
-		go a.throttle.Prune(ctx)
-	}
-	go a.sweepPendingWebhooks(ctx)
+	go func() {
+		// The clean-ups' first passes wait cleanupDelay: at start River's
+		// services open their connections at once, and three statements
+		// more then made the readiness checks' pings, the start's own and
+		// the first GET /readyz, wait for connections of their own.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cleanupDelay):
+		}
+		go a.expireIdempotencyKeys(ctx)
+		if a.throttle != nil {
+			go a.throttle.Prune(ctx)
+		}
+		go a.sweepPendingWebhooks(ctx)
+	}()
 	if a.metricsAddr != "" {
 		go a.serveMetrics(ctx)
 	}
@@ -301,6 +313,10 @@ func (a *App) serveMetrics(ctx context.Context) {
 		a.log.Warn("metrics server", "err", err)
 	}
 }
+
+// cleanupDelay is how long after Start the periodic clean-ups start:
+// past the start-up, whose readiness checks they would slow.
+const cleanupDelay = 2 * time.Second
 
 // countedPayloads counts delivery attempts as they are recorded.
 type countedPayloads struct {

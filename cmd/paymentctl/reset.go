@@ -136,7 +136,10 @@ func confirmReset(io *iostreams, mode config.Mode, cfg *config.Config) error {
 // databaseLabel names the database of dsn without its credentials.
 func databaseLabel(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+	if err != nil {
+		return "the database (its DSN, which may hold a password, does not parse)"
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return "the database " + dsn
 	}
 	return fmt.Sprintf("database %q on %s", strings.TrimPrefix(u.Path, "/"), u.Host)

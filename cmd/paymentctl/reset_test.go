@@ -125,6 +125,7 @@ func TestDatabaseLabel(t *testing.T) {
 	tests := []struct{ dsn, want string }{
 		{"postgres://samchon:secret-pw@db.internal:5432/payments?search_path=payments", `database "payments" on db.internal:5432`},
 		{"sqlite:paymentctl.db", "the database sqlite:paymentctl.db"},
+		{"postgres://%zz:secret-pw@db.internal/payments", "the database (its DSN, which may hold a password, does not parse)"},
 	}
 	for _, tt := range tests {
 		if got := databaseLabel(tt.dsn); got != tt.want {

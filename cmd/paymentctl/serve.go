@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -208,7 +210,7 @@ func banner(io *iostreams, log *slog.Logger, cfg *config.Config, app *server.App
 	}
 	fmt.Fprintf(io.ErrOut, `
 paymentctl is running in local mode at %s
-  database        %s (SQLite, migrated)
+  database        %s
   fake Iamport    %s  (key %s, secret %s)
   fake Toss       %s  (secret key %s)
 %s  webhooks of the fakes go to %s/payments/webhooks/%s
@@ -221,9 +223,24 @@ The deposit reaches paymentctl as a PG webhook; paymentctl re-fetches the
 payment and forwards the change to the record's webhook_url (here its own
 test receiver, which logs "test receiver got a webhook event").
 
-`, where, cfg.DatabaseURL(), app.Fakes.IamportURL, fakeiamport.DefaultKey, fakeiamport.DefaultSecret,
+`, where, shownDatabase(cfg.DatabaseURL()), app.Fakes.IamportURL, fakeiamport.DefaultKey, fakeiamport.DefaultSecret,
 		app.Fakes.TossURL, faketoss.DefaultSecretKey, portone, url, routes,
 		tryCommands()[0], tryCommands()[1])
+}
+
+// shownDatabase is how the banner names the database: a SQLite file by
+// its DSN, a PostgreSQL database by its host and name only, never with
+// the user, password or parameters of its DSN (a password may be in
+// either).
+func shownDatabase(dsn string) string {
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return dsn + " (SQLite, migrated)"
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		return "PostgreSQL"
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath() + " (PostgreSQL)"
 }
 
 // tryCommands are the two commands the local-mode banner suggests to try

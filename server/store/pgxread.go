@@ -108,33 +108,12 @@ func scanHistoryPgx(rows pgx.Rows) (*History, error) {
 				return nil, err
 			}
 		}
-		if h == nil {
-			r := &s.history
-			r.ReservationID, r.Refund = s.reservation.String, s.refund.Int64
-			r.CreatedAt = r.CreatedAt.UTC()
-			r.PaidAt, r.CancelledAt = pgTime(s.paid), pgTime(s.canc)
-			h = r
-		}
-		if !s.cID.Valid {
-			continue
-		}
-		c := Cancel{ID: s.cID.String, HistoryID: h.ID, Amount: s.cAmount.Int64, Reason: s.cReason.String, Data: s.cData.String}
-		if s.cCreated.Valid {
-			c.CreatedAt = s.cCreated.Time.UTC()
-		}
-		if s.cSequence.Valid {
-			seq := int(s.cSequence.Int64)
-			c.Sequence = &seq
-		}
-		h.Cancels = append(h.Cancels, c)
+		h = s.add(h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if h != nil && h.Cancels == nil {
-		h.Cancels = []Cancel{}
-	}
-	return h, nil
+	return finishHistory(h), nil
 }
 
 // historyScan holds the values of a row of historyColumns: one
@@ -147,6 +126,41 @@ type historyScan struct {
 	cID, cReason, cData pgtype.Text
 	cAmount, cSequence  pgtype.Int8
 	cCreated            pgtype.Timestamptz
+}
+
+// add takes the row just read into s: the history from the first row
+// (h nil), then the cancel of every row that has one. It returns the
+// history.
+func (s *historyScan) add(h *History) *History {
+	if h == nil {
+		r := &s.history
+		r.ReservationID, r.Refund = s.reservation.String, s.refund.Int64
+		r.CreatedAt = r.CreatedAt.UTC()
+		r.PaidAt, r.CancelledAt = pgTime(s.paid), pgTime(s.canc)
+		h = r
+	}
+	if !s.cID.Valid {
+		return h
+	}
+	c := Cancel{ID: s.cID.String, HistoryID: h.ID, Amount: s.cAmount.Int64, Reason: s.cReason.String, Data: s.cData.String}
+	if s.cCreated.Valid {
+		c.CreatedAt = s.cCreated.Time.UTC()
+	}
+	if s.cSequence.Valid {
+		seq := int(s.cSequence.Int64)
+		c.Sequence = &seq
+	}
+	h.Cancels = append(h.Cancels, c)
+	return h
+}
+
+// finishHistory gives a history read without cancels an empty list of
+// them; nil stays nil.
+func finishHistory(h *History) *History {
+	if h != nil && h.Cancels == nil {
+		h.Cancels = []Cancel{}
+	}
+	return h
 }
 
 // historyOnlyColumns is how many of historyColumns are the history's; the

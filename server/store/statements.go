@@ -231,62 +231,26 @@ func (q *queries) queryHistory(ctx context.Context, op, query string, args ...an
 // rows and returns nil when there are none.
 func scanHistoryRows(rows *sql.Rows) (*History, error) {
 	defer rows.Close()
+	s := new(historyScan)
+	dest := s.dest()
 	var h *History
 	for rows.Next() {
-		var (
-			r           History
-			reservation sql.NullString
-			refund      sql.NullInt64
-			paid, canc  sql.NullTime
-			cID         sql.NullString
-			cAmount     sql.NullInt64
-			cReason     sql.NullString
-			cData       sql.NullString
-			cCreated    sql.NullTime
-			cSequence   sql.NullInt64
-		)
-		err := rows.Scan(&r.ID, &r.Source.Service, &r.Source.Schema, &r.Source.Table, &r.Source.ID, &r.Vendor.Code, &r.Vendor.UID, &r.Vendor.StoreID,
-			&reservation, &r.Currency, &r.Price, &refund, &r.WebhookURL, &r.Data, &r.Password,
-			&r.CreatedAt, &paid, &canc,
-			&cID, &cAmount, &cReason, &cData, &cCreated, &cSequence)
-		if err != nil {
+		if h != nil {
+			// Further rows repeat the history: only the cancel is kept.
+			var skip any
+			for i := range historyOnlyColumns {
+				dest[i] = &skip
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if h == nil {
-			r.ReservationID, r.Refund = reservation.String, refund.Int64
-			r.CreatedAt = r.CreatedAt.UTC()
-			r.PaidAt, r.CancelledAt = nullTime(paid), nullTime(canc)
-			h = &r
-		}
-		if !cID.Valid {
-			continue
-		}
-		c := Cancel{ID: cID.String, HistoryID: h.ID, Amount: cAmount.Int64, Reason: cReason.String, Data: cData.String}
-		if cCreated.Valid {
-			c.CreatedAt = cCreated.Time.UTC()
-		}
-		if cSequence.Valid {
-			seq := int(cSequence.Int64)
-			c.Sequence = &seq
-		}
-		h.Cancels = append(h.Cancels, c)
+		h = s.add(h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if h != nil && h.Cancels == nil {
-		h.Cancels = []Cancel{}
-	}
-	return h, nil
-}
-
-// nullTime returns t as a UTC pointer, nil when NULL.
-func nullTime(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	u := t.Time.UTC()
-	return &u
+	return finishHistory(h), nil
 }
 
 // rawFail maps the error of a hand-written statement as gorm maps its

@@ -167,7 +167,8 @@ func (t lockedTx) Rollback() error { return t.tx.Rollback(t.ctx) }
 // statements whose effect is only seen at commit anyway and whose result
 // nobody reads: NOTIFY (pg_notify), which PostgreSQL delivers at commit
 // whenever it ran in the transaction. The statement's text must be the
-// program's own; a rollback drops it. Anywhere else (SQLite, a statement
+// program's own; a rollback drops it (a rollback to a savepoint does not:
+// nothing here uses savepoints). Anywhere else (SQLite, a statement
 // outside a transaction, a pool not opened by the store) the statement
 // runs at once, which has the same effect.
 const AtCommit = "/* at commit */ "

@@ -16,6 +16,11 @@
 // (several calls in one transaction, see Store.InTx). Sealed columns (data,
 // response bodies) and passwords are opaque strings here: sealing and hashing
 // happen in the caller.
+//
+// On PostgreSQL the pool's connections (begin.go) save round trips for the
+// callers that ask: InLockedTx sends BEGIN and the payment's lock as one
+// query, and a statement marked AtCommit (the webhook queue's NOTIFY)
+// travels with the transaction's COMMIT.
 package store
 
 import (

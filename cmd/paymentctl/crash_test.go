@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -39,11 +38,23 @@ func freePort(t *testing.T) string {
 // while Toss holds the answer to a registration's confirm (the fake has
 // captured the money), so the process dies between the confirm and the
 // commit. The reconciler, run later on the same database, finds the
-// capture no history records and cancels it at Toss.
+// capture no history records and cancels it at Toss. On SQLite and, when
+// PAYMENTCTL_TEST_POSTGRES_DSN is set, PostgreSQL.
 func TestKillBetweenConfirmAndCommit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
+	for name, newDB := range operatorDatabases() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			killBetweenConfirmAndCommit(t, newDB(t))
+		})
+	}
+}
+
+// killBetweenConfirmAndCommit is TestKillBetweenConfirmAndCommit on the
+// database db (migrated).
+func killBetweenConfirmAndCommit(t *testing.T, db string) {
 	ctx := context.Background()
 	confirm := fault.Route{Method: "POST", Path: "/v1/payments/confirm"}
 	fakes, err := fakepg.Start(ctx, fakepg.Options{IamportAddr: "127.0.0.1:0", TossAddr: "127.0.0.1:0", PortOneAddr: "127.0.0.1:0",
@@ -54,7 +65,6 @@ func TestKillBetweenConfirmAndCommit(t *testing.T) {
 	t.Cleanup(func() { fakes.Close(context.Background()) })
 
 	dir := t.TempDir()
-	db := "sqlite:" + filepath.Join(dir, "payments.db")
 	apiPort := freePort(t)
 	env := map[string]string{
 		"PAYMENT_MODE": "local", "PAYMENT_DATABASE_URL": db,

@@ -221,7 +221,7 @@ func (a *App) assemble(ctx context.Context, opts Options, log *slog.Logger, now 
 	// River's LISTEN connection is dialled while the schema is checked.
 	a.queue.Warm()
 	svc.SetQueue(a.queue)
-	a.observe(svc)
+	a.observe(svc, now)
 
 	if opts.Inbox || cfg.Mode == config.ModeLocal {
 		a.Inbox = NewInbox(log)

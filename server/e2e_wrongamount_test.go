@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -106,6 +108,15 @@ func TestWrongAmountCancelledOnce(t *testing.T) {
 						if n := h.count(ops+" AND kind = 'confirm' AND state = 'compensate' AND amount = 20000", string(v.code), uid); n != 1 {
 							t.Fatalf("%d operations left to cancel the payment, want 1", n)
 						}
+						// An operator sees it (the gauges are queried at
+						// most every 5 s: a later subtest may see the
+						// figure of an earlier one, also 1).
+						rec := httptest.NewRecorder()
+						h.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+						if out := rec.Body.String(); !strings.Contains(out, `paymentctl_unsettled_operations{state="compensate"} 1`) ||
+							!strings.Contains(out, "paymentctl_unsettled_operations_oldest_seconds ") {
+							t.Errorf("metrics do not show the refund still to make:\n%s", grepLines(out, "paymentctl_unsettled"))
+						}
 						rep, err := h.srv.Payments.Reconcile(ctx, payment.SweepOptions{})
 						if err != nil {
 							t.Fatal(err)
@@ -184,4 +195,15 @@ func hasDrift(rep *payment.SweepReport, kind, uid string) bool {
 		}
 	}
 	return false
+}
+
+// grepLines returns the lines of s that hold sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
 }

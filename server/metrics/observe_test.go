@@ -157,3 +157,55 @@ func TestObserveDB(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveUnsettled: the unsettled operations are reported by state,
+// every listed state at zero when absent, with the oldest's age; a
+// failed query keeps the last values; without the option nothing is
+// reported.
+func TestObserveUnsettled(t *testing.T) {
+	m := New()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	counts, age := map[string]int64{"compensate": 1, "unknown": 2, "failed": 9}, 2*time.Hour
+	var fail error
+	m.ObserveQueue(QueueOptions{
+		Kinds:  []string{"webhook_inbound"},
+		States: []string{"available"},
+		Stats:  func(context.Context) ([]JobCount, error) { return nil, nil },
+		Unsettled: func(context.Context) (map[string]int64, time.Duration, error) {
+			return counts, age, fail
+		},
+		UnsettledStates: []string{"unknown", "compensate", "pending"},
+		Now:             clock.Now,
+	})
+	out := scrape(t, m)
+	for _, want := range []string{
+		`paymentctl_unsettled_operations{state="compensate"} 1`,
+		`paymentctl_unsettled_operations{state="unknown"} 2`,
+		`paymentctl_unsettled_operations{state="pending"} 0`,
+		`paymentctl_unsettled_operations_oldest_seconds 7200`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(out, `state="failed"`) {
+		t.Error("a state not listed is reported")
+	}
+	clock.now = clock.now.Add(jobStatsMaxAge)
+	counts, age, fail = nil, 0, errors.New("database down")
+	if out := scrape(t, m); !strings.Contains(out, `paymentctl_unsettled_operations{state="unknown"} 2`) {
+		t.Error("a failed query lost the last values")
+	}
+	clock.now = clock.now.Add(jobStatsMaxAge)
+	counts, fail = map[string]int64{}, nil
+	if out := scrape(t, m); !strings.Contains(out, `paymentctl_unsettled_operations{state="unknown"} 0`) ||
+		!strings.Contains(out, `paymentctl_unsettled_operations_oldest_seconds 0`) {
+		t.Errorf("settled operations are still reported:\n%s", out)
+	}
+
+	plain := New()
+	plain.ObserveQueue(QueueOptions{Stats: func(context.Context) ([]JobCount, error) { return nil, nil }})
+	if strings.Contains(scrape(t, plain), "paymentctl_unsettled_operations") {
+		t.Error("unsettled operations reported without the option")
+	}
+}

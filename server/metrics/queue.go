@@ -38,6 +38,12 @@ type QueueOptions struct {
 	// Pending, if set, counts the PG webhooks kept for unregistered
 	// payments, refreshed with the jobs (PendingWebhooks).
 	Pending func(ctx context.Context) (int64, error)
+	// Unsettled, if set, counts the PG operations whose outcome
+	// paymentctl has not settled yet, by state (UnsettledStates; others
+	// are not reported), and says how long ago the oldest of them
+	// started; refreshed with the jobs.
+	Unsettled       func(ctx context.Context) (counts map[string]int64, oldest time.Duration, err error)
+	UnsettledStates []string
 	// OnError hears of failed queries (the last values are kept). Nil
 	// ignores them.
 	OnError func(error)
@@ -51,6 +57,8 @@ type QueueOptions struct {
 //
 //	paymentctl_webhook_jobs{kind, state}
 //	paymentctl_webhook_jobs_oldest_available_seconds{kind}
+//	paymentctl_unsettled_operations{state}          (with Unsettled)
+//	paymentctl_unsettled_operations_oldest_seconds  (with Unsettled)
 //
 // Call it once per Metrics.
 func (m *Metrics) ObserveQueue(opts QueueOptions) {
@@ -69,6 +77,12 @@ func (m *Metrics) ObserveQueue(opts QueueOptions) {
 		oldest: prometheus.NewDesc("paymentctl_webhook_jobs_oldest_available_seconds",
 			"How long the oldest available job of each kind has been waiting for a worker; 0 when none waits.",
 			[]string{"kind"}, nil),
+		unsettled: prometheus.NewDesc("paymentctl_unsettled_operations",
+			"PG operations (cancels, and refunds of payments refused after their capture) whose outcome paymentctl has not settled yet, by state (unknown: the PG may have acted, compensate: a refund still to make, pending: cut short by a crash); the reconciler retries them. One that stays needs an operator.",
+			[]string{"state"}, nil),
+		unsettledOldest: prometheus.NewDesc("paymentctl_unsettled_operations_oldest_seconds",
+			"How long ago the oldest unsettled PG operation started; 0 when there is none. Alert when it exceeds a few reconcile intervals.",
+			nil, nil),
 	}
 	m.registry.MustRegister(c)
 }
@@ -79,16 +93,28 @@ type queueCollector struct {
 	m            *Metrics
 	jobs, oldest *prometheus.Desc
 
+	unsettled, unsettledOldest *prometheus.Desc
+
 	mu      sync.Mutex
 	at      time.Time // of the last successful query; zero before
 	counts  map[[2]string]int64
 	waiting map[string]time.Duration
+
+	// unsettledAt is the time of the last successful Unsettled query;
+	// zero before.
+	unsettledAt     time.Time
+	unsettledCounts map[string]int64
+	unsettledAge    time.Duration
 }
 
 // Describe implements prometheus.Collector.
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.jobs
 	ch <- c.oldest
+	if c.opts.Unsettled != nil {
+		ch <- c.unsettled
+		ch <- c.unsettledOldest
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -96,6 +122,12 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.refresh()
+	if !c.unsettledAt.IsZero() {
+		for _, st := range c.opts.UnsettledStates {
+			ch <- prometheus.MustNewConstMetric(c.unsettled, prometheus.GaugeValue, float64(c.unsettledCounts[st]), st)
+		}
+		ch <- prometheus.MustNewConstMetric(c.unsettledOldest, prometheus.GaugeValue, c.unsettledAge.Seconds())
+	}
 	if c.at.IsZero() {
 		return // never queried successfully: report nothing rather than zeros
 	}
@@ -122,6 +154,13 @@ func (c *queueCollector) refresh() {
 			c.opts.OnError(err)
 		} else {
 			c.m.PendingWebhooks(n)
+		}
+	}
+	if c.opts.Unsettled != nil {
+		if counts, age, err := c.opts.Unsettled(ctx); err != nil {
+			c.opts.OnError(err)
+		} else {
+			c.unsettledAt, c.unsettledCounts, c.unsettledAge = now, counts, age
 		}
 	}
 	stats, err := c.opts.Stats(ctx)

@@ -262,6 +262,48 @@ func (q *queries) DueOperations(ctx context.Context, staleBefore time.Time, limi
 	return out, nil
 }
 
+// UnsettledCount is how many operations in one state need resolving
+// (DueOperations).
+type UnsettledCount struct {
+	State OperationState
+	Count int64
+}
+
+// UnsettledOperations counts the operations DueOperations would return,
+// by state (every unknown one and every one to compensate, and pending
+// ones last updated before staleBefore), and returns when the oldest of
+// them was created (zero when there is none): the figures an operator is
+// alerted on, since an operation that stays unsettled is money the PG
+// may have moved and paymentctl has not recorded, or a refund of a
+// refused payment not made yet. Two statements on the open operations'
+// index, whatever the table's size.
+func (q *queries) UnsettledOperations(ctx context.Context, staleBefore time.Time) ([]UnsettledCount, time.Time, error) {
+	const where = "state IN ? OR (state = ? AND updated_at < ?)"
+	args := []any{[]string{string(OpUnknown), string(OpCompensate)}, string(OpPending), stamp(staleBefore)}
+	var counts []struct {
+		State string
+		N     int64
+	}
+	err := q.conn(ctx).Model(&operationRow{}).Select("state, count(*) AS n").
+		Where(where, args...).Group("state").Order("state").Scan(&counts).Error
+	if err != nil {
+		return nil, time.Time{}, translate(err, "count unsettled operations")
+	}
+	out := make([]UnsettledCount, len(counts))
+	for i, c := range counts {
+		out[i] = UnsettledCount{State: OperationState(c.State), Count: c.N}
+	}
+	if len(out) == 0 {
+		return out, time.Time{}, nil
+	}
+	var oldest operationRow
+	err = q.conn(ctx).Select("created_at").Where(where, args...).Order("created_at").Limit(1).Take(&oldest).Error
+	if err != nil {
+		return nil, time.Time{}, translate(err, "count unsettled operations")
+	}
+	return out, oldest.CreatedAt.UTC(), nil
+}
+
 func (q *queries) operations(ctx context.Context, op, where string, args ...any) ([]Operation, error) {
 	var rows []operationRow
 	if err := q.conn(ctx).Where(where, args...).Order("created_at").Find(&rows).Error; err != nil {

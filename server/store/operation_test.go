@@ -117,3 +117,52 @@ func TestIdempotencyUnknownResumes(t *testing.T) {
 		}
 	})
 }
+
+func TestUnsettledOperations(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store, clock *testClock) {
+		ctx := context.Background()
+		h := createHistory(t, s, 10000)
+		counts, oldest, err := s.UnsettledOperations(ctx, clock.Now().Add(-time.Minute))
+		if err != nil || len(counts) != 0 || !oldest.IsZero() {
+			t.Fatalf("UnsettledOperations of none = %+v, %v, %v; want none, zero", counts, oldest, err)
+		}
+		create := func(state OperationState) *Operation {
+			t.Helper()
+			o := &Operation{Kind: OpCancel, HistoryID: h.ID, Vendor: h.Vendor, Amount: 100, Data: "v1.sealed"}
+			if err := s.CreateOperation(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if state != OpPending {
+				if err := s.UpdateOperation(ctx, o.ID, OperationUpdate{State: state}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return o
+		}
+		first := clock.Now()
+		create(OpPending) // stale by the time of the count
+		clock.Advance(2 * time.Minute)
+		create(OpUnknown)
+		create(OpUnknown)
+		create(OpCompensate)
+		create(OpSucceeded)
+		create(OpCompensated)
+		create(OpPending) // its call may still be in flight
+		counts, oldest, err = s.UnsettledOperations(ctx, clock.Now().Add(-time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []UnsettledCount{{OpCompensate, 1}, {OpPending, 1}, {OpUnknown, 2}}
+		if len(counts) != len(want) {
+			t.Fatalf("UnsettledOperations = %+v, want %+v", counts, want)
+		}
+		for i := range want {
+			if counts[i] != want[i] {
+				t.Errorf("UnsettledOperations[%d] = %+v, want %+v", i, counts[i], want[i])
+			}
+		}
+		if !oldest.Equal(first.UTC().Truncate(time.Microsecond)) {
+			t.Errorf("oldest = %v, want the stale pending one's creation, %v", oldest, first)
+		}
+	})
+}

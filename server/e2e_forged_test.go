@@ -16,6 +16,7 @@ import (
 
 	"github.com/paymentctl/paymentctl/gateway/iamport"
 	"github.com/paymentctl/paymentctl/sdk"
+	"github.com/paymentctl/paymentctl/server"
 )
 
 // logRecorder is a slog.Handler that keeps every record.
@@ -316,4 +317,26 @@ func TestDepositCallbackBeforeRegistration(t *testing.T) {
 			t.Errorf("%d events forwarded for a payment registered as it is (%+v)", n-events, hist)
 		}
 	})
+}
+
+// TestStartRunsTheSweep: the periodic clean-ups that App.Start launches
+// (their first pass cleanupDelay later) do run: the pending-webhooks
+// sweep sets its gauge for a webhook kept for an unregistered payment.
+func TestStartRunsTheSweep(t *testing.T) {
+	h := start(t, backends()[0].dsn(t))
+	h.postWebhooks(1, func(int) (string, string) {
+		return "iamport", `{"imp_uid": "imp_sweep1", "merchant_uid": "sweep-1", "status": "paid"}`
+	})
+	deadline := time.Now().Add(server.CleanupDelay + eventWaitTimeout)
+	for {
+		rec := httptest.NewRecorder()
+		h.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if strings.Contains(rec.Body.String(), "\npaymentctl_pending_webhooks 1\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sweep never counted the kept webhook:\n%s", grepLines(rec.Body.String(), "pending_webhooks"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -26,3 +26,7 @@ func (a *App) EnqueueRawInbound(ctx context.Context, vendor sdk.VendorCode, body
 		return a.queue.EnqueueInboundTx(ctx, tx.SQLTx(), ev)
 	})
 }
+
+// CleanupDelay is how long after Start the periodic clean-ups take their
+// first pass.
+const CleanupDelay = cleanupDelay
